@@ -1,0 +1,150 @@
+// The ELF reader: one description of an ELF file, whatever its class, byte
+// order or machine.
+//
+// It reads what the loader and ldpin's tools care about (header, program and
+// section headers, dynamic section, interpreter, symbol versioning, notes)
+// the way the loader finds it: the dynamic section through PT_DYNAMIC and its
+// tables through their addresses, so that a file whose section headers are
+// stripped reads the same. Section headers are used where only they carry the
+// information (note section names); a broken section header table is reported
+// as a warning and ignored, because the loader ignores it too. Everything
+// else that is out of bounds or inconsistent is an error.
+//
+// File offsets are kept next to the values so that the in-place editor can
+// find what it changes without parsing again.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <llvm/Support/Error.h>
+#include <llvm/Support/MemoryBufferRef.h>
+
+namespace ldpin::elf {
+
+struct Segment {
+  uint32_t type = 0;
+  uint32_t flags = 0;
+  uint64_t offset = 0, vaddr = 0, paddr = 0, filesz = 0, memsz = 0, align = 0;
+};
+
+struct Section {
+  std::string name;
+  uint32_t type = 0;
+  uint64_t flags = 0, addr = 0, offset = 0, size = 0;
+  uint32_t link = 0, info = 0;
+  uint64_t align = 0, entsize = 0;
+};
+
+struct DynEntry {
+  int64_t tag = 0;
+  uint64_t value = 0;
+  uint64_t fileOffset = 0; // of the entry itself
+  // The string a string-valued tag (NEEDED, SONAME, RPATH, ...) names.
+  std::optional<std::string> str;
+};
+
+// Where the dynamic string table lies, in memory and in the file.
+struct StringTable {
+  uint64_t vaddr = 0, offset = 0, size = 0;
+};
+
+struct VersionNeedAux {
+  std::string name;
+  uint32_t hash = 0;
+  uint16_t flags = 0;
+  uint16_t other = 0; // the version index symbols use
+  uint32_t nameOffset = 0; // vna_name, into .dynstr
+};
+
+struct VersionNeed {
+  uint16_t version = 0;
+  std::string file;
+  uint32_t fileNameOffset = 0; // vn_file, into .dynstr
+  uint64_t fileOffset = 0;     // of the Verneed entry
+  std::vector<VersionNeedAux> aux;
+};
+
+struct VersionDef {
+  uint16_t version = 0, flags = 0, index = 0;
+  uint32_t hash = 0;
+  std::vector<std::string> names; // the first is the version, then parents
+};
+
+enum class NoteKind {
+  Other,
+  GnuAbiTag,   // GNU NT_GNU_ABI_TAG
+  GnuBuildId,  // GNU NT_GNU_BUILD_ID
+  GnuProperty, // GNU NT_GNU_PROPERTY_TYPE_0
+  FdoDlopen,   // FDO .note.dlopen (JSON)
+  FdoPackage,  // FDO .note.package (JSON)
+  Ldpin,       // ldpin's own record
+};
+
+// Values from glibc's elf.h that llvm/BinaryFormat/ELF.h does not define.
+inline constexpr int64_t DT_CONFIG = 0x6ffffefa;
+inline constexpr int64_t DT_DEPAUDIT = 0x6ffffefb;
+inline constexpr int64_t DT_AUDIT = 0x6ffffefc;
+inline constexpr uint16_t PN_XNUM = 0xffff;
+
+// Note owners and types ldpin knows by name.
+inline constexpr uint32_t NT_FDO_DLOPEN = 0x407c0c0a;
+inline constexpr uint32_t NT_FDO_PACKAGE = 0xcafe1a7e;
+inline constexpr const char *LDPIN_NOTE_OWNER = "ldpin";
+
+struct Note {
+  std::string section; // the SHT_NOTE section, empty when read from PT_NOTE
+  std::string owner;
+  uint32_t type = 0;
+  NoteKind kind = NoteKind::Other;
+  std::vector<uint8_t> desc;
+  uint64_t fileOffset = 0; // of the note header
+};
+
+struct ElfInfo {
+  // e_ident and header.
+  unsigned elfClass = 0; // 32 or 64
+  bool bigEndian = false;
+  uint8_t osabi = 0, abiVersion = 0;
+  uint16_t type = 0, machine = 0;
+  uint32_t version = 0, flags = 0;
+  uint64_t entry = 0, phoff = 0, shoff = 0;
+  uint64_t fileSize = 0;
+
+  std::vector<Segment> segments;
+  std::vector<Section> sections; // empty when absent or unusable
+
+  std::optional<std::string> interpreter;
+
+  bool hasDynamic = false;
+  uint64_t dynamicOffset = 0; // file offset of PT_DYNAMIC
+  std::vector<DynEntry> dynamic; // up to and including the first DT_NULL
+  std::optional<StringTable> dynstr;
+
+  // Convenience views of `dynamic`, in file order.
+  std::vector<std::string> needed;
+  std::optional<std::string> soname, rpath, runpath, audit, depaudit;
+  std::optional<uint64_t> dtFlags, dtFlags1;
+
+  std::vector<VersionNeed> versionNeeds;
+  std::vector<VersionDef> versionDefs;
+
+  std::vector<Note> notes;
+  std::vector<uint8_t> buildId; // empty when there is none
+
+  // Problems the loader would not care about (a broken section header
+  // table); reported, not fatal.
+  std::vector<std::string> warnings;
+};
+
+// Reads an ELF image held in memory. The error message does not name the
+// file: the caller knows it.
+llvm::Expected<ElfInfo> read(llvm::MemoryBufferRef image);
+
+// Opens `path` (which must be a regular file) and reads it. The returned
+// error message does not name the file.
+llvm::Expected<ElfInfo> readFile(const std::string &path);
+
+} // namespace ldpin::elf

@@ -1,0 +1,66 @@
+// Checked access to untrusted bytes: see checked.h.
+#include "ldpin/checked.h"
+
+#include <llvm/Support/Format.h>
+#include <llvm/Support/raw_ostream.h>
+
+namespace ldpin {
+
+llvm::Error makeError(const llvm::Twine &msg) {
+  return llvm::make_error<llvm::StringError>(msg,
+                                             llvm::inconvertibleErrorCode());
+}
+
+std::string hex(uint64_t v) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << llvm::format_hex(v, 0);
+  return os.str();
+}
+
+llvm::Expected<uint64_t> checkedAdd(uint64_t a, uint64_t b,
+                                    const llvm::Twine &what) {
+  uint64_t r;
+  if (__builtin_add_overflow(a, b, &r))
+    return makeError(what + ": " + hex(a) + " + " + hex(b) +
+                     " overflows 64 bits");
+  return r;
+}
+
+llvm::Expected<uint64_t> checkedMul(uint64_t a, uint64_t b,
+                                    const llvm::Twine &what) {
+  uint64_t r;
+  if (__builtin_mul_overflow(a, b, &r))
+    return makeError(what + ": " + hex(a) + " * " + hex(b) +
+                     " overflows 64 bits");
+  return r;
+}
+
+llvm::Expected<llvm::ArrayRef<uint8_t>>
+checkedSlice(llvm::ArrayRef<uint8_t> data, uint64_t off, uint64_t size,
+             const llvm::Twine &what) {
+  uint64_t end;
+  if (__builtin_add_overflow(off, size, &end) || end > data.size())
+    return makeError(what + " at offset " + hex(off) + " with size " +
+                     hex(size) + " lies outside the " + hex(data.size()) +
+                     " bytes available");
+  return data.slice(off, size);
+}
+
+llvm::Expected<llvm::StringRef> checkedCString(llvm::ArrayRef<uint8_t> table,
+                                               uint64_t off,
+                                               const llvm::Twine &what) {
+  if (off >= table.size())
+    return makeError(what + ": string offset " + hex(off) +
+                     " is outside the string table of size " +
+                     hex(table.size()));
+  const uint8_t *begin = table.data() + off;
+  const void *nul = std::memchr(begin, 0, table.size() - off);
+  if (!nul)
+    return makeError(what + ": string at offset " + hex(off) +
+                     " is not NUL-terminated inside its table");
+  return llvm::StringRef(reinterpret_cast<const char *>(begin),
+                         static_cast<const uint8_t *>(nul) - begin);
+}
+
+} // namespace ldpin

@@ -1,0 +1,565 @@
+// Names and renderings for `ldpin inspect` (see describe.h). Flag names follow
+// readelf's spelling so that people can compare the two outputs by eye, and
+// the test suite compares them by program.
+#include "ldpin/describe.h"
+
+#include "ldpin/checked.h"
+
+#include <llvm/BinaryFormat/ELF.h>
+#include <llvm/Support/Format.h>
+
+#include <array>
+#include <utility>
+
+namespace ldpin::describe {
+
+using llvm::json::Array;
+using llvm::json::Object;
+using llvm::json::Value;
+
+namespace {
+
+const char *genericTagName(int64_t tag) {
+  switch (tag) {
+#define DYNAMIC_TAG(name, value)                                               \
+  case value:                                                                  \
+    return #name;
+#define AARCH64_DYNAMIC_TAG(name, value)
+#define HEXAGON_DYNAMIC_TAG(name, value)
+#define MIPS_DYNAMIC_TAG(name, value)
+#define PPC_DYNAMIC_TAG(name, value)
+#define PPC64_DYNAMIC_TAG(name, value)
+#define RISCV_DYNAMIC_TAG(name, value)
+#define DYNAMIC_TAG_MARKER(name, value)
+#include <llvm/BinaryFormat/DynamicTags.def>
+#undef DYNAMIC_TAG
+#undef AARCH64_DYNAMIC_TAG
+#undef HEXAGON_DYNAMIC_TAG
+#undef MIPS_DYNAMIC_TAG
+#undef PPC_DYNAMIC_TAG
+#undef PPC64_DYNAMIC_TAG
+#undef RISCV_DYNAMIC_TAG
+#undef DYNAMIC_TAG_MARKER
+  default:
+    return nullptr;
+  }
+}
+
+// Processor-specific tags share the DT_LOPROC..DT_HIPROC range, so their
+// names depend on the machine.
+const char *machineTagName(uint16_t machine, int64_t tag) {
+#define DYNAMIC_TAG(name, value)
+#define DYNAMIC_TAG_MARKER(name, value)
+#define ARCH_CASE(name, value)                                                 \
+  case value:                                                                  \
+    return #name;
+  switch (machine) {
+  case llvm::ELF::EM_AARCH64:
+    switch (tag) {
+#define AARCH64_DYNAMIC_TAG ARCH_CASE
+#define HEXAGON_DYNAMIC_TAG(name, value)
+#define MIPS_DYNAMIC_TAG(name, value)
+#define PPC_DYNAMIC_TAG(name, value)
+#define PPC64_DYNAMIC_TAG(name, value)
+#define RISCV_DYNAMIC_TAG(name, value)
+#include <llvm/BinaryFormat/DynamicTags.def>
+#undef AARCH64_DYNAMIC_TAG
+#undef HEXAGON_DYNAMIC_TAG
+#undef MIPS_DYNAMIC_TAG
+#undef PPC_DYNAMIC_TAG
+#undef PPC64_DYNAMIC_TAG
+#undef RISCV_DYNAMIC_TAG
+    }
+    break;
+  case llvm::ELF::EM_MIPS:
+    switch (tag) {
+#define AARCH64_DYNAMIC_TAG(name, value)
+#define HEXAGON_DYNAMIC_TAG(name, value)
+#define MIPS_DYNAMIC_TAG ARCH_CASE
+#define PPC_DYNAMIC_TAG(name, value)
+#define PPC64_DYNAMIC_TAG(name, value)
+#define RISCV_DYNAMIC_TAG(name, value)
+#include <llvm/BinaryFormat/DynamicTags.def>
+#undef AARCH64_DYNAMIC_TAG
+#undef HEXAGON_DYNAMIC_TAG
+#undef MIPS_DYNAMIC_TAG
+#undef PPC_DYNAMIC_TAG
+#undef PPC64_DYNAMIC_TAG
+#undef RISCV_DYNAMIC_TAG
+    }
+    break;
+  case llvm::ELF::EM_PPC:
+    switch (tag) {
+#define AARCH64_DYNAMIC_TAG(name, value)
+#define HEXAGON_DYNAMIC_TAG(name, value)
+#define MIPS_DYNAMIC_TAG(name, value)
+#define PPC_DYNAMIC_TAG ARCH_CASE
+#define PPC64_DYNAMIC_TAG(name, value)
+#define RISCV_DYNAMIC_TAG(name, value)
+#include <llvm/BinaryFormat/DynamicTags.def>
+#undef AARCH64_DYNAMIC_TAG
+#undef HEXAGON_DYNAMIC_TAG
+#undef MIPS_DYNAMIC_TAG
+#undef PPC_DYNAMIC_TAG
+#undef PPC64_DYNAMIC_TAG
+#undef RISCV_DYNAMIC_TAG
+    }
+    break;
+  case llvm::ELF::EM_PPC64:
+    switch (tag) {
+#define AARCH64_DYNAMIC_TAG(name, value)
+#define HEXAGON_DYNAMIC_TAG(name, value)
+#define MIPS_DYNAMIC_TAG(name, value)
+#define PPC_DYNAMIC_TAG(name, value)
+#define PPC64_DYNAMIC_TAG ARCH_CASE
+#define RISCV_DYNAMIC_TAG(name, value)
+#include <llvm/BinaryFormat/DynamicTags.def>
+#undef AARCH64_DYNAMIC_TAG
+#undef HEXAGON_DYNAMIC_TAG
+#undef MIPS_DYNAMIC_TAG
+#undef PPC_DYNAMIC_TAG
+#undef PPC64_DYNAMIC_TAG
+#undef RISCV_DYNAMIC_TAG
+    }
+    break;
+  case llvm::ELF::EM_RISCV:
+    switch (tag) {
+#define AARCH64_DYNAMIC_TAG(name, value)
+#define HEXAGON_DYNAMIC_TAG(name, value)
+#define MIPS_DYNAMIC_TAG(name, value)
+#define PPC_DYNAMIC_TAG(name, value)
+#define PPC64_DYNAMIC_TAG(name, value)
+#define RISCV_DYNAMIC_TAG ARCH_CASE
+#include <llvm/BinaryFormat/DynamicTags.def>
+#undef AARCH64_DYNAMIC_TAG
+#undef HEXAGON_DYNAMIC_TAG
+#undef MIPS_DYNAMIC_TAG
+#undef PPC_DYNAMIC_TAG
+#undef PPC64_DYNAMIC_TAG
+#undef RISCV_DYNAMIC_TAG
+    }
+    break;
+  default:
+    break;
+  }
+#undef ARCH_CASE
+#undef DYNAMIC_TAG
+#undef DYNAMIC_TAG_MARKER
+  return nullptr;
+}
+
+template <size_t N>
+std::vector<std::string>
+bitNames(uint64_t flags,
+         const std::array<std::pair<uint64_t, const char *>, N> &table) {
+  std::vector<std::string> names;
+  for (const auto &[bit, name] : table)
+    if (flags & bit) {
+      names.emplace_back(name);
+      flags &= ~bit;
+    }
+  for (uint64_t bit = 1; flags; bit <<= 1)
+    if (flags & bit) {
+      names.push_back(hex(bit));
+      flags &= ~bit;
+    }
+  return names;
+}
+
+Value optionalString(const std::optional<std::string> &s) {
+  return s ? Value(*s) : Value(nullptr);
+}
+
+Value flagsJson(const std::optional<uint64_t> &v,
+                std::vector<std::string> (*names)(uint64_t)) {
+  if (!v)
+    return nullptr;
+  Array n;
+  for (std::string &s : names(*v))
+    n.push_back(std::move(s));
+  return Object{{"value", *v}, {"names", std::move(n)}};
+}
+
+std::string segmentFlags(uint32_t f) {
+  std::string s;
+  s += (f & llvm::ELF::PF_R) ? 'R' : ' ';
+  s += (f & llvm::ELF::PF_W) ? 'W' : ' ';
+  s += (f & llvm::ELF::PF_X) ? 'E' : ' ';
+  return s;
+}
+
+// The JSON text of an FDO note, without the NUL padding.
+std::string noteText(const elf::Note &n) {
+  std::string s(n.desc.begin(), n.desc.end());
+  size_t nul = s.find('\0');
+  if (nul != std::string::npos)
+    s.resize(nul);
+  return s;
+}
+
+bool isJsonNote(elf::NoteKind k) {
+  return k == elf::NoteKind::FdoDlopen || k == elf::NoteKind::FdoPackage;
+}
+
+} // namespace
+
+std::string dynamicTagName(uint16_t machine, int64_t tag) {
+  if (const char *name = machineTagName(machine, tag))
+    return name;
+  if (const char *name = genericTagName(tag))
+    return name;
+  switch (tag) {
+  case elf::DT_CONFIG:
+    return "CONFIG";
+  case elf::DT_DEPAUDIT:
+    return "DEPAUDIT";
+  case elf::DT_AUDIT:
+    return "AUDIT";
+  default:
+    break;
+  }
+  return hex(static_cast<uint64_t>(tag));
+}
+
+std::string segmentTypeName(uint32_t type) {
+  switch (type) {
+  case llvm::ELF::PT_NULL:
+    return "NULL";
+  case llvm::ELF::PT_LOAD:
+    return "LOAD";
+  case llvm::ELF::PT_DYNAMIC:
+    return "DYNAMIC";
+  case llvm::ELF::PT_INTERP:
+    return "INTERP";
+  case llvm::ELF::PT_NOTE:
+    return "NOTE";
+  case llvm::ELF::PT_SHLIB:
+    return "SHLIB";
+  case llvm::ELF::PT_PHDR:
+    return "PHDR";
+  case llvm::ELF::PT_TLS:
+    return "TLS";
+  case llvm::ELF::PT_GNU_EH_FRAME:
+    return "GNU_EH_FRAME";
+  case llvm::ELF::PT_GNU_STACK:
+    return "GNU_STACK";
+  case llvm::ELF::PT_GNU_RELRO:
+    return "GNU_RELRO";
+  case llvm::ELF::PT_GNU_PROPERTY:
+    return "GNU_PROPERTY";
+  default:
+    return hex(type);
+  }
+}
+
+std::string fileTypeName(uint16_t type) {
+  switch (type) {
+  case llvm::ELF::ET_NONE:
+    return "NONE";
+  case llvm::ELF::ET_REL:
+    return "REL";
+  case llvm::ELF::ET_EXEC:
+    return "EXEC";
+  case llvm::ELF::ET_DYN:
+    return "DYN";
+  case llvm::ELF::ET_CORE:
+    return "CORE";
+  default:
+    return hex(type);
+  }
+}
+
+std::string machineName(uint16_t machine) {
+  switch (machine) {
+  case llvm::ELF::EM_386:
+    return "i386";
+  case llvm::ELF::EM_X86_64:
+    return "x86_64";
+  case llvm::ELF::EM_ARM:
+    return "arm";
+  case llvm::ELF::EM_AARCH64:
+    return "aarch64";
+  case llvm::ELF::EM_MIPS:
+    return "mips";
+  case llvm::ELF::EM_PPC:
+    return "ppc";
+  case llvm::ELF::EM_PPC64:
+    return "ppc64";
+  case llvm::ELF::EM_RISCV:
+    return "riscv";
+  case llvm::ELF::EM_S390:
+    return "s390";
+  case llvm::ELF::EM_SPARC:
+    return "sparc";
+  case llvm::ELF::EM_SPARCV9:
+    return "sparcv9";
+  case llvm::ELF::EM_LOONGARCH:
+    return "loongarch";
+  default:
+    return "EM_" + std::to_string(machine);
+  }
+}
+
+std::vector<std::string> dtFlagsNames(uint64_t flags) {
+  static const std::array<std::pair<uint64_t, const char *>, 5> table{{
+      {llvm::ELF::DF_ORIGIN, "ORIGIN"},
+      {llvm::ELF::DF_SYMBOLIC, "SYMBOLIC"},
+      {llvm::ELF::DF_TEXTREL, "TEXTREL"},
+      {llvm::ELF::DF_BIND_NOW, "BIND_NOW"},
+      {llvm::ELF::DF_STATIC_TLS, "STATIC_TLS"},
+  }};
+  return bitNames(flags, table);
+}
+
+std::vector<std::string> dtFlags1Names(uint64_t flags) {
+  static const std::array<std::pair<uint64_t, const char *>, 28> table{{
+      {llvm::ELF::DF_1_NOW, "NOW"},
+      {llvm::ELF::DF_1_GLOBAL, "GLOBAL"},
+      {llvm::ELF::DF_1_GROUP, "GROUP"},
+      {llvm::ELF::DF_1_NODELETE, "NODELETE"},
+      {llvm::ELF::DF_1_LOADFLTR, "LOADFLTR"},
+      {llvm::ELF::DF_1_INITFIRST, "INITFIRST"},
+      {llvm::ELF::DF_1_NOOPEN, "NOOPEN"},
+      {llvm::ELF::DF_1_ORIGIN, "ORIGIN"},
+      {llvm::ELF::DF_1_DIRECT, "DIRECT"},
+      {llvm::ELF::DF_1_TRANS, "TRANS"},
+      {llvm::ELF::DF_1_INTERPOSE, "INTERPOSE"},
+      {llvm::ELF::DF_1_NODEFLIB, "NODEFLIB"},
+      {llvm::ELF::DF_1_NODUMP, "NODUMP"},
+      {llvm::ELF::DF_1_CONFALT, "CONFALT"},
+      {llvm::ELF::DF_1_ENDFILTEE, "ENDFILTEE"},
+      {llvm::ELF::DF_1_DISPRELDNE, "DISPRELDNE"},
+      {llvm::ELF::DF_1_DISPRELPND, "DISPRELPND"},
+      {llvm::ELF::DF_1_NODIRECT, "NODIRECT"},
+      {llvm::ELF::DF_1_IGNMULDEF, "IGNMULDEF"},
+      {llvm::ELF::DF_1_NOKSYMS, "NOKSYMS"},
+      {llvm::ELF::DF_1_NOHDR, "NOHDR"},
+      {llvm::ELF::DF_1_EDITED, "EDITED"},
+      {llvm::ELF::DF_1_NORELOC, "NORELOC"},
+      {llvm::ELF::DF_1_SYMINTPOSE, "SYMINTPOSE"},
+      {llvm::ELF::DF_1_GLOBAUDIT, "GLOBAUDIT"},
+      {llvm::ELF::DF_1_SINGLETON, "SINGLETON"},
+      {llvm::ELF::DF_1_PIE, "PIE"},
+      {0x10000000, "KMOD"},
+  }};
+  return bitNames(flags, table);
+}
+
+const char *noteKindName(elf::NoteKind kind) {
+  switch (kind) {
+  case elf::NoteKind::GnuAbiTag:
+    return "gnu-abi-tag";
+  case elf::NoteKind::GnuBuildId:
+    return "gnu-build-id";
+  case elf::NoteKind::GnuProperty:
+    return "gnu-property";
+  case elf::NoteKind::FdoDlopen:
+    return "fdo-dlopen";
+  case elf::NoteKind::FdoPackage:
+    return "fdo-package";
+  case elf::NoteKind::Ldpin:
+    return "ldpin";
+  case elf::NoteKind::Other:
+    return "other";
+  }
+  return "other";
+}
+
+std::string hexBytes(llvm::ArrayRef<uint8_t> bytes) {
+  static const char digits[] = "0123456789abcdef";
+  std::string s;
+  s.reserve(bytes.size() * 2);
+  for (uint8_t b : bytes) {
+    s += digits[b >> 4];
+    s += digits[b & 15];
+  }
+  return s;
+}
+
+Value toJson(const std::string &path, const elf::ElfInfo &info) {
+  Array segments;
+  for (const elf::Segment &s : info.segments)
+    segments.push_back(Object{{"type", segmentTypeName(s.type)},
+                              {"type_value", s.type},
+                              {"flags", s.flags},
+                              {"offset", s.offset},
+                              {"vaddr", s.vaddr},
+                              {"paddr", s.paddr},
+                              {"filesz", s.filesz},
+                              {"memsz", s.memsz},
+                              {"align", s.align}});
+  Array sections;
+  for (const elf::Section &s : info.sections)
+    sections.push_back(Object{{"name", s.name},
+                              {"type", s.type},
+                              {"flags", s.flags},
+                              {"addr", s.addr},
+                              {"offset", s.offset},
+                              {"size", s.size},
+                              {"link", s.link},
+                              {"info", s.info},
+                              {"align", s.align},
+                              {"entsize", s.entsize}});
+  Value dynamic = nullptr;
+  if (info.hasDynamic) {
+    Array entries;
+    for (const elf::DynEntry &d : info.dynamic) {
+      Object e{{"tag", d.tag},
+               {"name", dynamicTagName(info.machine, d.tag)},
+               {"value", d.value}};
+      if (d.str)
+        e["string"] = *d.str;
+      entries.push_back(std::move(e));
+    }
+    Value strtab = nullptr;
+    if (info.dynstr)
+      strtab = Object{{"vaddr", info.dynstr->vaddr},
+                      {"offset", info.dynstr->offset},
+                      {"size", info.dynstr->size}};
+    dynamic = Object{{"offset", info.dynamicOffset},
+                     {"entries", std::move(entries)},
+                     {"strtab", std::move(strtab)}};
+  }
+  Array needed;
+  for (const std::string &n : info.needed)
+    needed.push_back(n);
+  Array vneeds;
+  for (const elf::VersionNeed &v : info.versionNeeds) {
+    Array aux;
+    for (const elf::VersionNeedAux &a : v.aux)
+      aux.push_back(Object{{"name", a.name},
+                           {"hash", a.hash},
+                           {"flags", a.flags},
+                           {"index", a.other}});
+    vneeds.push_back(Object{{"file", v.file},
+                            {"version", v.version},
+                            {"entries", std::move(aux)}});
+  }
+  Array vdefs;
+  for (const elf::VersionDef &v : info.versionDefs) {
+    Array names;
+    for (const std::string &n : v.names)
+      names.push_back(n);
+    vdefs.push_back(Object{{"version", v.version},
+                           {"flags", v.flags},
+                           {"index", v.index},
+                           {"hash", v.hash},
+                           {"names", std::move(names)}});
+  }
+  Array notes;
+  for (const elf::Note &n : info.notes) {
+    Object o{{"section", n.section.empty() ? Value(nullptr) : Value(n.section)},
+             {"owner", n.owner},
+             {"type", n.type},
+             {"kind", noteKindName(n.kind)},
+             {"size", static_cast<uint64_t>(n.desc.size())},
+             {"desc", hexBytes(n.desc)}};
+    if (isJsonNote(n.kind))
+      o["text"] = noteText(n);
+    notes.push_back(std::move(o));
+  }
+  Array warnings;
+  for (const std::string &w : info.warnings)
+    warnings.push_back(w);
+
+  return Object{
+      {"path", path},
+      {"class", info.elfClass},
+      {"endian", info.bigEndian ? "big" : "little"},
+      {"osabi", info.osabi},
+      {"abi_version", info.abiVersion},
+      {"type", fileTypeName(info.type)},
+      {"type_value", info.type},
+      {"machine", machineName(info.machine)},
+      {"machine_value", info.machine},
+      {"flags", info.flags},
+      {"entry", info.entry},
+      {"file_size", info.fileSize},
+      {"segments", std::move(segments)},
+      {"sections", std::move(sections)},
+      {"interpreter", optionalString(info.interpreter)},
+      {"dynamic", std::move(dynamic)},
+      {"needed", std::move(needed)},
+      {"soname", optionalString(info.soname)},
+      {"rpath", optionalString(info.rpath)},
+      {"runpath", optionalString(info.runpath)},
+      {"audit", optionalString(info.audit)},
+      {"depaudit", optionalString(info.depaudit)},
+      {"dt_flags", flagsJson(info.dtFlags, dtFlagsNames)},
+      {"dt_flags_1", flagsJson(info.dtFlags1, dtFlags1Names)},
+      {"version_needs", std::move(vneeds)},
+      {"version_defs", std::move(vdefs)},
+      {"build_id",
+       info.buildId.empty() ? Value(nullptr) : Value(hexBytes(info.buildId))},
+      {"notes", std::move(notes)},
+      {"warnings", std::move(warnings)},
+  };
+}
+
+void printText(llvm::raw_ostream &os, const std::string &path,
+               const elf::ElfInfo &info) {
+  os << path << ":\n";
+  os << "  ELF" << info.elfClass << ' ' << (info.bigEndian ? "big" : "little")
+     << "-endian " << fileTypeName(info.type) << ' '
+     << machineName(info.machine) << ", " << info.fileSize << " bytes\n";
+  if (info.interpreter)
+    os << "  interpreter: " << *info.interpreter << '\n';
+  if (info.soname)
+    os << "  soname:      " << *info.soname << '\n';
+  for (const std::string &n : info.needed)
+    os << "  needed:      " << n << '\n';
+  if (info.rpath)
+    os << "  rpath:       " << *info.rpath << '\n';
+  if (info.runpath)
+    os << "  runpath:     " << *info.runpath << '\n';
+  if (info.audit)
+    os << "  audit:       " << *info.audit << '\n';
+  if (info.depaudit)
+    os << "  depaudit:    " << *info.depaudit << '\n';
+  auto printFlags = [&](const char *label, const std::optional<uint64_t> &v,
+                        std::vector<std::string> (*names)(uint64_t)) {
+    if (!v)
+      return;
+    os << "  " << label;
+    for (const std::string &n : names(*v))
+      os << ' ' << n;
+    os << '\n';
+  };
+  printFlags("flags:      ", info.dtFlags, dtFlagsNames);
+  printFlags("flags_1:    ", info.dtFlags1, dtFlags1Names);
+  if (!info.buildId.empty())
+    os << "  build-id:    " << hexBytes(info.buildId) << '\n';
+  for (const elf::VersionNeed &v : info.versionNeeds) {
+    os << "  version needs from " << v.file << ':';
+    for (const elf::VersionNeedAux &a : v.aux)
+      os << ' ' << a.name;
+    os << '\n';
+  }
+  for (const elf::VersionDef &v : info.versionDefs) {
+    os << "  version defined: ";
+    for (size_t i = 0; i < v.names.size(); ++i)
+      os << (i ? " (parent " : "") << v.names[i] << (i ? ")" : "");
+    os << ((v.flags & llvm::ELF::VER_FLG_BASE) ? " [base]" : "") << '\n';
+  }
+  if (!info.segments.empty()) {
+    os << "  segments:\n";
+    for (const elf::Segment &s : info.segments)
+      os << "    " << llvm::left_justify(segmentTypeName(s.type), 13) << ' '
+         << segmentFlags(s.flags) << " offset " << llvm::format_hex(s.offset, 0)
+         << " vaddr " << llvm::format_hex(s.vaddr, 0) << " filesz "
+         << llvm::format_hex(s.filesz, 0) << " memsz "
+         << llvm::format_hex(s.memsz, 0) << '\n';
+  }
+  for (const elf::Note &n : info.notes) {
+    os << "  note " << (n.section.empty() ? "(PT_NOTE)" : n.section) << ": "
+       << n.owner << ' ' << llvm::format_hex(n.type, 0) << " ("
+       << noteKindName(n.kind) << ", " << n.desc.size() << " bytes)";
+    if (isJsonNote(n.kind))
+      os << ' ' << noteText(n);
+    os << '\n';
+  }
+  for (const std::string &w : info.warnings)
+    os << "  warning: " << w << '\n';
+}
+
+} // namespace ldpin::describe
