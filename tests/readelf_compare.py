@@ -69,7 +69,7 @@ class Readelf:
 
 SEG_RE = re.compile(
     r"^\s+(\S+)\s+0x([0-9a-f]+) 0x([0-9a-f]+) 0x([0-9a-f]+) "
-    r"0x([0-9a-f]+) 0x([0-9a-f]+) (.{3}) 0x([0-9a-f]+)$")
+    r"0x([0-9a-f]+) 0x([0-9a-f]+) (.{3}) (0x[0-9a-f]+|0)$")
 DYN_RE = re.compile(r"^\s*0x([0-9a-f]+) \((\S+)\)\s+(.*)$")
 VN_FILE_RE = re.compile(r"^\s*[0-9a-fx]+: Version: (\d+)\s+File: (.*?)\s+Cnt: (\d+)$")
 VN_AUX_RE = re.compile(r"^\s*0x[0-9a-f]+:\s+Name: (.*?)\s+Flags: (.*?)\s+Version: (\d+)$")
@@ -127,7 +127,7 @@ def parse_readelf(text):
                     "type": m.group(1), "offset": int(m.group(2), 16),
                     "vaddr": int(m.group(3), 16), "paddr": int(m.group(4), 16),
                     "filesz": int(m.group(5), 16), "memsz": int(m.group(6), 16),
-                    "flags": m.group(7), "align": int(m.group(8), 16)})
+                    "flags": m.group(7), "align": num(m.group(8))})
             m = re.match(r"^\s+\[Requesting program interpreter: (.*)\]$", line)
             if m:
                 r.interpreter = m.group(1)
