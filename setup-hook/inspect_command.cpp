@@ -19,7 +19,7 @@ int runInspect(const InspectOptions &opts, llvm::raw_ostream &out,
       err << "ldpin: " << path << ": " << msg << '\n';
       status = 1;
       if (opts.json)
-        files.push_back(llvm::json::Object{{"path", path}, {"error", msg}});
+        files.push_back(describe::errorJson(path, msg));
       continue;
     }
     if (opts.json)

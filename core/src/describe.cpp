@@ -166,10 +166,6 @@ bitNames(uint64_t flags,
   return names;
 }
 
-Value optionalString(const std::optional<std::string> &s) {
-  return s ? Value(*s) : Value(nullptr);
-}
-
 Value flagsJson(const std::optional<uint64_t> &v,
                 std::vector<std::string> (*names)(uint64_t)) {
   if (!v)
@@ -209,11 +205,11 @@ std::string dynamicTagName(uint16_t machine, int64_t tag) {
   if (const char *name = genericTagName(tag))
     return name;
   switch (tag) {
-  case elf::DT_CONFIG:
+  case elf::kDtConfig:
     return "CONFIG";
-  case elf::DT_DEPAUDIT:
+  case elf::kDtDepaudit:
     return "DEPAUDIT";
-  case elf::DT_AUDIT:
+  case elf::kDtAudit:
     return "AUDIT";
   default:
     break;
@@ -376,7 +372,36 @@ std::string hexBytes(llvm::ArrayRef<uint8_t> bytes) {
   return s;
 }
 
-Value toJson(const std::string &path, const elf::ElfInfo &info) {
+namespace {
+
+// Builds the JSON form of one file. Strings from the file or the command line
+// need not be UTF-8, which JSON requires: each goes through str(), which
+// replaces invalid bytes with U+FFFD and remembers that it did.
+class JsonBuilder {
+public:
+  Value build(const std::string &path, const elf::ElfInfo &info);
+
+private:
+  bool lossy = false;
+
+  Value str(const std::string &s) {
+    if (llvm::json::isUTF8(s))
+      return s;
+    lossy = true;
+    return llvm::json::fixUTF8(s);
+  }
+  Value optionalStr(const std::optional<std::string> &s) {
+    return s ? str(*s) : Value(nullptr);
+  }
+  Array strings(const std::vector<std::string> &v) {
+    Array a;
+    for (const std::string &s : v)
+      a.push_back(str(s));
+    return a;
+  }
+};
+
+Value JsonBuilder::build(const std::string &path, const elf::ElfInfo &info) {
   Array segments;
   for (const elf::Segment &s : info.segments)
     segments.push_back(Object{{"type", segmentTypeName(s.type)},
@@ -390,7 +415,7 @@ Value toJson(const std::string &path, const elf::ElfInfo &info) {
                               {"align", s.align}});
   Array sections;
   for (const elf::Section &s : info.sections)
-    sections.push_back(Object{{"name", s.name},
+    sections.push_back(Object{{"name", str(s.name)},
                               {"type", s.type},
                               {"flags", s.flags},
                               {"addr", s.addr},
@@ -408,7 +433,7 @@ Value toJson(const std::string &path, const elf::ElfInfo &info) {
                {"name", dynamicTagName(info.machine, d.tag)},
                {"value", d.value}};
       if (d.str)
-        e["string"] = *d.str;
+        e["string"] = str(*d.str);
       entries.push_back(std::move(e));
     }
     Value strtab = nullptr;
@@ -420,50 +445,40 @@ Value toJson(const std::string &path, const elf::ElfInfo &info) {
                      {"entries", std::move(entries)},
                      {"strtab", std::move(strtab)}};
   }
-  Array needed;
-  for (const std::string &n : info.needed)
-    needed.push_back(n);
   Array vneeds;
   for (const elf::VersionNeed &v : info.versionNeeds) {
     Array aux;
     for (const elf::VersionNeedAux &a : v.aux)
-      aux.push_back(Object{{"name", a.name},
+      aux.push_back(Object{{"name", str(a.name)},
                            {"hash", a.hash},
                            {"flags", a.flags},
                            {"index", a.other}});
-    vneeds.push_back(Object{{"file", v.file},
+    vneeds.push_back(Object{{"file", str(v.file)},
                             {"version", v.version},
                             {"entries", std::move(aux)}});
   }
   Array vdefs;
-  for (const elf::VersionDef &v : info.versionDefs) {
-    Array names;
-    for (const std::string &n : v.names)
-      names.push_back(n);
+  for (const elf::VersionDef &v : info.versionDefs)
     vdefs.push_back(Object{{"version", v.version},
                            {"flags", v.flags},
                            {"index", v.index},
                            {"hash", v.hash},
-                           {"names", std::move(names)}});
-  }
+                           {"names", strings(v.names)}});
   Array notes;
   for (const elf::Note &n : info.notes) {
-    Object o{{"section", n.section.empty() ? Value(nullptr) : Value(n.section)},
-             {"owner", n.owner},
+    Object o{{"section", n.section.empty() ? Value(nullptr) : str(n.section)},
+             {"owner", str(n.owner)},
              {"type", n.type},
              {"kind", noteKindName(n.kind)},
              {"size", static_cast<uint64_t>(n.desc.size())},
              {"desc", hexBytes(n.desc)}};
     if (isJsonNote(n.kind))
-      o["text"] = noteText(n);
+      o["text"] = str(noteText(n));
     notes.push_back(std::move(o));
   }
-  Array warnings;
-  for (const std::string &w : info.warnings)
-    warnings.push_back(w);
 
-  return Object{
-      {"path", path},
+  Object out{
+      {"path", str(path)},
       {"class", info.elfClass},
       {"endian", info.bigEndian ? "big" : "little"},
       {"osabi", info.osabi},
@@ -477,14 +492,14 @@ Value toJson(const std::string &path, const elf::ElfInfo &info) {
       {"file_size", info.fileSize},
       {"segments", std::move(segments)},
       {"sections", std::move(sections)},
-      {"interpreter", optionalString(info.interpreter)},
+      {"interpreter", optionalStr(info.interpreter)},
       {"dynamic", std::move(dynamic)},
-      {"needed", std::move(needed)},
-      {"soname", optionalString(info.soname)},
-      {"rpath", optionalString(info.rpath)},
-      {"runpath", optionalString(info.runpath)},
-      {"audit", optionalString(info.audit)},
-      {"depaudit", optionalString(info.depaudit)},
+      {"needed", strings(info.needed)},
+      {"soname", optionalStr(info.soname)},
+      {"rpath", optionalStr(info.rpath)},
+      {"runpath", optionalStr(info.runpath)},
+      {"audit", optionalStr(info.audit)},
+      {"depaudit", optionalStr(info.depaudit)},
       {"dt_flags", flagsJson(info.dtFlags, dtFlagsNames)},
       {"dt_flags_1", flagsJson(info.dtFlags1, dtFlags1Names)},
       {"version_needs", std::move(vneeds)},
@@ -492,8 +507,23 @@ Value toJson(const std::string &path, const elf::ElfInfo &info) {
       {"build_id",
        info.buildId.empty() ? Value(nullptr) : Value(hexBytes(info.buildId))},
       {"notes", std::move(notes)},
-      {"warnings", std::move(warnings)},
+      {"warnings", strings(info.warnings)},
   };
+  out["lossy_strings"] = lossy;
+  return out;
+}
+
+} // namespace
+
+Value toJson(const std::string &path, const elf::ElfInfo &info) {
+  return JsonBuilder().build(path, info);
+}
+
+Value errorJson(const std::string &path, const std::string &error) {
+  bool lossy = !llvm::json::isUTF8(path) || !llvm::json::isUTF8(error);
+  return Object{{"path", llvm::json::fixUTF8(path)},
+                {"error", llvm::json::fixUTF8(error)},
+                {"lossy_strings", lossy}};
 }
 
 void printText(llvm::raw_ostream &os, const std::string &path,

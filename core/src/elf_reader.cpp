@@ -8,6 +8,7 @@
 #include "ldpin/elf.h"
 
 #include "ldpin/checked.h"
+#include "ldpin/describe.h"
 
 #include <llvm/BinaryFormat/ELF.h>
 #include <llvm/Object/ELFTypes.h>
@@ -26,6 +27,7 @@ using llvm::Error;
 using llvm::Expected;
 using llvm::StringRef;
 using llvm::Twine;
+using describe::segmentTypeName;
 
 // Propagates the error of an Expected out of the enclosing function.
 #define LDPIN_TRY(var, expr)                                                   \
@@ -42,9 +44,9 @@ bool isStringTag(int64_t tag) {
   case llvm::ELF::DT_RUNPATH:
   case llvm::ELF::DT_AUXILIARY:
   case llvm::ELF::DT_FILTER:
-  case DT_AUDIT:
-  case DT_DEPAUDIT:
-  case DT_CONFIG:
+  case kDtAudit:
+  case kDtDepaudit:
+  case kDtConfig:
     return true;
   default:
     return false;
@@ -64,11 +66,11 @@ NoteKind classifyNote(StringRef owner, uint32_t type) {
       return NoteKind::Other;
     }
   }
-  if (owner == "FDO" && type == NT_FDO_DLOPEN)
+  if (owner == "FDO" && type == kNtFdoDlopen)
     return NoteKind::FdoDlopen;
-  if (owner == "FDO" && type == NT_FDO_PACKAGE)
+  if (owner == "FDO" && type == kNtFdoPackage)
     return NoteKind::FdoPackage;
-  if (owner == LDPIN_NOTE_OWNER)
+  if (owner == kLdpinNoteOwner)
     return NoteKind::Ldpin;
   return NoteKind::Other;
 }
@@ -143,7 +145,7 @@ private:
     if (ehdr.e_phentsize != sizeof(Phdr))
       return makeError("e_phentsize is " + Twine(ehdr.e_phentsize) +
                        ", expected " + Twine(sizeof(Phdr)));
-    if (count == PN_XNUM) {
+    if (count == kPnXnum) {
       LDPIN_TRY(zero, sectionZero());
       count = zero.sh_info;
     }
@@ -162,6 +164,12 @@ private:
       s.filesz = p.p_filesz;
       s.memsz = p.p_memsz;
       s.align = p.p_align;
+      // The loader maps these bytes; past the end of the file they would
+      // fault at run time.
+      LDPIN_TRY(bytes, checkedSlice(file, s.offset, s.filesz,
+                                    "program header " + Twine(i) + " (" +
+                                        Twine(segmentTypeName(s.type)) + ")"));
+      (void)bytes;
       out.segments.push_back(s);
     }
     return Error::success();
@@ -258,10 +266,8 @@ private:
       uint64_t segEnd;
       if (__builtin_add_overflow(s.vaddr, s.filesz, &segEnd) || end > segEnd)
         continue;
-      LDPIN_TRY(off, checkedAdd(s.offset, vaddr - s.vaddr, what));
-      LDPIN_TRY(bytes, checkedSlice(file, off, size, what));
-      (void)bytes;
-      return off;
+      // Inside the file: readProgramHeaders checked every segment's range.
+      return s.offset + (vaddr - s.vaddr);
     }
     return makeError(what + " at address " + hex(vaddr) + " (size " +
                      hex(size) + ") is not inside the file part of any "
@@ -326,7 +332,8 @@ private:
     for (DynEntry &e : out.dynamic) {
       if (!isStringTag(e.tag))
         continue;
-      std::string what = "dynamic entry " + tagName(e.tag);
+      std::string what =
+          "dynamic entry DT_" + describe::dynamicTagName(out.machine, e.tag);
       LDPIN_TRY(s, dynString(e.value, what));
       e.str = s.str();
       switch (e.tag) {
@@ -342,10 +349,10 @@ private:
       case llvm::ELF::DT_RUNPATH:
         out.runpath = e.str;
         break;
-      case DT_AUDIT:
+      case kDtAudit:
         out.audit = e.str;
         break;
-      case DT_DEPAUDIT:
+      case kDtDepaudit:
         out.depaudit = e.str;
         break;
       default:
@@ -357,26 +364,10 @@ private:
     return Error::success();
   }
 
-  static std::string tagName(int64_t tag) {
-    switch (tag) {
-    case llvm::ELF::DT_NEEDED:
-      return "DT_NEEDED";
-    case llvm::ELF::DT_SONAME:
-      return "DT_SONAME";
-    case llvm::ELF::DT_RPATH:
-      return "DT_RPATH";
-    case llvm::ELF::DT_RUNPATH:
-      return "DT_RUNPATH";
-    case DT_AUDIT:
-      return "DT_AUDIT";
-    default:
-      return hex(static_cast<uint64_t>(tag));
-    }
-  }
-
-  // Walks a chain of `count` records linked by relative offsets, as used by
-  // .gnu.version_r and .gnu.version_d. `next` returns the offset to the next
-  // record; zero ends the chain. Every step moves forward, so the walk ends.
+  // .gnu.version_r and .gnu.version_d are chains of records linked by
+  // relative offsets, counted by DT_VERNEEDNUM / DT_VERDEFNUM. A zero offset
+  // ends a chain (glibc stops there), so one that ends before its count is an
+  // error. Offsets are unsigned and non-zero, so every walk moves forward.
   Error readVersionNeeds() {
     std::optional<uint64_t> addr = dynValue(llvm::ELF::DT_VERNEED);
     std::optional<uint64_t> num = dynValue(llvm::ELF::DT_VERNEEDNUM);
@@ -552,7 +543,7 @@ Expected<ElfInfo> read(llvm::MemoryBufferRef image) {
   uint8_t cls = bytes[llvm::ELF::EI_CLASS];
   uint8_t data = bytes[llvm::ELF::EI_DATA];
   if (data != llvm::ELF::ELFDATA2LSB && data != llvm::ELF::ELFDATA2MSB)
-    return makeError("unknown ELF byte order " + llvm::Twine(data) +
+    return makeError("unknown ELF byte order " + llvm::Twine(unsigned(data)) +
                      " in e_ident");
   bool little = data == llvm::ELF::ELFDATA2LSB;
   if (cls == llvm::ELF::ELFCLASS32)
@@ -561,7 +552,8 @@ Expected<ElfInfo> read(llvm::MemoryBufferRef image) {
   if (cls == llvm::ELF::ELFCLASS64)
     return little ? readAs<llvm::object::ELF64LE>(bytes)
                   : readAs<llvm::object::ELF64BE>(bytes);
-  return makeError("unknown ELF class " + llvm::Twine(cls) + " in e_ident");
+  return makeError("unknown ELF class " + llvm::Twine(unsigned(cls)) +
+                   " in e_ident");
 }
 
 Expected<ElfInfo> readFile(const std::string &path) {

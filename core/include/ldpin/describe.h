@@ -35,7 +35,9 @@ const char *noteKindName(elf::NoteKind kind);
 // Lowercase hex of raw bytes.
 std::string hexBytes(llvm::ArrayRef<uint8_t> bytes);
 
+// The JSON object for a file that was read, and for one that was not.
 llvm::json::Value toJson(const std::string &path, const elf::ElfInfo &info);
+llvm::json::Value errorJson(const std::string &path, const std::string &error);
 void printText(llvm::raw_ostream &os, const std::string &path,
                const elf::ElfInfo &info);
 

@@ -84,15 +84,15 @@ enum class NoteKind {
 };
 
 // Values from glibc's elf.h that llvm/BinaryFormat/ELF.h does not define.
-inline constexpr int64_t DT_CONFIG = 0x6ffffefa;
-inline constexpr int64_t DT_DEPAUDIT = 0x6ffffefb;
-inline constexpr int64_t DT_AUDIT = 0x6ffffefc;
-inline constexpr uint16_t PN_XNUM = 0xffff;
+inline constexpr int64_t kDtConfig = 0x6ffffefa;
+inline constexpr int64_t kDtDepaudit = 0x6ffffefb;
+inline constexpr int64_t kDtAudit = 0x6ffffefc;
+inline constexpr uint16_t kPnXnum = 0xffff;
 
 // Note owners and types ldpin knows by name.
-inline constexpr uint32_t NT_FDO_DLOPEN = 0x407c0c0a;
-inline constexpr uint32_t NT_FDO_PACKAGE = 0xcafe1a7e;
-inline constexpr const char *LDPIN_NOTE_OWNER = "ldpin";
+inline constexpr uint32_t kNtFdoDlopen = 0x407c0c0a;
+inline constexpr uint32_t kNtFdoPackage = 0xcafe1a7e;
+inline constexpr const char *kLdpinNoteOwner = "ldpin";
 
 struct Note {
   std::string section; // the SHT_NOTE section, empty when read from PT_NOTE

@@ -1,0 +1,196 @@
+// The ELF reader on files the host toolchain linked for these tests
+// (tests/data/fixture_*.c): the facts CMake asked the linker for must come
+// back, and unusable files must give a clear error.
+#include "ldpin/elf.h"
+
+#include <gtest/gtest.h>
+
+#include <llvm/Support/MemoryBuffer.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
+
+using namespace ldpin;
+
+namespace {
+
+elf::ElfInfo readOk(const std::string &path) {
+  llvm::Expected<elf::ElfInfo> info = elf::readFile(path);
+  if (!info) {
+    ADD_FAILURE() << path << ": " << llvm::toString(info.takeError());
+    return {};
+  }
+  return std::move(*info);
+}
+
+std::string readError(const std::string &path) {
+  llvm::Expected<elf::ElfInfo> info = elf::readFile(path);
+  if (info)
+    return "";
+  return llvm::toString(info.takeError());
+}
+
+std::string tempPath(const std::string &name) {
+  return (std::filesystem::temp_directory_path() /
+          ("ldpin-unit-" + std::to_string(getpid()) + "-" + name))
+      .string();
+}
+
+TEST(ElfReader, SharedLibraryHasSonameVersionDefinitionsAndBuildId) {
+  elf::ElfInfo lib = readOk(FIXTURE_LIB);
+  EXPECT_EQ(lib.elfClass, 64u);
+  EXPECT_FALSE(lib.bigEndian);
+  EXPECT_EQ(lib.type, 3); // ET_DYN
+  ASSERT_TRUE(lib.soname.has_value());
+  EXPECT_EQ(*lib.soname, "libfixture.so.1");
+  EXPECT_FALSE(lib.interpreter.has_value());
+  ASSERT_EQ(lib.versionDefs.size(), 3u);
+  EXPECT_EQ(lib.versionDefs[0].names,
+            std::vector<std::string>{"libfixture.so.1"});
+  EXPECT_EQ(lib.versionDefs[0].flags & 1, 1); // VER_FLG_BASE
+  EXPECT_EQ(lib.versionDefs[1].names, std::vector<std::string>{"FIXTURE_1"});
+  // GNU ld records the parent of FIXTURE_2 as a second aux entry.
+  EXPECT_EQ(lib.versionDefs[2].names,
+            (std::vector<std::string>{"FIXTURE_2", "FIXTURE_1"}));
+  EXPECT_EQ(lib.buildId.size(), 20u);
+  EXPECT_TRUE(std::find(lib.needed.begin(), lib.needed.end(), "libc.so.6") !=
+              lib.needed.end());
+}
+
+TEST(ElfReader, DlopenNoteIsRecognisedWithItsJson) {
+  elf::ElfInfo lib = readOk(FIXTURE_LIB);
+  const elf::Note *dl = nullptr;
+  for (const elf::Note &n : lib.notes)
+    if (n.kind == elf::NoteKind::FdoDlopen)
+      dl = &n;
+  ASSERT_NE(dl, nullptr);
+  EXPECT_EQ(dl->owner, "FDO");
+  EXPECT_EQ(dl->section, ".note.dlopen");
+  std::string text(dl->desc.begin(), dl->desc.end());
+  EXPECT_EQ(text.substr(0, text.find('\0')),
+            R"([{"soname":["libz.so.1"],"priority":"required"}])");
+}
+
+TEST(ElfReader, ProgramHasInterpreterNeededRunpathAndVersionNeeds) {
+  elf::ElfInfo prog = readOk(FIXTURE_PROG);
+  ASSERT_TRUE(prog.interpreter.has_value());
+  EXPECT_EQ(*prog.interpreter, "/lib64/ld-linux-x86-64.so.2");
+  // (A sanitizer build adds its runtime to NEEDED: look, do not index.)
+  EXPECT_NE(std::find(prog.needed.begin(), prog.needed.end(), "libfixture.so.1"),
+            prog.needed.end());
+  EXPECT_NE(std::find(prog.needed.begin(), prog.needed.end(), "libc.so.6"),
+            prog.needed.end());
+  ASSERT_TRUE(prog.runpath.has_value());
+  EXPECT_FALSE(prog.rpath.has_value()); // --enable-new-dtags
+  EXPECT_NE(prog.runpath->find("fixtures"), std::string::npos);
+  ASSERT_TRUE(prog.dtFlags.has_value());
+  EXPECT_TRUE(*prog.dtFlags & 0x8); // DF_BIND_NOW from -z now
+
+  bool sawFixture = false, sawGlibc = false;
+  for (const elf::VersionNeed &v : prog.versionNeeds) {
+    std::vector<std::string> names;
+    for (const elf::VersionNeedAux &a : v.aux)
+      names.push_back(a.name);
+    if (v.file == "libfixture.so.1") {
+      sawFixture = true;
+      std::sort(names.begin(), names.end());
+      EXPECT_EQ(names, (std::vector<std::string>{"FIXTURE_1", "FIXTURE_2"}));
+    }
+    if (v.file == "libc.so.6")
+      sawGlibc = std::any_of(names.begin(), names.end(), [](const auto &n) {
+        return n.rfind("GLIBC_2.", 0) == 0;
+      });
+  }
+  EXPECT_TRUE(sawFixture);
+  EXPECT_TRUE(sawGlibc);
+}
+
+TEST(ElfReader, OffsetsPointAtTheBytesTheyDescribe) {
+  // The editor will rely on these offsets: check them against the raw file.
+  std::ifstream in(FIXTURE_PROG, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  elf::ElfInfo prog = readOk(FIXTURE_PROG);
+  ASSERT_TRUE(prog.dynstr.has_value());
+  for (const elf::DynEntry &d : prog.dynamic) {
+    uint64_t tag;
+    std::memcpy(&tag, bytes.data() + d.fileOffset, 8);
+    EXPECT_EQ(static_cast<int64_t>(tag), d.tag);
+    if (d.str) {
+      std::string s = bytes.substr(prog.dynstr->offset + d.value);
+      EXPECT_EQ(s.c_str(), *d.str);
+    }
+  }
+  for (const elf::VersionNeed &v : prog.versionNeeds) {
+    std::string s = bytes.substr(prog.dynstr->offset + v.fileNameOffset);
+    EXPECT_EQ(s.c_str(), v.file);
+  }
+}
+
+TEST(ElfReader, MissingFileDirectoryAndNonElfAreErrors) {
+  EXPECT_EQ(readError("/nonexistent/ldpin-test"), "no such file");
+  EXPECT_EQ(readError("/"), "is a directory");
+  EXPECT_EQ(readError("/dev/null"), "not a regular file");
+  std::string text = tempPath("text");
+  std::ofstream(text) << "#!/bin/sh\necho hi\n";
+  EXPECT_EQ(readError(text), "not an ELF file");
+  std::string empty = tempPath("empty");
+  std::ofstream(empty).close();
+  EXPECT_EQ(readError(empty), "not an ELF file");
+  std::filesystem::remove(text);
+  std::filesystem::remove(empty);
+}
+
+TEST(ElfReader, UnknownClassAndByteOrderAreNamed) {
+  std::ifstream in(FIXTURE_PROG, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  std::string badClass = bytes;
+  badClass[4] = 7;
+  llvm::Expected<elf::ElfInfo> a =
+      elf::read(llvm::MemoryBufferRef(badClass, "x"));
+  ASSERT_FALSE(bool(a));
+  EXPECT_EQ(llvm::toString(a.takeError()), "unknown ELF class 7 in e_ident");
+  std::string badData = bytes;
+  badData[5] = 3;
+  llvm::Expected<elf::ElfInfo> b =
+      elf::read(llvm::MemoryBufferRef(badData, "x"));
+  ASSERT_FALSE(bool(b));
+  EXPECT_EQ(llvm::toString(b.takeError()),
+            "unknown ELF byte order 3 in e_ident");
+}
+
+TEST(ElfReader, TruncatedFileNamesTheSegmentCut) {
+  std::ifstream in(FIXTURE_PROG, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  std::string cut = bytes.substr(0, 4096);
+  llvm::Expected<elf::ElfInfo> info =
+      elf::read(llvm::MemoryBufferRef(cut, "x"));
+  ASSERT_FALSE(bool(info));
+  std::string msg = llvm::toString(info.takeError());
+  EXPECT_NE(msg.find("program header"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("lies outside the 0x1000 bytes"), std::string::npos)
+      << msg;
+}
+
+TEST(ElfReader, BrokenSectionHeadersAreAWarningNotAnError) {
+  // The loader never reads section headers; neither must a broken table
+  // stop the reader. The notes then come from PT_NOTE.
+  std::ifstream in(FIXTURE_LIB, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  uint64_t huge = 0x7fffffffffffff00ull;
+  std::memcpy(bytes.data() + 0x28, &huge, 8); // e_shoff
+  llvm::Expected<elf::ElfInfo> info =
+      elf::read(llvm::MemoryBufferRef(bytes, "x"));
+  ASSERT_TRUE(bool(info)) << llvm::toString(info.takeError());
+  EXPECT_TRUE(info->sections.empty());
+  ASSERT_EQ(info->warnings.size(), 1u);
+  EXPECT_EQ(info->warnings[0].rfind("section header table ignored: ", 0), 0u);
+  ASSERT_TRUE(info->soname.has_value());
+  EXPECT_EQ(*info->soname, "libfixture.so.1");
+  EXPECT_EQ(info->buildId.size(), 20u);
+  for (const elf::Note &n : info->notes)
+    EXPECT_TRUE(n.section.empty());
+}
+
+} // namespace
