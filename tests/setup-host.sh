@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs what building and testing ldpin needs on a Debian 12 machine, from
+# Debian's packages only, and prepares the Nix store. Idempotent: packages
+# already installed are not touched, and apt's lists are refreshed only when
+# something is missing. Run as root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  # build
+  cmake ninja-build g++ python3
+  llvm-16-dev libzstd-dev   # libObject, linked statically (libzstd-dev: LLVMSupport's link interface)
+  libcli11-dev libtomlplusplus-dev libgtest-dev
+  # tests: readelf, foreign-architecture files, fuzzing, an unprivileged user
+  binutils clang-16 lld-16 llvm-16 libclang-rt-16-dev util-linux
+  # benchmarks
+  hyperfine
+  # Nix
+  nix-bin
+)
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "ldpin: tests/setup-host.sh: must run as root (it installs packages)" >&2
+  exit 1
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [ "$status" = "install ok installed" ] || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+bash nix/setup-store.sh
