@@ -1,6 +1,7 @@
 // `ldpin inspect` (see inspect_command.h).
 #include "inspect_command.h"
 
+#include "ldpin/checked.h"
 #include "ldpin/describe.h"
 #include "ldpin/elf.h"
 
@@ -16,7 +17,7 @@ int runInspect(const InspectOptions &opts, llvm::raw_ostream &out,
     llvm::Expected<elf::ElfInfo> info = elf::readFile(path);
     if (!info) {
       std::string msg = llvm::toString(info.takeError());
-      err << "ldpin: " << path << ": " << msg << '\n';
+      err << "ldpin: " << printable(path) << ": " << msg << '\n';
       status = 1;
       if (opts.json)
         files.push_back(describe::errorJson(path, msg));

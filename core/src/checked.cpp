@@ -1,6 +1,7 @@
 // Checked access to untrusted bytes: see checked.h.
 #include "ldpin/checked.h"
 
+#include <llvm/Support/ConvertUTF.h>
 #include <llvm/Support/Format.h>
 #include <llvm/Support/raw_ostream.h>
 
@@ -16,6 +17,27 @@ std::string hex(uint64_t v) {
   llvm::raw_string_ostream os(s);
   os << llvm::format_hex(v, 0);
   return os.str();
+}
+
+std::string printable(llvm::StringRef s, size_t max) {
+  static const char digits[] = "0123456789abcdef";
+  const llvm::UTF8 *begin = reinterpret_cast<const llvm::UTF8 *>(s.data());
+  const bool utf8 = llvm::isLegalUTF8String(
+      &begin, reinterpret_cast<const llvm::UTF8 *>(s.data() + s.size()));
+  std::string out;
+  for (char c : s.take_front(max)) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f || (u >= 0x80 && !utf8)) {
+      out += "\\x";
+      out += digits[u >> 4];
+      out += digits[u & 15];
+    } else {
+      out += c;
+    }
+  }
+  if (s.size() > max)
+    out += "...";
+  return out;
 }
 
 llvm::Expected<uint64_t> checkedAdd(uint64_t a, uint64_t b,

@@ -47,111 +47,53 @@ const char *genericTagName(int64_t tag) {
 
 // Processor-specific tags share the DT_LOPROC..DT_HIPROC range, so their
 // names depend on the machine.
-const char *machineTagName(uint16_t machine, int64_t tag) {
+struct ArchTag {
+  uint16_t machine;
+  int64_t tag;
+  const char *name;
+};
+
+const ArchTag kArchTags[] = {
 #define DYNAMIC_TAG(name, value)
 #define DYNAMIC_TAG_MARKER(name, value)
-#define ARCH_CASE(name, value)                                                 \
-  case value:                                                                  \
-    return #name;
-  switch (machine) {
-  case llvm::ELF::EM_AARCH64:
-    switch (tag) {
-#define AARCH64_DYNAMIC_TAG ARCH_CASE
-#define HEXAGON_DYNAMIC_TAG(name, value)
-#define MIPS_DYNAMIC_TAG(name, value)
-#define PPC_DYNAMIC_TAG(name, value)
-#define PPC64_DYNAMIC_TAG(name, value)
-#define RISCV_DYNAMIC_TAG(name, value)
+#define AARCH64_DYNAMIC_TAG(name, value) {llvm::ELF::EM_AARCH64, value, #name},
+#define HEXAGON_DYNAMIC_TAG(name, value) {llvm::ELF::EM_HEXAGON, value, #name},
+#define MIPS_DYNAMIC_TAG(name, value) {llvm::ELF::EM_MIPS, value, #name},
+#define PPC_DYNAMIC_TAG(name, value) {llvm::ELF::EM_PPC, value, #name},
+#define PPC64_DYNAMIC_TAG(name, value) {llvm::ELF::EM_PPC64, value, #name},
+#define RISCV_DYNAMIC_TAG(name, value) {llvm::ELF::EM_RISCV, value, #name},
 #include <llvm/BinaryFormat/DynamicTags.def>
-#undef AARCH64_DYNAMIC_TAG
-#undef HEXAGON_DYNAMIC_TAG
-#undef MIPS_DYNAMIC_TAG
-#undef PPC_DYNAMIC_TAG
-#undef PPC64_DYNAMIC_TAG
-#undef RISCV_DYNAMIC_TAG
-    }
-    break;
-  case llvm::ELF::EM_MIPS:
-    switch (tag) {
-#define AARCH64_DYNAMIC_TAG(name, value)
-#define HEXAGON_DYNAMIC_TAG(name, value)
-#define MIPS_DYNAMIC_TAG ARCH_CASE
-#define PPC_DYNAMIC_TAG(name, value)
-#define PPC64_DYNAMIC_TAG(name, value)
-#define RISCV_DYNAMIC_TAG(name, value)
-#include <llvm/BinaryFormat/DynamicTags.def>
-#undef AARCH64_DYNAMIC_TAG
-#undef HEXAGON_DYNAMIC_TAG
-#undef MIPS_DYNAMIC_TAG
-#undef PPC_DYNAMIC_TAG
-#undef PPC64_DYNAMIC_TAG
-#undef RISCV_DYNAMIC_TAG
-    }
-    break;
-  case llvm::ELF::EM_PPC:
-    switch (tag) {
-#define AARCH64_DYNAMIC_TAG(name, value)
-#define HEXAGON_DYNAMIC_TAG(name, value)
-#define MIPS_DYNAMIC_TAG(name, value)
-#define PPC_DYNAMIC_TAG ARCH_CASE
-#define PPC64_DYNAMIC_TAG(name, value)
-#define RISCV_DYNAMIC_TAG(name, value)
-#include <llvm/BinaryFormat/DynamicTags.def>
-#undef AARCH64_DYNAMIC_TAG
-#undef HEXAGON_DYNAMIC_TAG
-#undef MIPS_DYNAMIC_TAG
-#undef PPC_DYNAMIC_TAG
-#undef PPC64_DYNAMIC_TAG
-#undef RISCV_DYNAMIC_TAG
-    }
-    break;
-  case llvm::ELF::EM_PPC64:
-    switch (tag) {
-#define AARCH64_DYNAMIC_TAG(name, value)
-#define HEXAGON_DYNAMIC_TAG(name, value)
-#define MIPS_DYNAMIC_TAG(name, value)
-#define PPC_DYNAMIC_TAG(name, value)
-#define PPC64_DYNAMIC_TAG ARCH_CASE
-#define RISCV_DYNAMIC_TAG(name, value)
-#include <llvm/BinaryFormat/DynamicTags.def>
-#undef AARCH64_DYNAMIC_TAG
-#undef HEXAGON_DYNAMIC_TAG
-#undef MIPS_DYNAMIC_TAG
-#undef PPC_DYNAMIC_TAG
-#undef PPC64_DYNAMIC_TAG
-#undef RISCV_DYNAMIC_TAG
-    }
-    break;
-  case llvm::ELF::EM_RISCV:
-    switch (tag) {
-#define AARCH64_DYNAMIC_TAG(name, value)
-#define HEXAGON_DYNAMIC_TAG(name, value)
-#define MIPS_DYNAMIC_TAG(name, value)
-#define PPC_DYNAMIC_TAG(name, value)
-#define PPC64_DYNAMIC_TAG(name, value)
-#define RISCV_DYNAMIC_TAG ARCH_CASE
-#include <llvm/BinaryFormat/DynamicTags.def>
-#undef AARCH64_DYNAMIC_TAG
-#undef HEXAGON_DYNAMIC_TAG
-#undef MIPS_DYNAMIC_TAG
-#undef PPC_DYNAMIC_TAG
-#undef PPC64_DYNAMIC_TAG
-#undef RISCV_DYNAMIC_TAG
-    }
-    break;
-  default:
-    break;
-  }
-#undef ARCH_CASE
 #undef DYNAMIC_TAG
 #undef DYNAMIC_TAG_MARKER
+#undef AARCH64_DYNAMIC_TAG
+#undef HEXAGON_DYNAMIC_TAG
+#undef MIPS_DYNAMIC_TAG
+#undef PPC_DYNAMIC_TAG
+#undef PPC64_DYNAMIC_TAG
+#undef RISCV_DYNAMIC_TAG
+};
+
+const char *machineTagName(uint16_t machine, int64_t tag) {
+  for (const ArchTag &t : kArchTags)
+    if (t.machine == machine && t.tag == tag)
+      return t.name;
+  return nullptr;
+}
+
+// Values and their names, for the switch-free lookups below.
+template <size_t N>
+using NameTable = std::array<std::pair<uint64_t, const char *>, N>;
+
+template <size_t N>
+const char *lookup(const NameTable<N> &table, uint64_t value) {
+  for (const auto &[v, name] : table)
+    if (v == value)
+      return name;
   return nullptr;
 }
 
 template <size_t N>
-std::vector<std::string>
-bitNames(uint64_t flags,
-         const std::array<std::pair<uint64_t, const char *>, N> &table) {
+std::vector<std::string> bitNames(uint64_t flags, const NameTable<N> &table) {
   std::vector<std::string> names;
   for (const auto &[bit, name] : table)
     if (flags & bit) {
@@ -218,86 +160,57 @@ std::string dynamicTagName(uint16_t machine, int64_t tag) {
 }
 
 std::string segmentTypeName(uint32_t type) {
-  switch (type) {
-  case llvm::ELF::PT_NULL:
-    return "NULL";
-  case llvm::ELF::PT_LOAD:
-    return "LOAD";
-  case llvm::ELF::PT_DYNAMIC:
-    return "DYNAMIC";
-  case llvm::ELF::PT_INTERP:
-    return "INTERP";
-  case llvm::ELF::PT_NOTE:
-    return "NOTE";
-  case llvm::ELF::PT_SHLIB:
-    return "SHLIB";
-  case llvm::ELF::PT_PHDR:
-    return "PHDR";
-  case llvm::ELF::PT_TLS:
-    return "TLS";
-  case llvm::ELF::PT_GNU_EH_FRAME:
-    return "GNU_EH_FRAME";
-  case llvm::ELF::PT_GNU_STACK:
-    return "GNU_STACK";
-  case llvm::ELF::PT_GNU_RELRO:
-    return "GNU_RELRO";
-  case llvm::ELF::PT_GNU_PROPERTY:
-    return "GNU_PROPERTY";
-  default:
-    return hex(type);
-  }
+  static const NameTable<12> table{{
+      {llvm::ELF::PT_NULL, "NULL"},
+      {llvm::ELF::PT_LOAD, "LOAD"},
+      {llvm::ELF::PT_DYNAMIC, "DYNAMIC"},
+      {llvm::ELF::PT_INTERP, "INTERP"},
+      {llvm::ELF::PT_NOTE, "NOTE"},
+      {llvm::ELF::PT_SHLIB, "SHLIB"},
+      {llvm::ELF::PT_PHDR, "PHDR"},
+      {llvm::ELF::PT_TLS, "TLS"},
+      {llvm::ELF::PT_GNU_EH_FRAME, "GNU_EH_FRAME"},
+      {llvm::ELF::PT_GNU_STACK, "GNU_STACK"},
+      {llvm::ELF::PT_GNU_RELRO, "GNU_RELRO"},
+      {llvm::ELF::PT_GNU_PROPERTY, "GNU_PROPERTY"},
+  }};
+  const char *name = lookup(table, type);
+  return name ? name : hex(type);
 }
 
 std::string fileTypeName(uint16_t type) {
-  switch (type) {
-  case llvm::ELF::ET_NONE:
-    return "NONE";
-  case llvm::ELF::ET_REL:
-    return "REL";
-  case llvm::ELF::ET_EXEC:
-    return "EXEC";
-  case llvm::ELF::ET_DYN:
-    return "DYN";
-  case llvm::ELF::ET_CORE:
-    return "CORE";
-  default:
-    return hex(type);
-  }
+  static const NameTable<5> table{{
+      {llvm::ELF::ET_NONE, "NONE"},
+      {llvm::ELF::ET_REL, "REL"},
+      {llvm::ELF::ET_EXEC, "EXEC"},
+      {llvm::ELF::ET_DYN, "DYN"},
+      {llvm::ELF::ET_CORE, "CORE"},
+  }};
+  const char *name = lookup(table, type);
+  return name ? name : hex(type);
 }
 
 std::string machineName(uint16_t machine) {
-  switch (machine) {
-  case llvm::ELF::EM_386:
-    return "i386";
-  case llvm::ELF::EM_X86_64:
-    return "x86_64";
-  case llvm::ELF::EM_ARM:
-    return "arm";
-  case llvm::ELF::EM_AARCH64:
-    return "aarch64";
-  case llvm::ELF::EM_MIPS:
-    return "mips";
-  case llvm::ELF::EM_PPC:
-    return "ppc";
-  case llvm::ELF::EM_PPC64:
-    return "ppc64";
-  case llvm::ELF::EM_RISCV:
-    return "riscv";
-  case llvm::ELF::EM_S390:
-    return "s390";
-  case llvm::ELF::EM_SPARC:
-    return "sparc";
-  case llvm::ELF::EM_SPARCV9:
-    return "sparcv9";
-  case llvm::ELF::EM_LOONGARCH:
-    return "loongarch";
-  default:
-    return "EM_" + std::to_string(machine);
-  }
+  static const NameTable<12> table{{
+      {llvm::ELF::EM_386, "i386"},
+      {llvm::ELF::EM_X86_64, "x86_64"},
+      {llvm::ELF::EM_ARM, "arm"},
+      {llvm::ELF::EM_AARCH64, "aarch64"},
+      {llvm::ELF::EM_MIPS, "mips"},
+      {llvm::ELF::EM_PPC, "ppc"},
+      {llvm::ELF::EM_PPC64, "ppc64"},
+      {llvm::ELF::EM_RISCV, "riscv"},
+      {llvm::ELF::EM_S390, "s390"},
+      {llvm::ELF::EM_SPARC, "sparc"},
+      {llvm::ELF::EM_SPARCV9, "sparcv9"},
+      {llvm::ELF::EM_LOONGARCH, "loongarch"},
+  }};
+  const char *name = lookup(table, machine);
+  return name ? name : "EM_" + std::to_string(machine);
 }
 
 std::vector<std::string> dtFlagsNames(uint64_t flags) {
-  static const std::array<std::pair<uint64_t, const char *>, 5> table{{
+  static const NameTable<5> table{{
       {llvm::ELF::DF_ORIGIN, "ORIGIN"},
       {llvm::ELF::DF_SYMBOLIC, "SYMBOLIC"},
       {llvm::ELF::DF_TEXTREL, "TEXTREL"},
@@ -308,7 +221,7 @@ std::vector<std::string> dtFlagsNames(uint64_t flags) {
 }
 
 std::vector<std::string> dtFlags1Names(uint64_t flags) {
-  static const std::array<std::pair<uint64_t, const char *>, 28> table{{
+  static const NameTable<28> table{{
       {llvm::ELF::DF_1_NOW, "NOW"},
       {llvm::ELF::DF_1_GLOBAL, "GLOBAL"},
       {llvm::ELF::DF_1_GROUP, "GROUP"},
@@ -528,24 +441,24 @@ Value errorJson(const std::string &path, const std::string &error) {
 
 void printText(llvm::raw_ostream &os, const std::string &path,
                const elf::ElfInfo &info) {
-  os << path << ":\n";
+  os << printable(path) << ":\n";
   os << "  ELF" << info.elfClass << ' ' << (info.bigEndian ? "big" : "little")
      << "-endian " << fileTypeName(info.type) << ' '
      << machineName(info.machine) << ", " << info.fileSize << " bytes\n";
   if (info.interpreter)
-    os << "  interpreter: " << *info.interpreter << '\n';
+    os << "  interpreter: " << printable(*info.interpreter) << '\n';
   if (info.soname)
-    os << "  soname:      " << *info.soname << '\n';
+    os << "  soname:      " << printable(*info.soname) << '\n';
   for (const std::string &n : info.needed)
-    os << "  needed:      " << n << '\n';
+    os << "  needed:      " << printable(n) << '\n';
   if (info.rpath)
-    os << "  rpath:       " << *info.rpath << '\n';
+    os << "  rpath:       " << printable(*info.rpath) << '\n';
   if (info.runpath)
-    os << "  runpath:     " << *info.runpath << '\n';
+    os << "  runpath:     " << printable(*info.runpath) << '\n';
   if (info.audit)
-    os << "  audit:       " << *info.audit << '\n';
+    os << "  audit:       " << printable(*info.audit) << '\n';
   if (info.depaudit)
-    os << "  depaudit:    " << *info.depaudit << '\n';
+    os << "  depaudit:    " << printable(*info.depaudit) << '\n';
   auto printFlags = [&](const char *label, const std::optional<uint64_t> &v,
                         std::vector<std::string> (*names)(uint64_t)) {
     if (!v)
@@ -560,15 +473,15 @@ void printText(llvm::raw_ostream &os, const std::string &path,
   if (!info.buildId.empty())
     os << "  build-id:    " << hexBytes(info.buildId) << '\n';
   for (const elf::VersionNeed &v : info.versionNeeds) {
-    os << "  version needs from " << v.file << ':';
+    os << "  version needs from " << printable(v.file) << ':';
     for (const elf::VersionNeedAux &a : v.aux)
-      os << ' ' << a.name;
+      os << ' ' << printable(a.name);
     os << '\n';
   }
   for (const elf::VersionDef &v : info.versionDefs) {
     os << "  version defined: ";
     for (size_t i = 0; i < v.names.size(); ++i)
-      os << (i ? " (parent " : "") << v.names[i] << (i ? ")" : "");
+      os << (i ? " (parent " : "") << printable(v.names[i]) << (i ? ")" : "");
     os << ((v.flags & llvm::ELF::VER_FLG_BASE) ? " [base]" : "") << '\n';
   }
   if (!info.segments.empty()) {
@@ -581,15 +494,15 @@ void printText(llvm::raw_ostream &os, const std::string &path,
          << llvm::format_hex(s.memsz, 0) << '\n';
   }
   for (const elf::Note &n : info.notes) {
-    os << "  note " << (n.section.empty() ? "(PT_NOTE)" : n.section) << ": "
-       << n.owner << ' ' << llvm::format_hex(n.type, 0) << " ("
+    os << "  note " << (n.section.empty() ? "(PT_NOTE)" : printable(n.section)) << ": "
+       << printable(n.owner) << ' ' << llvm::format_hex(n.type, 0) << " ("
        << noteKindName(n.kind) << ", " << n.desc.size() << " bytes)";
     if (isJsonNote(n.kind))
-      os << ' ' << noteText(n);
+      os << ' ' << printable(noteText(n));
     os << '\n';
   }
   for (const std::string &w : info.warnings)
-    os << "  warning: " << w << '\n';
+    os << "  warning: " << printable(w) << '\n';
 }
 
 } // namespace ldpin::describe

@@ -365,9 +365,29 @@ private:
   }
 
   // .gnu.version_r and .gnu.version_d are chains of records linked by
-  // relative offsets, counted by DT_VERNEEDNUM / DT_VERDEFNUM. A zero offset
-  // ends a chain (glibc stops there), so one that ends before its count is an
-  // error. Offsets are unsigned and non-zero, so every walk moves forward.
+  // relative offsets: `count` records starting at address `at`. `visit`
+  // reads the record at an address and returns its offset to the next one.
+  // A zero offset ends a chain (glibc stops there), so a chain that ends
+  // before its count is an error. Offsets are unsigned and the walk stops at
+  // zero, so it always moves forward and ends.
+  template <class Visit>
+  Error walkChain(uint64_t at, uint64_t count, const Twine &what,
+                  Visit visit) {
+    for (uint64_t i = 0; i < count; ++i) {
+      Expected<uint32_t> next = visit(at);
+      if (!next)
+        return next.takeError();
+      if (i + 1 == count)
+        break;
+      if (*next == 0)
+        return makeError(what + ": the chain ends after " + Twine(i + 1) +
+                         " of " + Twine(count) + " entries");
+      LDPIN_TRY(n, checkedAdd(at, *next, what));
+      at = n;
+    }
+    return Error::success();
+  }
+
   Error readVersionNeeds() {
     std::optional<uint64_t> addr = dynValue(llvm::ELF::DT_VERNEED);
     std::optional<uint64_t> num = dynValue(llvm::ELF::DT_VERNEEDNUM);
@@ -375,47 +395,36 @@ private:
       return Error::success();
     if (!num)
       return makeError("DT_VERNEED without DT_VERNEEDNUM");
-    uint64_t at = *addr;
-    for (uint64_t i = 0; i < *num; ++i) {
-      LDPIN_TRY(vn, readAt<Verneed>(at, ".gnu.version_r entry"));
+    return walkChain(*addr, *num, ".gnu.version_r",
+                     [&](uint64_t at) -> Expected<uint32_t> {
+      LDPIN_TRY(off, mapAddress(at, sizeof(Verneed), ".gnu.version_r entry"));
+      LDPIN_TRY(vn, checkedRead<Verneed>(file, off, ".gnu.version_r entry"));
       VersionNeed need;
       need.version = vn.vn_version;
       need.fileNameOffset = vn.vn_file;
-      LDPIN_TRY(fileOff, mapAddress(at, sizeof(Verneed), ".gnu.version_r"));
-      need.fileOffset = fileOff;
-      LDPIN_TRY(file, dynString(vn.vn_file, ".gnu.version_r vn_file"));
-      need.file = file.str();
+      need.fileOffset = off;
+      LDPIN_TRY(name, dynString(vn.vn_file, ".gnu.version_r vn_file"));
+      need.file = name.str();
       LDPIN_TRY(auxAt, checkedAdd(at, vn.vn_aux, ".gnu.version_r vn_aux"));
-      for (uint64_t j = 0; j < vn.vn_cnt; ++j) {
-        LDPIN_TRY(va, readAt<Vernaux>(auxAt, ".gnu.version_r aux entry"));
+      Error e = walkChain(auxAt, vn.vn_cnt, ".gnu.version_r aux of " +
+                                    printable(need.file, kMessageNameMax),
+                          [&](uint64_t a) -> Expected<uint32_t> {
+        LDPIN_TRY(va, readAt<Vernaux>(a, ".gnu.version_r aux entry"));
         VersionNeedAux aux;
         aux.hash = va.vna_hash;
         aux.flags = va.vna_flags;
         aux.other = va.vna_other;
         aux.nameOffset = va.vna_name;
-        LDPIN_TRY(name, dynString(va.vna_name, ".gnu.version_r vna_name"));
-        aux.name = name.str();
+        LDPIN_TRY(n, dynString(va.vna_name, ".gnu.version_r vna_name"));
+        aux.name = n.str();
         need.aux.push_back(std::move(aux));
-        if (j + 1 < vn.vn_cnt) {
-          if (va.vna_next == 0)
-            return makeError(".gnu.version_r: vn_cnt is " + Twine(vn.vn_cnt) +
-                             " but the chain for " + need.file +
-                             " ends after " + Twine(j + 1));
-          LDPIN_TRY(next, checkedAdd(auxAt, va.vna_next, ".gnu.version_r"));
-          auxAt = next;
-        }
-      }
+        return uint32_t(va.vna_next);
+      });
+      if (e)
+        return e;
       out.versionNeeds.push_back(std::move(need));
-      if (i + 1 < *num) {
-        if (vn.vn_next == 0)
-          return makeError("DT_VERNEEDNUM is " + Twine(*num) +
-                           " but the .gnu.version_r chain ends after " +
-                           Twine(i + 1));
-        LDPIN_TRY(next, checkedAdd(at, vn.vn_next, ".gnu.version_r"));
-        at = next;
-      }
-    }
-    return Error::success();
+      return uint32_t(vn.vn_next);
+    });
   }
 
   Error readVersionDefs() {
@@ -425,8 +434,8 @@ private:
       return Error::success();
     if (!num)
       return makeError("DT_VERDEF without DT_VERDEFNUM");
-    uint64_t at = *addr;
-    for (uint64_t i = 0; i < *num; ++i) {
+    return walkChain(*addr, *num, ".gnu.version_d",
+                     [&](uint64_t at) -> Expected<uint32_t> {
       LDPIN_TRY(vd, readAt<Verdef>(at, ".gnu.version_d entry"));
       VersionDef def;
       def.version = vd.vd_version;
@@ -434,29 +443,18 @@ private:
       def.index = vd.vd_ndx;
       def.hash = vd.vd_hash;
       LDPIN_TRY(auxAt, checkedAdd(at, vd.vd_aux, ".gnu.version_d vd_aux"));
-      for (uint64_t j = 0; j < vd.vd_cnt; ++j) {
-        LDPIN_TRY(va, readAt<Verdaux>(auxAt, ".gnu.version_d aux entry"));
-        LDPIN_TRY(name, dynString(va.vda_name, ".gnu.version_d vda_name"));
-        def.names.push_back(name.str());
-        if (j + 1 < vd.vd_cnt) {
-          if (va.vda_next == 0)
-            return makeError(".gnu.version_d: vd_cnt is " + Twine(vd.vd_cnt) +
-                             " but the chain ends after " + Twine(j + 1));
-          LDPIN_TRY(next, checkedAdd(auxAt, va.vda_next, ".gnu.version_d"));
-          auxAt = next;
-        }
-      }
+      Error e = walkChain(auxAt, vd.vd_cnt, ".gnu.version_d aux",
+                          [&](uint64_t a) -> Expected<uint32_t> {
+        LDPIN_TRY(va, readAt<Verdaux>(a, ".gnu.version_d aux entry"));
+        LDPIN_TRY(n, dynString(va.vda_name, ".gnu.version_d vda_name"));
+        def.names.push_back(n.str());
+        return uint32_t(va.vda_next);
+      });
+      if (e)
+        return e;
       out.versionDefs.push_back(std::move(def));
-      if (i + 1 < *num) {
-        if (vd.vd_next == 0)
-          return makeError("DT_VERDEFNUM is " + Twine(*num) +
-                           " but the .gnu.version_d chain ends after " +
-                           Twine(i + 1));
-        LDPIN_TRY(next, checkedAdd(at, vd.vd_next, ".gnu.version_d"));
-        at = next;
-      }
-    }
-    return Error::success();
+      return uint32_t(vd.vd_next);
+    });
   }
 
   // Notes come from SHT_NOTE sections when the file has usable section
@@ -484,7 +482,9 @@ private:
 
   Error readNoteBlock(uint64_t offset, uint64_t size, uint64_t align,
                       const std::string &section) {
-    std::string what = section.empty() ? std::string("PT_NOTE") : section;
+    std::string what =
+        section.empty() ? std::string("PT_NOTE")
+                        : printable(section, kMessageNameMax);
     // Names and descriptors are padded to the block's alignment; 0 and 1
     // mean 4, as in readelf and the kernel.
     if (align < 4)

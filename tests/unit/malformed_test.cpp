@@ -20,7 +20,9 @@
 #include <llvm/Support/raw_ostream.h>
 
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -210,11 +212,22 @@ void expectCleanMessage(const std::string &msg, const std::string &what) {
   EXPECT_NE(msg.back(), '.') << what << ": " << msg;
 }
 
-void corruptEveryField(const char *path) {
-  const std::string bytes = readBytes(path);
+// The fixture's bytes and what the reader makes of them (which must work).
+std::optional<elf::ElfInfo> readFixture(const std::string &bytes,
+                                        const char *path) {
   llvm::Expected<elf::ElfInfo> parsed =
       elf::read(llvm::MemoryBufferRef(bytes, path));
-  ASSERT_TRUE(bool(parsed)) << llvm::toString(parsed.takeError());
+  if (!parsed) {
+    ADD_FAILURE() << path << ": " << llvm::toString(parsed.takeError());
+    return std::nullopt;
+  }
+  return std::move(*parsed);
+}
+
+void corruptEveryField(const char *path) {
+  const std::string bytes = readBytes(path);
+  std::optional<elf::ElfInfo> parsed = readFixture(bytes, path);
+  ASSERT_TRUE(parsed.has_value());
   std::vector<Field> fields = fieldsOf(bytes, *parsed);
   ASSERT_GT(fields.size(), 300u) << "the fixture should have many fields";
 
@@ -249,9 +262,8 @@ void corruptEveryField(const char *path) {
 
 void truncateEvery64Bytes(const char *path) {
   const std::string bytes = readBytes(path);
-  llvm::Expected<elf::ElfInfo> parsed =
-      elf::read(llvm::MemoryBufferRef(bytes, path));
-  ASSERT_TRUE(bool(parsed)) << llvm::toString(parsed.takeError());
+  std::optional<elf::ElfInfo> parsed = readFixture(bytes, path);
+  ASSERT_TRUE(parsed.has_value());
   uint64_t segmentsEnd = 0;
   for (const elf::Segment &s : parsed->segments)
     segmentsEnd = std::max(segmentsEnd, s.offset + s.filesz);
@@ -272,6 +284,20 @@ void truncateEvery64Bytes(const char *path) {
       EXPECT_FALSE(info->warnings.empty()) << what;
     }
   }
+}
+
+TEST(Malformed, KeptCrashInputs) {
+  size_t count = 0;
+  for (const auto &entry : std::filesystem::directory_iterator(CRASH_DIR)) {
+    if (entry.path().extension() == ".md")
+      continue;
+    ++count;
+    std::string bytes = readBytes(entry.path().c_str());
+    Outcome o = readAndRender(bytes);
+    if (!o.ok)
+      expectCleanMessage(o.error, entry.path().string());
+  }
+  EXPECT_GT(count, 0u) << "no kept inputs found in " << CRASH_DIR;
 }
 
 TEST(Malformed, EveryFieldOfTheExecutable) { corruptEveryField(FIXTURE_PROG); }

@@ -25,6 +25,16 @@ llvm::Error makeError(const llvm::Twine &msg);
 // Hexadecimal spelling used in messages ("0x1f").
 std::string hex(uint64_t v);
 
+// `s` with control bytes (below 0x20, and 0x7f) spelled \xNN, and every byte
+// from 0x80 up too when `s` is not valid UTF-8; cut to `max` bytes with "..."
+// after. Strings taken from a file go through this before they reach a
+// message or a terminal, so that a hostile file cannot break a one-line error
+// or send escape codes.
+std::string printable(llvm::StringRef s, size_t max = SIZE_MAX);
+
+// How much of a file's string a message quotes.
+inline constexpr size_t kMessageNameMax = 80;
+
 // a + b, or an error naming `what` when the sum does not fit in 64 bits.
 llvm::Expected<uint64_t> checkedAdd(uint64_t a, uint64_t b,
                                     const llvm::Twine &what);
