@@ -29,10 +29,9 @@ int runInspect(const InspectOptions &opts, llvm::raw_ostream &out,
       describe::printText(out, path, *info);
   }
   if (opts.json)
-    out << llvm::formatv(
-        "{0:2}\n", llvm::json::Value(llvm::json::Object{
-                       {"schema", describe::kInspectSchema},
-                       {"files", std::move(files)}}));
+    out << llvm::formatv("{0:2}\n", llvm::json::Value(llvm::json::Object{
+                                        {"schema", describe::kInspectSchema},
+                                        {"files", std::move(files)}}));
   out.flush();
   return status;
 }

@@ -20,10 +20,9 @@ int main(int argc, char **argv) {
       "build-id and notes (including ldpin's own record)");
   inspectCmd->add_option("FILE", inspect.files, "ELF files to read")
       ->required();
-  inspectCmd->add_flag(
-      "--json", inspect.json,
-      "Print one JSON document (schema ldpin-inspect/1, see "
-      "doc/inspect-json.md) instead of text");
+  inspectCmd->add_flag("--json", inspect.json,
+                       "Print one JSON document (schema ldpin-inspect/1, see "
+                       "doc/inspect-json.md) instead of text");
 
   try {
     app.parse(argc, argv);

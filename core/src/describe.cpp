@@ -494,9 +494,9 @@ void printText(llvm::raw_ostream &os, const std::string &path,
          << llvm::format_hex(s.memsz, 0) << '\n';
   }
   for (const elf::Note &n : info.notes) {
-    os << "  note " << (n.section.empty() ? "(PT_NOTE)" : printable(n.section)) << ": "
-       << printable(n.owner) << ' ' << llvm::format_hex(n.type, 0) << " ("
-       << noteKindName(n.kind) << ", " << n.desc.size() << " bytes)";
+    os << "  note " << (n.section.empty() ? "(PT_NOTE)" : printable(n.section))
+       << ": " << printable(n.owner) << ' ' << llvm::format_hex(n.type, 0)
+       << " (" << noteKindName(n.kind) << ", " << n.desc.size() << " bytes)";
     if (isJsonNote(n.kind))
       os << ' ' << printable(noteText(n));
     os << '\n';

@@ -22,12 +22,12 @@
 namespace ldpin::elf {
 namespace {
 
+using describe::segmentTypeName;
 using llvm::ArrayRef;
 using llvm::Error;
 using llvm::Expected;
 using llvm::StringRef;
 using llvm::Twine;
-using describe::segmentTypeName;
 
 // Propagates the error of an Expected out of the enclosing function.
 #define LDPIN_TRY(var, expr)                                                   \
@@ -150,11 +150,12 @@ private:
       count = zero.sh_info;
     }
     LDPIN_TRY(size, checkedMul(count, sizeof(Phdr), "program header table"));
-    LDPIN_TRY(table, checkedSlice(file, ehdr.e_phoff, size,
-                                  "program header table"));
+    LDPIN_TRY(table,
+              checkedSlice(file, ehdr.e_phoff, size, "program header table"));
     out.segments.reserve(count);
     for (uint64_t i = 0; i < count; ++i) {
-      LDPIN_TRY(p, checkedRead<Phdr>(table, i * sizeof(Phdr), "program header"));
+      LDPIN_TRY(p,
+                checkedRead<Phdr>(table, i * sizeof(Phdr), "program header"));
       Segment s;
       s.type = p.p_type;
       s.flags = p.p_flags;
@@ -201,11 +202,12 @@ private:
     if (count == 0)
       return Error::success();
     LDPIN_TRY(size, checkedMul(count, sizeof(Shdr), "section header table"));
-    LDPIN_TRY(table, checkedSlice(file, ehdr.e_shoff, size,
-                                  "section header table"));
+    LDPIN_TRY(table,
+              checkedSlice(file, ehdr.e_shoff, size, "section header table"));
     std::vector<Shdr> headers(count);
     for (uint64_t i = 0; i < count; ++i) {
-      LDPIN_TRY(h, checkedRead<Shdr>(table, i * sizeof(Shdr), "section header"));
+      LDPIN_TRY(h,
+                checkedRead<Shdr>(table, i * sizeof(Shdr), "section header"));
       headers[i] = h;
     }
     ArrayRef<uint8_t> names;
@@ -217,8 +219,8 @@ private:
       if (s.sh_type != llvm::ELF::SHT_STRTAB)
         return makeError("section name table " + Twine(strndx) +
                          " is not SHT_STRTAB");
-      LDPIN_TRY(n, checkedSlice(file, s.sh_offset, s.sh_size,
-                                "section name table"));
+      LDPIN_TRY(
+          n, checkedSlice(file, s.sh_offset, s.sh_size, "section name table"));
       names = n;
     }
     out.sections.reserve(count);
@@ -270,7 +272,8 @@ private:
       return s.offset + (vaddr - s.vaddr);
     }
     return makeError(what + " at address " + hex(vaddr) + " (size " +
-                     hex(size) + ") is not inside the file part of any "
+                     hex(size) +
+                     ") is not inside the file part of any "
                      "PT_LOAD segment");
   }
 
@@ -306,8 +309,8 @@ private:
       return Error::success();
     out.hasDynamic = true;
     out.dynamicOffset = dyn->offset;
-    LDPIN_TRY(bytes, checkedSlice(file, dyn->offset, dyn->filesz,
-                                  "dynamic section"));
+    LDPIN_TRY(bytes,
+              checkedSlice(file, dyn->offset, dyn->filesz, "dynamic section"));
     uint64_t count = bytes.size() / sizeof(Dyn);
     for (uint64_t i = 0; i < count; ++i) {
       LDPIN_TRY(d, checkedRead<Dyn>(bytes, i * sizeof(Dyn), "dynamic entry"));
@@ -371,8 +374,7 @@ private:
   // before its count is an error. Offsets are unsigned and the walk stops at
   // zero, so it always moves forward and ends.
   template <class Visit>
-  Error walkChain(uint64_t at, uint64_t count, const Twine &what,
-                  Visit visit) {
+  Error walkChain(uint64_t at, uint64_t count, const Twine &what, Visit visit) {
     for (uint64_t i = 0; i < count; ++i) {
       Expected<uint32_t> next = visit(at);
       if (!next)
@@ -395,36 +397,39 @@ private:
       return Error::success();
     if (!num)
       return makeError("DT_VERNEED without DT_VERNEEDNUM");
-    return walkChain(*addr, *num, ".gnu.version_r",
-                     [&](uint64_t at) -> Expected<uint32_t> {
-      LDPIN_TRY(off, mapAddress(at, sizeof(Verneed), ".gnu.version_r entry"));
-      LDPIN_TRY(vn, checkedRead<Verneed>(file, off, ".gnu.version_r entry"));
-      VersionNeed need;
-      need.version = vn.vn_version;
-      need.fileNameOffset = vn.vn_file;
-      need.fileOffset = off;
-      LDPIN_TRY(name, dynString(vn.vn_file, ".gnu.version_r vn_file"));
-      need.file = name.str();
-      LDPIN_TRY(auxAt, checkedAdd(at, vn.vn_aux, ".gnu.version_r vn_aux"));
-      Error e = walkChain(auxAt, vn.vn_cnt, ".gnu.version_r aux of " +
-                                    printable(need.file, kMessageNameMax),
-                          [&](uint64_t a) -> Expected<uint32_t> {
-        LDPIN_TRY(va, readAt<Vernaux>(a, ".gnu.version_r aux entry"));
-        VersionNeedAux aux;
-        aux.hash = va.vna_hash;
-        aux.flags = va.vna_flags;
-        aux.other = va.vna_other;
-        aux.nameOffset = va.vna_name;
-        LDPIN_TRY(n, dynString(va.vna_name, ".gnu.version_r vna_name"));
-        aux.name = n.str();
-        need.aux.push_back(std::move(aux));
-        return uint32_t(va.vna_next);
-      });
-      if (e)
-        return e;
-      out.versionNeeds.push_back(std::move(need));
-      return uint32_t(vn.vn_next);
-    });
+    return walkChain(
+        *addr, *num, ".gnu.version_r", [&](uint64_t at) -> Expected<uint32_t> {
+          LDPIN_TRY(off,
+                    mapAddress(at, sizeof(Verneed), ".gnu.version_r entry"));
+          LDPIN_TRY(vn,
+                    checkedRead<Verneed>(file, off, ".gnu.version_r entry"));
+          VersionNeed need;
+          need.version = vn.vn_version;
+          need.fileNameOffset = vn.vn_file;
+          need.fileOffset = off;
+          LDPIN_TRY(name, dynString(vn.vn_file, ".gnu.version_r vn_file"));
+          need.file = name.str();
+          LDPIN_TRY(auxAt, checkedAdd(at, vn.vn_aux, ".gnu.version_r vn_aux"));
+          Error e = walkChain(
+              auxAt, vn.vn_cnt,
+              ".gnu.version_r aux of " + printable(need.file, kMessageNameMax),
+              [&](uint64_t a) -> Expected<uint32_t> {
+                LDPIN_TRY(va, readAt<Vernaux>(a, ".gnu.version_r aux entry"));
+                VersionNeedAux aux;
+                aux.hash = va.vna_hash;
+                aux.flags = va.vna_flags;
+                aux.other = va.vna_other;
+                aux.nameOffset = va.vna_name;
+                LDPIN_TRY(n, dynString(va.vna_name, ".gnu.version_r vna_name"));
+                aux.name = n.str();
+                need.aux.push_back(std::move(aux));
+                return uint32_t(va.vna_next);
+              });
+          if (e)
+            return e;
+          out.versionNeeds.push_back(std::move(need));
+          return uint32_t(vn.vn_next);
+        });
   }
 
   Error readVersionDefs() {
@@ -434,27 +439,28 @@ private:
       return Error::success();
     if (!num)
       return makeError("DT_VERDEF without DT_VERDEFNUM");
-    return walkChain(*addr, *num, ".gnu.version_d",
-                     [&](uint64_t at) -> Expected<uint32_t> {
-      LDPIN_TRY(vd, readAt<Verdef>(at, ".gnu.version_d entry"));
-      VersionDef def;
-      def.version = vd.vd_version;
-      def.flags = vd.vd_flags;
-      def.index = vd.vd_ndx;
-      def.hash = vd.vd_hash;
-      LDPIN_TRY(auxAt, checkedAdd(at, vd.vd_aux, ".gnu.version_d vd_aux"));
-      Error e = walkChain(auxAt, vd.vd_cnt, ".gnu.version_d aux",
-                          [&](uint64_t a) -> Expected<uint32_t> {
-        LDPIN_TRY(va, readAt<Verdaux>(a, ".gnu.version_d aux entry"));
-        LDPIN_TRY(n, dynString(va.vda_name, ".gnu.version_d vda_name"));
-        def.names.push_back(n.str());
-        return uint32_t(va.vda_next);
-      });
-      if (e)
-        return e;
-      out.versionDefs.push_back(std::move(def));
-      return uint32_t(vd.vd_next);
-    });
+    return walkChain(
+        *addr, *num, ".gnu.version_d", [&](uint64_t at) -> Expected<uint32_t> {
+          LDPIN_TRY(vd, readAt<Verdef>(at, ".gnu.version_d entry"));
+          VersionDef def;
+          def.version = vd.vd_version;
+          def.flags = vd.vd_flags;
+          def.index = vd.vd_ndx;
+          def.hash = vd.vd_hash;
+          LDPIN_TRY(auxAt, checkedAdd(at, vd.vd_aux, ".gnu.version_d vd_aux"));
+          Error e = walkChain(
+              auxAt, vd.vd_cnt, ".gnu.version_d aux",
+              [&](uint64_t a) -> Expected<uint32_t> {
+                LDPIN_TRY(va, readAt<Verdaux>(a, ".gnu.version_d aux entry"));
+                LDPIN_TRY(n, dynString(va.vda_name, ".gnu.version_d vda_name"));
+                def.names.push_back(n.str());
+                return uint32_t(va.vda_next);
+              });
+          if (e)
+            return e;
+          out.versionDefs.push_back(std::move(def));
+          return uint32_t(vd.vd_next);
+        });
   }
 
   // Notes come from SHT_NOTE sections when the file has usable section
@@ -482,9 +488,8 @@ private:
 
   Error readNoteBlock(uint64_t offset, uint64_t size, uint64_t align,
                       const std::string &section) {
-    std::string what =
-        section.empty() ? std::string("PT_NOTE")
-                        : printable(section, kMessageNameMax);
+    std::string what = section.empty() ? std::string("PT_NOTE")
+                                       : printable(section, kMessageNameMax);
     // Names and descriptors are padded to the block's alignment; 0 and 1
     // mean 4, as in readelf and the kernel.
     if (align < 4)
@@ -502,13 +507,13 @@ private:
       // alignment, counted from this note's header.
       uint64_t descAt = pos + llvm::alignTo(sizeof(Nhdr) + namesz, align);
       LDPIN_TRY(name, checkedSlice(block, nameAt, namesz, what + " note name"));
-      LDPIN_TRY(desc, checkedSlice(block, descAt, descsz,
-                                   what + " note descriptor"));
+      LDPIN_TRY(desc,
+                checkedSlice(block, descAt, descsz, what + " note descriptor"));
       Note n;
       n.section = section;
-      n.owner = std::string(reinterpret_cast<const char *>(name.data()),
-                            strnlen(reinterpret_cast<const char *>(name.data()),
-                                    name.size()));
+      n.owner = std::string(
+          reinterpret_cast<const char *>(name.data()),
+          strnlen(reinterpret_cast<const char *>(name.data()), name.size()));
       n.type = h.n_type;
       n.kind = classifyNote(n.owner, n.type);
       n.desc.assign(desc.begin(), desc.end());
@@ -560,9 +565,9 @@ Expected<ElfInfo> readFile(const std::string &path) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) {
     int err = errno;
-    return makeError(err == ENOENT ? "no such file"
-                                   : "cannot stat: " +
-                                         llvm::Twine(std::strerror(err)));
+    return makeError(err == ENOENT
+                         ? "no such file"
+                         : "cannot stat: " + llvm::Twine(std::strerror(err)));
   }
   if (S_ISDIR(st.st_mode))
     return makeError("is a directory");

@@ -76,7 +76,7 @@ TEST(Checked, PrintableEscapesControlsAndBrokenUtf8AndCuts) {
   EXPECT_EQ(printable("libz.so.1"), "libz.so.1");
   EXPECT_EQ(printable("a\nb\x1b[31m"), "a\\x0ab\\x1b[31m");
   EXPECT_EQ(printable("caf\xc3\xa9"), "caf\xc3\xa9"); // valid UTF-8 stays
-  EXPECT_EQ(printable("caf\xe9"), "caf\\xe9");       // Latin-1 does not
+  EXPECT_EQ(printable("caf\xe9"), "caf\\xe9");        // Latin-1 does not
   EXPECT_EQ(printable("abcdef", 3), "abc...");
   EXPECT_EQ(printable(llvm::StringRef("a\0b", 3)), "a\\x00b");
 }

@@ -78,8 +78,9 @@ TEST(ElfReader, ProgramHasInterpreterNeededRunpathAndVersionNeeds) {
   ASSERT_TRUE(prog.interpreter.has_value());
   EXPECT_EQ(*prog.interpreter, "/lib64/ld-linux-x86-64.so.2");
   // (A sanitizer build adds its runtime to NEEDED: look, do not index.)
-  EXPECT_NE(std::find(prog.needed.begin(), prog.needed.end(), "libfixture.so.1"),
-            prog.needed.end());
+  EXPECT_NE(
+      std::find(prog.needed.begin(), prog.needed.end(), "libfixture.so.1"),
+      prog.needed.end());
   EXPECT_NE(std::find(prog.needed.begin(), prog.needed.end(), "libc.so.6"),
             prog.needed.end());
   ASSERT_TRUE(prog.runpath.has_value());

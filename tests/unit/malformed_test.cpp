@@ -46,11 +46,11 @@ struct Layout {
 };
 
 const Layout kEhdr[] = {
-    {"e_type", 16, 2, false},     {"e_machine", 18, 2, false},
-    {"e_version", 20, 4, false},  {"e_entry", 24, 8, false},
-    {"e_phoff", 32, 8, true},     {"e_shoff", 40, 8, false},
-    {"e_flags", 48, 4, false},    {"e_ehsize", 52, 2, false},
-    {"e_phentsize", 54, 2, true}, {"e_phnum", 56, 2, false},
+    {"e_type", 16, 2, false},      {"e_machine", 18, 2, false},
+    {"e_version", 20, 4, false},   {"e_entry", 24, 8, false},
+    {"e_phoff", 32, 8, true},      {"e_shoff", 40, 8, false},
+    {"e_flags", 48, 4, false},     {"e_ehsize", 52, 2, false},
+    {"e_phentsize", 54, 2, true},  {"e_phnum", 56, 2, false},
     {"e_shentsize", 58, 2, false}, {"e_shnum", 60, 2, false},
     {"e_shstrndx", 62, 2, false},
 };
@@ -61,10 +61,10 @@ const Layout kPhdr[] = {
     {"p_memsz", 40, 8, false}, {"p_align", 48, 8, false},
 };
 const Layout kShdr[] = {
-    {"sh_name", 0, 4, false},      {"sh_type", 4, 4, false},
-    {"sh_flags", 8, 8, false},     {"sh_addr", 16, 8, false},
-    {"sh_offset", 24, 8, false},   {"sh_size", 32, 8, false},
-    {"sh_link", 40, 4, false},     {"sh_info", 44, 4, false},
+    {"sh_name", 0, 4, false},       {"sh_type", 4, 4, false},
+    {"sh_flags", 8, 8, false},      {"sh_addr", 16, 8, false},
+    {"sh_offset", 24, 8, false},    {"sh_size", 32, 8, false},
+    {"sh_link", 40, 4, false},      {"sh_info", 44, 4, false},
     {"sh_addralign", 48, 8, false}, {"sh_entsize", 56, 8, false},
 };
 const Layout kVerneed[] = {
@@ -73,7 +73,7 @@ const Layout kVerneed[] = {
     {"vn_next", 12, 4, false},
 };
 const Layout kVernaux[] = {
-    {"vna_hash", 0, 4, false}, {"vna_flags", 4, 2, false},
+    {"vna_hash", 0, 4, false},  {"vna_flags", 4, 2, false},
     {"vna_other", 6, 2, false}, {"vna_name", 8, 4, true},
     {"vna_next", 12, 4, false},
 };
@@ -182,9 +182,19 @@ std::vector<uint64_t> hostileValues(uint64_t orig, unsigned size,
                                     uint64_t fileSize) {
   uint64_t ones = size == 8 ? ~0ull : (1ull << (size * 8)) - 1;
   uint64_t top = 1ull << (size * 8 - 1);
-  return {0,        1,           ones,         ones - 1,     top,
-          top - 1,  orig + 1,    orig - 1,     orig ^ top,   fileSize,
-          fileSize - 1, orig * 2, orig + 0x1000};
+  return {0,
+          1,
+          ones,
+          ones - 1,
+          top,
+          top - 1,
+          orig + 1,
+          orig - 1,
+          orig ^ top,
+          fileSize,
+          fileSize - 1,
+          orig * 2,
+          orig + 0x1000};
 }
 
 struct Outcome {
@@ -239,7 +249,8 @@ void corruptEveryField(const char *path) {
       store(image, f.offset, f.size, v);
       Outcome o = readAndRender(image);
       ++reads;
-      std::string what = std::string(path) + " " + f.name + "=" + std::to_string(v);
+      std::string what =
+          std::string(path) + " " + f.name + "=" + std::to_string(v);
       if (!o.ok) {
         ++errors;
         expectCleanMessage(o.error, what);
@@ -280,7 +291,8 @@ void truncateEvery64Bytes(const char *path) {
     } else {
       // Only the section header table (or its tail) is missing: readable,
       // with a warning.
-      ASSERT_TRUE(bool(info)) << what << ": " << llvm::toString(info.takeError());
+      ASSERT_TRUE(bool(info))
+          << what << ": " << llvm::toString(info.takeError());
       EXPECT_FALSE(info->warnings.empty()) << what;
     }
   }

@@ -55,7 +55,7 @@ struct VersionNeedAux {
   std::string name;
   uint32_t hash = 0;
   uint16_t flags = 0;
-  uint16_t other = 0; // the version index symbols use
+  uint16_t other = 0;      // the version index symbols use
   uint32_t nameOffset = 0; // vna_name, into .dynstr
 };
 
@@ -119,7 +119,7 @@ struct ElfInfo {
   std::optional<std::string> interpreter;
 
   bool hasDynamic = false;
-  uint64_t dynamicOffset = 0; // file offset of PT_DYNAMIC
+  uint64_t dynamicOffset = 0;    // file offset of PT_DYNAMIC
   std::vector<DynEntry> dynamic; // up to and including the first DT_NULL
   std::optional<StringTable> dynstr;
 
