@@ -4,6 +4,7 @@
 #include "ldpin/describe.h"
 
 #include "ldpin/checked.h"
+#include "ldpin/note.h"
 
 #include <llvm/BinaryFormat/ELF.h>
 #include <llvm/Support/Format.h>
@@ -312,6 +313,28 @@ private:
       a.push_back(str(s));
     return a;
   }
+
+  // The parsed `.note.ldpin` record as "record", or why it does not parse
+  // as "record_error".
+  void addRecord(Object &o, const elf::Note &n, bool bigEndian) {
+    llvm::Expected<note::Record> r = note::parse(n.desc, bigEndian);
+    if (!r) {
+      o["record_error"] = llvm::toString(r.takeError());
+      return;
+    }
+    Array needed;
+    for (const note::Needed &d : r->needed)
+      needed.push_back(Object{{"name", str(d.name)},
+                              {"path", str(d.path)},
+                              {"build_id", str(d.buildId)}});
+    o["record"] = Object{{"reserve_offset", r->reserveOffset},
+                         {"reserve_size", r->reserveSize},
+                         {"channel", optionalStr(r->channel)},
+                         {"libc", optionalStr(r->libc)},
+                         {"needed", std::move(needed)},
+                         {"soname", optionalStr(r->soname)},
+                         {"build_runpath", strings(r->buildRunpath)}};
+  }
 };
 
 Value JsonBuilder::build(const std::string &path, const elf::ElfInfo &info) {
@@ -387,6 +410,8 @@ Value JsonBuilder::build(const std::string &path, const elf::ElfInfo &info) {
              {"desc", hexBytes(n.desc)}};
     if (isJsonNote(n.kind))
       o["text"] = str(noteText(n));
+    if (n.kind == elf::NoteKind::Ldpin)
+      addRecord(o, n, info.bigEndian);
     notes.push_back(std::move(o));
   }
 
@@ -438,6 +463,32 @@ Value errorJson(const std::string &path, const std::string &error) {
                 {"error", llvm::json::fixUTF8(error)},
                 {"lossy_strings", lossy}};
 }
+
+namespace {
+
+void printRecord(llvm::raw_ostream &os, const elf::Note &n, bool bigEndian) {
+  llvm::Expected<note::Record> r = note::parse(n.desc, bigEndian);
+  if (!r) {
+    os << "    invalid record: " << llvm::toString(r.takeError()) << '\n';
+    return;
+  }
+  if (r->channel)
+    os << "    channel:  " << printable(*r->channel) << '\n';
+  if (r->libc)
+    os << "    libc:     " << printable(*r->libc) << '\n';
+  for (const note::Needed &d : r->needed)
+    os << "    linked:   " << printable(d.name) << " -> "
+       << (d.path.empty() ? "(unresolved)" : printable(d.path))
+       << (d.buildId.empty() ? "" : " [" + d.buildId + "]") << '\n';
+  if (r->soname)
+    os << "    soname:   " << printable(*r->soname) << '\n';
+  for (const std::string &d : r->buildRunpath)
+    os << "    build-tree runpath: " << printable(d) << '\n';
+  os << "    reserved: " << r->reserveSize << " bytes free at .dynstr+"
+     << llvm::format_hex(r->reserveOffset, 0) << '\n';
+}
+
+} // namespace
 
 void printText(llvm::raw_ostream &os, const std::string &path,
                const elf::ElfInfo &info) {
@@ -500,6 +551,8 @@ void printText(llvm::raw_ostream &os, const std::string &path,
     if (isJsonNote(n.kind))
       os << ' ' << printable(noteText(n));
     os << '\n';
+    if (n.kind == elf::NoteKind::Ldpin)
+      printRecord(os, n, info.bigEndian);
   }
   for (const std::string &w : info.warnings)
     os << "  warning: " << printable(w) << '\n';

@@ -1,0 +1,65 @@
+// The `.note.ldpin` record (format: doc/ldpin-note.md): what an output was
+// linked against and where its reserved string space is. One encoder and one
+// parser, used by every tool; the parser checks everything it reads.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <llvm/ADT/ArrayRef.h>
+#include <llvm/Support/Error.h>
+
+namespace ldpin::note {
+
+inline constexpr uint32_t kType = 1; // NT_LDPIN_RECORD
+inline constexpr uint32_t kVersion = 1;
+inline constexpr uint32_t kHeaderSize = 16;    // version .. reserve_size
+inline constexpr uint32_t kNoteHeaderSize = 20; // Nhdr + "ldpin\0" padded
+
+enum Tag : uint32_t {
+  kEnd = 0,
+  kChannel = 1,
+  kLibc = 2,
+  kNeeded = 3,
+  kSoname = 4,
+  kBuildRunpath = 5,
+};
+
+struct Needed {
+  std::string name;    // the DT_NEEDED string the linker wrote
+  std::string path;    // what it resolved to at link time ("" if nothing)
+  std::string buildId; // lowercase hex ("" if none)
+  bool operator==(const Needed &) const = default;
+};
+
+struct Record {
+  uint32_t reserveOffset = 0; // free reserved space, offset in .dynstr
+  uint32_t reserveSize = 0;
+  std::optional<std::string> channel;
+  std::optional<std::string> libc;
+  std::vector<Needed> needed;
+  std::optional<std::string> soname;
+  std::vector<std::string> buildRunpath;
+  bool operator==(const Record &) const = default;
+};
+
+// Bytes of descriptor `r` needs (a multiple of 4).
+uint32_t encodedSize(const Record &r);
+
+// The descriptor for `r`, `descSize` bytes long (zero padded), in the given
+// byte order. Fails when `descSize` is smaller than encodedSize(r) or not a
+// multiple of 4.
+llvm::Expected<std::vector<uint8_t>> encode(const Record &r, bool bigEndian,
+                                            uint32_t descSize);
+
+// The whole note (header, name, descriptor) for `r` with a descriptor of
+// `descSize` bytes.
+llvm::Expected<std::vector<uint8_t>> encodeNote(const Record &r, bool bigEndian,
+                                                uint32_t descSize);
+
+// Parses a descriptor. Errors name what is wrong; unknown tags are skipped.
+llvm::Expected<Record> parse(llvm::ArrayRef<uint8_t> desc, bool bigEndian);
+
+} // namespace ldpin::note

@@ -1,0 +1,189 @@
+// The `.note.ldpin` record: encoder and parser (see note.h and
+// doc/ldpin-note.md). Integers follow the ELF file's byte order.
+#include "ldpin/note.h"
+
+#include "ldpin/checked.h"
+
+#include <llvm/Support/Endian.h>
+
+namespace ldpin::note {
+namespace {
+
+uint32_t pad4(uint64_t n) { return static_cast<uint32_t>((n + 3) & ~3ull); }
+
+uint32_t load32(const uint8_t *p, bool big) {
+  return big ? llvm::support::endian::read32be(p)
+             : llvm::support::endian::read32le(p);
+}
+
+void store32(uint8_t *p, uint32_t v, bool big) {
+  if (big)
+    llvm::support::endian::write32be(p, v);
+  else
+    llvm::support::endian::write32le(p, v);
+}
+
+// The records of `r` as (tag, value) pairs, in the order they are written.
+std::vector<std::pair<uint32_t, std::string>> records(const Record &r) {
+  std::vector<std::pair<uint32_t, std::string>> out;
+  if (r.channel)
+    out.emplace_back(kChannel, *r.channel + '\0');
+  if (r.libc)
+    out.emplace_back(kLibc, *r.libc + '\0');
+  for (const Needed &n : r.needed)
+    out.emplace_back(kNeeded,
+                     n.name + '\0' + n.path + '\0' + n.buildId + '\0');
+  if (r.soname)
+    out.emplace_back(kSoname, *r.soname + '\0');
+  for (const std::string &d : r.buildRunpath)
+    out.emplace_back(kBuildRunpath, d + '\0');
+  return out;
+}
+
+// Splits a value into exactly `count` NUL-terminated strings.
+llvm::Expected<std::vector<std::string>>
+strings(llvm::ArrayRef<uint8_t> value, size_t count, const char *what) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos < value.size()) {
+    llvm::Expected<llvm::StringRef> s =
+        checkedCString(value, pos, llvm::Twine(what) + " record");
+    if (!s)
+      return s.takeError();
+    out.push_back(s->str());
+    pos += s->size() + 1;
+  }
+  if (out.size() != count)
+    return makeError(llvm::Twine(what) + " record holds " +
+                     llvm::Twine(out.size()) + " strings, expected " +
+                     llvm::Twine(count));
+  return out;
+}
+
+} // namespace
+
+uint32_t encodedSize(const Record &r) {
+  uint64_t size = kHeaderSize + 8; // header and end record
+  for (const auto &[tag, value] : records(r))
+    size += 8 + pad4(value.size());
+  return static_cast<uint32_t>(size);
+}
+
+llvm::Expected<std::vector<uint8_t>> encode(const Record &r, bool bigEndian,
+                                            uint32_t descSize) {
+  uint32_t used = encodedSize(r);
+  if (descSize % 4 != 0)
+    return makeError("ldpin note size " + llvm::Twine(descSize) +
+                     " is not a multiple of 4");
+  if (used > descSize)
+    return makeError("ldpin note needs " + llvm::Twine(used) +
+                     " bytes but only " + llvm::Twine(descSize) +
+                     " are reserved");
+  std::vector<uint8_t> out(descSize, 0);
+  store32(&out[0], kVersion, bigEndian);
+  store32(&out[4], used, bigEndian);
+  store32(&out[8], r.reserveOffset, bigEndian);
+  store32(&out[12], r.reserveSize, bigEndian);
+  size_t pos = kHeaderSize;
+  for (const auto &[tag, value] : records(r)) {
+    store32(&out[pos], tag, bigEndian);
+    store32(&out[pos + 4], static_cast<uint32_t>(value.size()), bigEndian);
+    std::copy(value.begin(), value.end(), out.begin() + pos + 8);
+    pos += 8 + pad4(value.size());
+  }
+  store32(&out[pos], kEnd, bigEndian); // and a zero length
+  return out;
+}
+
+llvm::Expected<std::vector<uint8_t>> encodeNote(const Record &r, bool bigEndian,
+                                                uint32_t descSize) {
+  llvm::Expected<std::vector<uint8_t>> desc = encode(r, bigEndian, descSize);
+  if (!desc)
+    return desc.takeError();
+  std::vector<uint8_t> out(kNoteHeaderSize, 0);
+  store32(&out[0], 6, bigEndian);
+  store32(&out[4], descSize, bigEndian);
+  store32(&out[8], kType, bigEndian);
+  std::memcpy(&out[12], "ldpin", 6);
+  out.insert(out.end(), desc->begin(), desc->end());
+  return out;
+}
+
+llvm::Expected<Record> parse(llvm::ArrayRef<uint8_t> desc, bool bigEndian) {
+  if (desc.size() < kHeaderSize + 8)
+    return makeError("ldpin note: descriptor of " + llvm::Twine(desc.size()) +
+                     " bytes is too small");
+  uint32_t version = load32(&desc[0], bigEndian);
+  if (version != kVersion)
+    return makeError("ldpin note: unsupported format version " +
+                     llvm::Twine(version) + " (this ldpin reads version 1)");
+  uint32_t used = load32(&desc[4], bigEndian);
+  if (used < kHeaderSize + 8 || used % 4 != 0 || used > desc.size())
+    return makeError("ldpin note: used size " + llvm::Twine(used) +
+                     " is not a multiple of 4 between 24 and the descriptor "
+                     "size " +
+                     llvm::Twine(desc.size()));
+  Record r;
+  r.reserveOffset = load32(&desc[8], bigEndian);
+  r.reserveSize = load32(&desc[12], bigEndian);
+  uint32_t ignored;
+  if (__builtin_add_overflow(r.reserveOffset, r.reserveSize, &ignored))
+    return makeError("ldpin note: reserved space " + hex(r.reserveOffset) +
+                     " + " + hex(r.reserveSize) + " overflows");
+  llvm::ArrayRef<uint8_t> body = desc.take_front(used);
+  uint64_t pos = kHeaderSize;
+  for (;;) {
+    if (body.size() - pos < 8)
+      return makeError("ldpin note: no end record inside the used size");
+    uint32_t tag = load32(&body[pos], bigEndian);
+    uint32_t length = load32(&body[pos + 4], bigEndian);
+    llvm::Expected<llvm::ArrayRef<uint8_t>> value =
+        checkedSlice(body, pos + 8, length, "ldpin note record");
+    if (!value)
+      return value.takeError();
+    pos += 8 + pad4(length);
+    if (tag == kEnd) {
+      if (length != 0 || pos != used)
+        return makeError("ldpin note: the end record is not last");
+      break;
+    }
+    switch (tag) {
+    case kChannel:
+    case kLibc:
+    case kSoname:
+    case kBuildRunpath: {
+      const char *what = tag == kChannel ? "channel"
+                         : tag == kLibc  ? "libc"
+                         : tag == kSoname ? "soname"
+                                          : "build-runpath";
+      llvm::Expected<std::vector<std::string>> s = strings(*value, 1, what);
+      if (!s)
+        return s.takeError();
+      if (tag == kBuildRunpath) {
+        r.buildRunpath.push_back((*s)[0]);
+        break;
+      }
+      std::optional<std::string> &field = tag == kChannel ? r.channel
+                                          : tag == kLibc  ? r.libc
+                                                          : r.soname;
+      if (field)
+        return makeError(llvm::Twine("ldpin note: more than one ") + what +
+                         " record");
+      field = (*s)[0];
+      break;
+    }
+    case kNeeded: {
+      llvm::Expected<std::vector<std::string>> s = strings(*value, 3, "needed");
+      if (!s)
+        return s.takeError();
+      r.needed.push_back({(*s)[0], (*s)[1], (*s)[2]});
+      break;
+    }
+    default:
+      break; // a newer tag: skipped
+    }
+  }
+  return r;
+}
+
+} // namespace ldpin::note
