@@ -257,24 +257,9 @@ private:
     return Error::success();
   }
 
-  // The file offset of [vaddr, vaddr + size), which must lie in the file
-  // part of one PT_LOAD segment.
   Expected<uint64_t> mapAddress(uint64_t vaddr, uint64_t size,
                                 const Twine &what) {
-    LDPIN_TRY(end, checkedAdd(vaddr, size, what));
-    for (const Segment &s : out.segments) {
-      if (s.type != llvm::ELF::PT_LOAD || vaddr < s.vaddr)
-        continue;
-      uint64_t segEnd;
-      if (__builtin_add_overflow(s.vaddr, s.filesz, &segEnd) || end > segEnd)
-        continue;
-      // Inside the file: readProgramHeaders checked every segment's range.
-      return s.offset + (vaddr - s.vaddr);
-    }
-    return makeError(what + " at address " + hex(vaddr) + " (size " +
-                     hex(size) +
-                     ") is not inside the file part of any "
-                     "PT_LOAD segment");
+    return fileOffsetOf(out, vaddr, size, what);
   }
 
   template <class T> Expected<T> readAt(uint64_t vaddr, const Twine &what) {
@@ -454,6 +439,7 @@ private:
                 LDPIN_TRY(va, readAt<Verdaux>(a, ".gnu.version_d aux entry"));
                 LDPIN_TRY(n, dynString(va.vda_name, ".gnu.version_d vda_name"));
                 def.names.push_back(n.str());
+        def.nameOffsets.push_back(va.vda_name);
                 return uint32_t(va.vda_next);
               });
           if (e)
@@ -527,6 +513,29 @@ private:
     return Error::success();
   }
 };
+
+} // namespace
+
+Expected<uint64_t> fileOffsetOf(const ElfInfo &info, uint64_t vaddr,
+                                uint64_t size, const Twine &what) {
+  uint64_t end;
+  if (__builtin_add_overflow(vaddr, size, &end))
+    return makeError(what + ": address " + hex(vaddr) + " + " + hex(size) +
+                     " overflows 64 bits");
+  for (const Segment &s : info.segments) {
+    if (s.type != llvm::ELF::PT_LOAD || vaddr < s.vaddr)
+      continue;
+    uint64_t segEnd;
+    if (__builtin_add_overflow(s.vaddr, s.filesz, &segEnd) || end > segEnd)
+      continue;
+    // Inside the file: the reader checked every segment's range.
+    return s.offset + (vaddr - s.vaddr);
+  }
+  return makeError(what + " at address " + hex(vaddr) + " (size " + hex(size) +
+                   ") is not inside the file part of any PT_LOAD segment");
+}
+
+namespace {
 
 template <class ELFT> Expected<ElfInfo> readAs(ArrayRef<uint8_t> bytes) {
   ElfInfo info;

@@ -71,6 +71,7 @@ struct VersionDef {
   uint16_t version = 0, flags = 0, index = 0;
   uint32_t hash = 0;
   std::vector<std::string> names; // the first is the version, then parents
+  std::vector<uint32_t> nameOffsets; // vda_name of each, into .dynstr
 };
 
 enum class NoteKind {
@@ -138,6 +139,11 @@ struct ElfInfo {
   // table); reported, not fatal.
   std::vector<std::string> warnings;
 };
+
+// The file offset of [vaddr, vaddr + size), which must lie in the file part
+// of one PT_LOAD segment of `info`.
+llvm::Expected<uint64_t> fileOffsetOf(const ElfInfo &info, uint64_t vaddr,
+                                      uint64_t size, const llvm::Twine &what);
 
 // Reads an ELF image held in memory. The error message does not name the
 // file: the caller knows it.

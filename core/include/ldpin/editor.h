@@ -1,0 +1,100 @@
+// The in-place ELF editor: rewrites dynamic strings (DT_NEEDED, DT_SONAME,
+// DT_RUNPATH/DT_RPATH) and the `.note.ldpin` record without moving or growing
+// anything.
+//
+// New strings go into a reserved region of the dynamic string table: at link
+// time the placeholder RUNPATH string the wrapper asked the linker for, later
+// the free space the record names. Only bytes that nothing references are
+// used: bfd merges string suffixes, so a symbol or version name may end
+// inside the region; every dynamic string entry, .dynsym name, verneed and
+// verdef name is looked at, and the region stops before the first byte any
+// of them uses. `vn_file` entries are rewritten together with the DT_NEEDED
+// they name (glibc asserts when a version need names a library no loaded
+// object answers to).
+//
+// The editor works on a private copy of the image and keeps a list of byte
+// patches; applyInPlace() writes them into a file the caller owns (the
+// wrapper's temporary link output), commit() writes a temporary file beside
+// the target and renames it over it, so a file is never half-written.
+#pragma once
+
+#include "ldpin/elf.h"
+#include "ldpin/note.h"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <llvm/Support/Error.h>
+
+namespace ldpin::edit {
+
+class Editor {
+public:
+  // Reads `path` whole and parses it; it must have a dynamic section with a
+  // string table.
+  static llvm::Expected<Editor> load(const std::string &path);
+  static llvm::Expected<Editor> fromBytes(std::vector<uint8_t> bytes);
+
+  const elf::ElfInfo &info() const { return info_; }
+  const std::vector<uint8_t> &bytes() const { return image_; }
+
+  // Makes the string of dynamic entry `dynIndex` (its position in
+  // info().dynamic) the reserved region, for an output just linked with a
+  // placeholder RUNPATH: its bytes, minus any that something else references,
+  // become free space, and the entry itself will be rewritten or removed.
+  llvm::Error reserveFromEntry(size_t dynIndex);
+  // Uses [offset, offset + size) of .dynstr (from the record) as free space.
+  llvm::Error reserveRange(uint32_t offset, uint32_t size);
+
+  // Sets DT_NEEDED number `neededIndex` (in DT_NEEDED order) to `value`, and
+  // every vn_file that named the old string.
+  llvm::Error setNeeded(size_t neededIndex, const std::string &value);
+  // Sets DT_SONAME (which must exist).
+  llvm::Error setSoname(const std::string &value);
+  // Sets the RUNPATH (or RPATH, whichever the file has) to `value`; an empty
+  // value removes the entry (an empty RUNPATH would mean the current
+  // directory to some loaders).
+  llvm::Error setRunpath(const std::string &value);
+  // Rewrites the descriptor of the `.note.ldpin` note in place, with the free
+  // reserved space filled in from the editor's state.
+  llvm::Error setRecord(note::Record record);
+
+  // Bytes of reserved space still free, and where.
+  uint32_t freeOffset() const { return static_cast<uint32_t>(cursor_); }
+  uint32_t freeSize() const { return static_cast<uint32_t>(limit_ - cursor_); }
+
+  bool changed() const { return !patches_.empty(); }
+
+  // Writes the patches into `path`, which must hold the same bytes the
+  // editor was loaded from (a file the caller owns).
+  llvm::Error applyInPlace(const std::string &path) const;
+  // Writes the edited image to a temporary file beside `path` (same mode
+  // and owner) and renames it over `path`. Does nothing when unchanged.
+  llvm::Error commit(const std::string &path) const;
+
+private:
+  Editor() = default;
+
+  llvm::Error init();
+  llvm::Expected<std::vector<uint32_t>> referencedOffsets(size_t skipDyn) const;
+  llvm::Error setRegion(uint64_t begin, uint64_t end, size_t skipDyn);
+  llvm::Expected<uint32_t> allocate(const std::string &s);
+  void patch(uint64_t offset, const void *data, size_t size);
+  void patchWord(uint64_t offset, uint64_t value, unsigned size);
+  llvm::Error removeDynamicEntry(size_t dynIndex);
+  std::optional<size_t> findTag(int64_t tag) const;
+
+  std::vector<uint8_t> image_;
+  elf::ElfInfo info_;
+  uint64_t cursor_ = 0, limit_ = 0; // free space in .dynstr offsets
+  bool haveRegion_ = false;
+  std::optional<size_t> placeholderEntry_; // entry to rewrite or remove
+  std::map<std::string, uint32_t> written_; // strings placed this session
+  // (file offset, bytes), in the order they were made.
+  std::vector<std::pair<uint64_t, std::vector<uint8_t>>> patches_;
+};
+
+} // namespace ldpin::edit

@@ -1,0 +1,409 @@
+// The in-place ELF editor (see editor.h).
+#include "ldpin/editor.h"
+
+#include "ldpin/checked.h"
+
+#include <llvm/BinaryFormat/ELF.h>
+#include <llvm/Support/Endian.h>
+#include <llvm/Support/MemoryBuffer.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace ldpin::edit {
+
+using llvm::Error;
+using llvm::Expected;
+using llvm::Twine;
+
+namespace {
+
+// Writes all of `data` at `offset`, retrying short writes.
+Error writeAll(int fd, const uint8_t *data, size_t size, uint64_t offset,
+               const std::string &path) {
+  while (size > 0) {
+    ssize_t n = ::pwrite(fd, data, size, static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return makeError(path + ": cannot write: " + std::strerror(errno));
+    data += n;
+    size -= static_cast<size_t>(n);
+    offset += static_cast<uint64_t>(n);
+  }
+  return Error::success();
+}
+
+} // namespace
+
+Expected<Editor> Editor::load(const std::string &path) {
+  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buf =
+      llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                  /*RequiresNullTerminator=*/false);
+  if (!buf)
+    return makeError("cannot read: " + buf.getError().message());
+  const uint8_t *p =
+      reinterpret_cast<const uint8_t *>((*buf)->getBufferStart());
+  return fromBytes(std::vector<uint8_t>(p, p + (*buf)->getBufferSize()));
+}
+
+Expected<Editor> Editor::fromBytes(std::vector<uint8_t> bytes) {
+  Editor e;
+  e.image_ = std::move(bytes);
+  if (Error err = e.init())
+    return err;
+  return e;
+}
+
+Error Editor::init() {
+  llvm::StringRef view(reinterpret_cast<const char *>(image_.data()),
+                       image_.size());
+  Expected<elf::ElfInfo> info = elf::read(llvm::MemoryBufferRef(view, ""));
+  if (!info)
+    return info.takeError();
+  info_ = std::move(*info);
+  if (!info_.hasDynamic || !info_.dynstr)
+    return makeError("has no dynamic section with a string table; nothing "
+                     "to edit (a static or relocatable file?)");
+  return Error::success();
+}
+
+std::optional<size_t> Editor::findTag(int64_t tag) const {
+  for (size_t i = 0; i < info_.dynamic.size(); ++i)
+    if (info_.dynamic[i].tag == tag)
+      return i;
+  return std::nullopt;
+}
+
+void Editor::patch(uint64_t offset, const void *data, size_t size) {
+  const uint8_t *p = static_cast<const uint8_t *>(data);
+  if (std::equal(p, p + size, image_.begin() + offset))
+    return;
+  std::copy(p, p + size, image_.begin() + offset);
+  patches_.emplace_back(offset, std::vector<uint8_t>(p, p + size));
+}
+
+void Editor::patchWord(uint64_t offset, uint64_t value, unsigned size) {
+  uint8_t buf[8];
+  llvm::support::endianness order =
+      info_.bigEndian ? llvm::support::big : llvm::support::little;
+  if (size == 8)
+    llvm::support::endian::write64(buf, value, order);
+  else if (size == 4)
+    llvm::support::endian::write32(buf, static_cast<uint32_t>(value), order);
+  else
+    llvm::support::endian::write16(buf, static_cast<uint16_t>(value), order);
+  patch(offset, buf, size);
+}
+
+// Offsets into .dynstr at which something starts a string: every string
+// valued dynamic entry but `skipDyn`, every .dynsym name, every verneed and
+// verdef name.
+Expected<std::vector<uint32_t>> Editor::referencedOffsets(size_t skipDyn) const {
+  std::vector<uint32_t> refs;
+  for (size_t i = 0; i < info_.dynamic.size(); ++i)
+    if (info_.dynamic[i].str && i != skipDyn)
+      refs.push_back(static_cast<uint32_t>(info_.dynamic[i].value));
+  for (const elf::VersionNeed &v : info_.versionNeeds) {
+    refs.push_back(v.fileNameOffset);
+    for (const elf::VersionNeedAux &a : v.aux)
+      refs.push_back(a.nameOffset);
+  }
+  for (const elf::VersionDef &v : info_.versionDefs)
+    refs.insert(refs.end(), v.nameOffsets.begin(), v.nameOffsets.end());
+  llvm::ArrayRef<uint8_t> file(image_);
+  llvm::support::endianness order =
+      info_.bigEndian ? llvm::support::big : llvm::support::little;
+  auto word = [&](uint64_t off) {
+    return llvm::support::endian::read32(&file[off], order);
+  };
+  // .dynsym: its length comes from the section header, DT_HASH or
+  // DT_GNU_HASH, in that order of preference.
+  std::optional<size_t> symtab = findTag(llvm::ELF::DT_SYMTAB);
+  if (!symtab)
+    return refs;
+  uint64_t entsize = info_.elfClass == 64 ? 24 : 16;
+  uint64_t count = 0;
+  bool known = false;
+  for (const elf::Section &s : info_.sections)
+    if (s.type == llvm::ELF::SHT_DYNSYM && s.addr == info_.dynamic[*symtab].value) {
+      count = s.size / entsize;
+      known = true;
+    }
+  if (!known) {
+    if (std::optional<size_t> hash = findTag(llvm::ELF::DT_HASH)) {
+      Expected<uint64_t> off =
+          elf::fileOffsetOf(info_, info_.dynamic[*hash].value, 8, "DT_HASH");
+      if (!off)
+        return off.takeError();
+      count = word(*off + 4);
+      known = true;
+    } else if (std::optional<size_t> gnu = findTag(llvm::ELF::DT_GNU_HASH)) {
+      uint64_t base = info_.dynamic[*gnu].value;
+      Expected<uint64_t> off = elf::fileOffsetOf(info_, base, 16, "DT_GNU_HASH");
+      if (!off)
+        return off.takeError();
+      uint32_t nbuckets = word(*off), symoffset = word(*off + 4),
+               bloom = word(*off + 8);
+      uint64_t buckets = base + 16 + uint64_t(bloom) * (info_.elfClass / 8);
+      Expected<uint64_t> b =
+          elf::fileOffsetOf(info_, buckets, uint64_t(nbuckets) * 4, "buckets");
+      if (!b)
+        return b.takeError();
+      uint32_t last = 0;
+      for (uint32_t i = 0; i < nbuckets; ++i)
+        last = std::max(last, word(*b + 4 * uint64_t(i)));
+      count = symoffset;
+      if (last >= symoffset) {
+        uint64_t chain = buckets + uint64_t(nbuckets) * 4;
+        for (uint64_t i = last;; ++i) {
+          Expected<uint64_t> c = elf::fileOffsetOf(
+              info_, chain + (i - symoffset) * 4, 4, "DT_GNU_HASH chain");
+          if (!c)
+            return c.takeError();
+          if (word(*c) & 1) {
+            count = i + 1;
+            break;
+          }
+        }
+      }
+      known = true;
+    }
+  }
+  if (!known)
+    return makeError("cannot tell how many dynamic symbols there are (no "
+                     ".dynsym section, DT_HASH or DT_GNU_HASH)");
+  Expected<uint64_t> syms = elf::fileOffsetOf(
+      info_, info_.dynamic[*symtab].value, count * entsize, ".dynsym");
+  if (!syms)
+    return syms.takeError();
+  for (uint64_t i = 0; i < count; ++i)
+    refs.push_back(word(*syms + i * entsize));
+  return refs;
+}
+
+Error Editor::setRegion(uint64_t begin, uint64_t end, size_t skipDyn) {
+  Expected<std::vector<uint32_t>> refs = referencedOffsets(skipDyn);
+  if (!refs)
+    return refs.takeError();
+  // A string that starts inside the region uses it from there to its end:
+  // the free part stops at the first such start.
+  for (uint32_t r : *refs)
+    if (r >= begin && r < end)
+      end = r;
+  cursor_ = begin;
+  limit_ = end;
+  haveRegion_ = true;
+  return Error::success();
+}
+
+Error Editor::reserveFromEntry(size_t dynIndex) {
+  if (dynIndex >= info_.dynamic.size() || !info_.dynamic[dynIndex].str)
+    return makeError("dynamic entry " + Twine(dynIndex) +
+                     " does not name a string");
+  const elf::DynEntry &d = info_.dynamic[dynIndex];
+  placeholderEntry_ = dynIndex;
+  // The terminating NUL may be shared with a suffix-merged string, so the
+  // region is the string's bytes without it.
+  return setRegion(d.value, d.value + d.str->size(), dynIndex);
+}
+
+Error Editor::reserveRange(uint32_t offset, uint32_t size) {
+  uint64_t end = uint64_t(offset) + size;
+  if (end > info_.dynstr->size)
+    return makeError("reserved space " + hex(offset) + " + " + hex(size) +
+                     " lies outside the dynamic string table of size " +
+                     hex(info_.dynstr->size));
+  return setRegion(offset, end, SIZE_MAX);
+}
+
+Expected<uint32_t> Editor::allocate(const std::string &s) {
+  auto it = written_.find(s);
+  if (it != written_.end())
+    return it->second;
+  if (!haveRegion_)
+    return makeError("no reserved string space to write '" +
+                     printable(s, kMessageNameMax) + "' into");
+  if (s.find('\0') != std::string::npos)
+    return makeError("a string cannot hold a NUL byte");
+  uint64_t need = s.size() + 1;
+  if (limit_ - cursor_ < need)
+    return makeError("reserved string space is full: '" +
+                     printable(s, kMessageNameMax) + "' needs " +
+                     Twine(need) + " bytes, " + Twine(limit_ - cursor_) +
+                     " are left");
+  uint32_t at = static_cast<uint32_t>(cursor_);
+  patch(info_.dynstr->offset + cursor_, s.c_str(), need);
+  cursor_ += need;
+  written_.emplace(s, at);
+  return at;
+}
+
+Error Editor::setNeeded(size_t neededIndex, const std::string &value) {
+  size_t seen = 0;
+  for (elf::DynEntry &d : info_.dynamic) {
+    if (d.tag != llvm::ELF::DT_NEEDED || seen++ != neededIndex)
+      continue;
+    if (*d.str == value)
+      return Error::success();
+    Expected<uint32_t> at = allocate(value);
+    if (!at)
+      return at.takeError();
+    unsigned word = info_.elfClass == 64 ? 8 : 4;
+    patchWord(d.fileOffset + word, *at, word);
+    for (elf::VersionNeed &v : info_.versionNeeds)
+      if (v.file == *d.str) {
+        patchWord(v.fileOffset + 4, *at, 4);
+        v.file = value;
+        v.fileNameOffset = *at;
+      }
+    d.value = *at;
+    d.str = value;
+    info_.needed[neededIndex] = value;
+    return Error::success();
+  }
+  return makeError("there is no DT_NEEDED number " + Twine(neededIndex));
+}
+
+Error Editor::setSoname(const std::string &value) {
+  std::optional<size_t> i = findTag(llvm::ELF::DT_SONAME);
+  if (!i)
+    return makeError("has no DT_SONAME to set");
+  elf::DynEntry &d = info_.dynamic[*i];
+  if (*d.str == value)
+    return Error::success();
+  Expected<uint32_t> at = allocate(value);
+  if (!at)
+    return at.takeError();
+  unsigned word = info_.elfClass == 64 ? 8 : 4;
+  patchWord(d.fileOffset + word, *at, word);
+  d.value = *at;
+  d.str = value;
+  info_.soname = value;
+  return Error::success();
+}
+
+Error Editor::removeDynamicEntry(size_t dynIndex) {
+  // Shift the entries after it up by one; the DT_NULL that ended the table
+  // moves up too and the last slot becomes DT_NULL.
+  unsigned entry = info_.elfClass == 64 ? 16 : 8;
+  uint64_t from = info_.dynamic[dynIndex].fileOffset;
+  uint64_t last = info_.dynamic.back().fileOffset; // the DT_NULL
+  if (info_.dynamic.back().tag != llvm::ELF::DT_NULL)
+    return makeError("the dynamic table has no DT_NULL to end it");
+  std::vector<uint8_t> moved(image_.begin() + from + entry,
+                             image_.begin() + last + entry);
+  moved.resize(moved.size() + entry, 0);
+  patch(from, moved.data(), moved.size());
+  info_.dynamic.erase(info_.dynamic.begin() + dynIndex);
+  for (size_t i = dynIndex; i < info_.dynamic.size(); ++i)
+    info_.dynamic[i].fileOffset -= entry;
+  return Error::success();
+}
+
+Error Editor::setRunpath(const std::string &value) {
+  std::optional<size_t> i = placeholderEntry_;
+  if (!i)
+    i = findTag(llvm::ELF::DT_RUNPATH);
+  if (!i)
+    i = findTag(llvm::ELF::DT_RPATH);
+  if (!i) {
+    if (value.empty())
+      return Error::success();
+    return makeError("has no DT_RUNPATH or DT_RPATH entry to set");
+  }
+  placeholderEntry_.reset();
+  if (value.empty()) {
+    if (info_.dynamic[*i].tag == llvm::ELF::DT_RUNPATH)
+      info_.runpath.reset();
+    else
+      info_.rpath.reset();
+    return removeDynamicEntry(*i);
+  }
+  elf::DynEntry &d = info_.dynamic[*i];
+  if (*d.str == value)
+    return Error::success();
+  Expected<uint32_t> at = allocate(value);
+  if (!at)
+    return at.takeError();
+  unsigned word = info_.elfClass == 64 ? 8 : 4;
+  patchWord(d.fileOffset + word, *at, word);
+  d.value = *at;
+  d.str = value;
+  (d.tag == llvm::ELF::DT_RUNPATH ? info_.runpath : info_.rpath) = value;
+  return Error::success();
+}
+
+Error Editor::setRecord(note::Record record) {
+  const elf::Note *found = nullptr;
+  for (const elf::Note &n : info_.notes)
+    if (n.kind == elf::NoteKind::Ldpin)
+      found = &n;
+  if (!found)
+    return makeError("has no .note.ldpin record to write");
+  if (placeholderEntry_)
+    return makeError("the placeholder RUNPATH must be rewritten or removed "
+                     "before the record is written");
+  // Zero what is left of the reserved space, so that nothing stale remains
+  // readable as a string, and record it.
+  if (haveRegion_ && limit_ > cursor_) {
+    std::vector<uint8_t> zeros(limit_ - cursor_, 0);
+    patch(info_.dynstr->offset + cursor_, zeros.data(), zeros.size());
+  }
+  record.reserveOffset = haveRegion_ ? freeOffset() : 0;
+  record.reserveSize = haveRegion_ ? freeSize() : 0;
+  Expected<std::vector<uint8_t>> desc = note::encode(
+      record, info_.bigEndian, static_cast<uint32_t>(found->desc.size()));
+  if (!desc)
+    return desc.takeError();
+  patch(found->fileOffset + note::kNoteHeaderSize, desc->data(), desc->size());
+  return Error::success();
+}
+
+Error Editor::applyInPlace(const std::string &path) const {
+  if (patches_.empty())
+    return Error::success();
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return makeError(path + ": cannot open for writing: " +
+                     std::strerror(errno));
+  for (const auto &[offset, data] : patches_)
+    if (Error e = writeAll(fd, data.data(), data.size(), offset, path)) {
+      ::close(fd);
+      return e;
+    }
+  if (::close(fd) != 0)
+    return makeError(path + ": cannot write: " + std::strerror(errno));
+  return Error::success();
+}
+
+Error Editor::commit(const std::string &path) const {
+  if (patches_.empty())
+    return Error::success();
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0)
+    return makeError(path + ": cannot stat: " + std::strerror(errno));
+  std::string tmp = path + ".ldpin-XXXXXX";
+  int fd = ::mkstemp(tmp.data());
+  if (fd < 0)
+    return makeError(path + ": cannot create a temporary file beside it: " +
+                     std::strerror(errno));
+  Error e = writeAll(fd, image_.data(), image_.size(), 0, tmp);
+  if (!e && ::fchmod(fd, st.st_mode & 07777) != 0)
+    e = makeError(tmp + ": cannot set mode: " + std::strerror(errno));
+  if (!e && ::getuid() == 0 && ::fchown(fd, st.st_uid, st.st_gid) != 0)
+    e = makeError(tmp + ": cannot set owner: " + std::strerror(errno));
+  if (::close(fd) != 0 && !e)
+    e = makeError(tmp + ": cannot write: " + std::strerror(errno));
+  if (!e && ::rename(tmp.c_str(), path.c_str()) != 0)
+    e = makeError(path + ": cannot replace: " + std::strerror(errno));
+  if (e)
+    ::unlink(tmp.c_str());
+  return e;
+}
+
+} // namespace ldpin::edit

@@ -1,0 +1,180 @@
+// The in-place editor on programs linked by each real linker (bfd, gold,
+// lld, mold) with the `.note.ldpin` object and a placeholder RUNPATH: before
+// the edit the program cannot find its library; after it, DT_NEEDED and
+// vn_file are absolute, RUNPATH is gone, the record is filled in, the size is
+// unchanged, and the program runs. A second edit changes nothing.
+#include "ldpin/editor.h"
+#include "ldpin/note_object.h"
+
+#include "test_util.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <sys/stat.h>
+
+using namespace ldpin;
+using test::run;
+
+namespace {
+
+const char *kFooC = "int foo_value(void) { return 7; }\n";
+const char *kFooMap = "FOO_1 { global: foo_value; local: *; };\n";
+const char *kMainC = "#include <stdio.h>\n"
+                     "int foo_value(void);\n"
+                     "int main(void) { printf(\"foo=%d\\n\", foo_value()); "
+                     "return 0; }\n";
+
+std::string linkerFlag(const std::string &linker) {
+  if (linker == "lld")
+    return "-fuse-ld=lld -B/usr/lib/llvm-16/bin/";
+  return "-fuse-ld=" + linker;
+}
+
+// A placeholder that ends in bytes no symbol or library name ends in, so that
+// no linker merges another string into it (the editor checks anyway).
+std::string placeholder(size_t size) {
+  return "/ldpin-reserved/" + std::string(size, 'x') + ":.";
+}
+
+std::optional<size_t> entryWith(const elf::ElfInfo &info, int64_t tag) {
+  for (size_t i = 0; i < info.dynamic.size(); ++i)
+    if (info.dynamic[i].tag == tag)
+      return i;
+  return std::nullopt;
+}
+
+class EditorOnLinker : public testing::TestWithParam<std::string> {};
+
+TEST_P(EditorOnLinker, PinsNeededDropsRunpathAndFillsTheRecord) {
+  const std::string linker = GetParam();
+  test::TempDir d;
+  std::filesystem::create_directories(d / "lib");
+  test::writeFile(d / "foo.c", kFooC);
+  test::writeFile(d / "foo.map", kFooMap);
+  test::writeFile(d / "main.c", kMainC);
+  const std::string lib = d / "lib/libfoo.so.1";
+  ASSERT_EQ(run("gcc -shared -fPIC " + d / "foo.c" + " -Wl,-soname,libfoo.so.1"
+                " -Wl,--version-script=" + d / "foo.map" + " -o " + lib).status, 0);
+  std::filesystem::create_symlink("libfoo.so.1", d / "lib/libfoo.so");
+  ASSERT_EQ(run("gcc -c -fPIE " + d / "main.c" + " -o " + d / "main.o").status, 0);
+
+  llvm::Expected<elf::ElfInfo> mainObj = elf::readFile(d / "main.o");
+  ASSERT_TRUE(bool(mainObj));
+  std::string objBytes = test::readFile(d / "main.o");
+  note::ObjectTarget target = note::targetOf(
+      *mainObj, llvm::ArrayRef<uint8_t>(
+                    reinterpret_cast<const uint8_t *>(objBytes.data()),
+                    objBytes.size()));
+  llvm::Expected<std::vector<uint8_t>> noteObj = note::makeObject(target, 512);
+  ASSERT_TRUE(bool(noteObj));
+  test::writeFile(d / "note.o",
+                  std::string(noteObj->begin(), noteObj->end()));
+
+  const std::string prog = d / "prog";
+  test::CommandResult link = run(
+      "gcc " + linkerFlag(linker) + " -pie " + d / "main.o" + " " + d / "note.o" +
+      " -L" + d / "lib" + " -lfoo -Wl,--enable-new-dtags -Wl,-rpath," +
+      placeholder(400) + " -o " + prog);
+  ASSERT_EQ(link.status, 0) << link.output;
+
+  // Without the edit, the loader finds nothing.
+  test::CommandResult before = run(prog);
+  EXPECT_NE(before.status, 0);
+  EXPECT_NE(before.output.find("libfoo.so.1"), std::string::npos) << before.output;
+
+  const uintmax_t size = std::filesystem::file_size(prog);
+  llvm::Expected<edit::Editor> ed = edit::Editor::load(prog);
+  ASSERT_TRUE(bool(ed)) << llvm::toString(ed.takeError());
+  std::optional<size_t> rp = entryWith(ed->info(), 29 /*DT_RUNPATH*/);
+  ASSERT_TRUE(rp.has_value()) << linker << " wrote no DT_RUNPATH";
+  ASSERT_FALSE(llvm::errorToBool(ed->reserveFromEntry(*rp)));
+  EXPECT_GE(ed->freeSize(), 400u) << linker << " merged strings into the placeholder";
+  const std::vector<std::string> needed = ed->info().needed;
+  size_t fooIndex = std::find(needed.begin(), needed.end(), "libfoo.so.1") -
+                    needed.begin();
+  ASSERT_LT(fooIndex, needed.size());
+  ASSERT_FALSE(llvm::errorToBool(ed->setNeeded(fooIndex, lib)));
+  ASSERT_FALSE(llvm::errorToBool(ed->setRunpath("")));
+  note::Record rec;
+  rec.channel = "test";
+  rec.needed.push_back({"libfoo.so.1", lib, ""});
+  ASSERT_FALSE(llvm::errorToBool(ed->setRecord(rec)));
+  ASSERT_FALSE(llvm::errorToBool(ed->commit(prog)));
+
+  EXPECT_EQ(std::filesystem::file_size(prog), size);
+  test::CommandResult after = run(prog);
+  EXPECT_EQ(after.status, 0) << after.output;
+  EXPECT_EQ(after.output, "foo=7\n");
+
+  llvm::Expected<elf::ElfInfo> info = elf::readFile(prog);
+  ASSERT_TRUE(bool(info)) << llvm::toString(info.takeError());
+  EXPECT_FALSE(info->runpath.has_value());
+  EXPECT_FALSE(info->rpath.has_value());
+  EXPECT_EQ(info->needed[fooIndex], lib);
+  bool vnAbsolute = false;
+  for (const elf::VersionNeed &v : info->versionNeeds)
+    if (v.file == lib)
+      vnAbsolute = true;
+  EXPECT_TRUE(vnAbsolute) << "vn_file was not rewritten with DT_NEEDED";
+  const elf::Note *recNote = nullptr;
+  for (const elf::Note &n : info->notes)
+    if (n.kind == elf::NoteKind::Ldpin)
+      recNote = &n;
+  ASSERT_NE(recNote, nullptr) << linker << " dropped .note.ldpin";
+  llvm::Expected<note::Record> back = note::parse(recNote->desc, false);
+  ASSERT_TRUE(bool(back)) << llvm::toString(back.takeError());
+  EXPECT_EQ(back->channel, "test");
+  ASSERT_EQ(back->needed.size(), 1u);
+  EXPECT_EQ(back->needed[0].path, lib);
+  EXPECT_EQ(back->reserveSize, ed->freeSize());
+
+  // Again: nothing changes.
+  const std::string bytes = test::readFile(prog);
+  llvm::Expected<edit::Editor> again = edit::Editor::load(prog);
+  ASSERT_TRUE(bool(again));
+  ASSERT_FALSE(llvm::errorToBool(again->reserveRange(back->reserveOffset,
+                                                     back->reserveSize)));
+  ASSERT_FALSE(llvm::errorToBool(again->setNeeded(fooIndex, lib)));
+  ASSERT_FALSE(llvm::errorToBool(again->setRunpath("")));
+  EXPECT_FALSE(again->changed());
+  ASSERT_FALSE(llvm::errorToBool(again->commit(prog)));
+  EXPECT_EQ(test::readFile(prog), bytes);
+}
+
+INSTANTIATE_TEST_SUITE_P(Linkers, EditorOnLinker,
+                         testing::Values("bfd", "gold", "lld", "mold"),
+                         [](const auto &info) { return info.param; });
+
+TEST(Editor, FullReservedSpaceIsAnErrorAndNothingIsWritten) {
+  test::TempDir d;
+  test::writeFile(d / "main.c", kMainC);
+  test::writeFile(d / "foo.c", kFooC);
+  ASSERT_EQ(run("gcc -shared -fPIC " + d / "foo.c" + " -Wl,-soname,libfoo.so.1 -o " +
+                d / "libfoo.so").status, 0);
+  const std::string prog = d / "prog";
+  ASSERT_EQ(run("gcc " + d / "main.c" + " -L" + d.path.string() +
+                " -lfoo -Wl,--enable-new-dtags -Wl,-rpath,/short -o " + prog).status, 0);
+  const std::string bytes = test::readFile(prog);
+  llvm::Expected<edit::Editor> ed = edit::Editor::load(prog);
+  ASSERT_TRUE(bool(ed));
+  ASSERT_FALSE(llvm::errorToBool(
+      ed->reserveFromEntry(*entryWith(ed->info(), 29))));
+  llvm::Error e = ed->setNeeded(0, "/a/path/much/longer/than/six/bytes/libfoo.so");
+  ASSERT_TRUE(bool(e));
+  EXPECT_NE(llvm::toString(std::move(e)).find("reserved string space is full"),
+            std::string::npos);
+  EXPECT_EQ(test::readFile(prog), bytes);
+}
+
+TEST(Editor, StaticFilesHaveNothingToEdit) {
+  test::TempDir d;
+  test::writeFile(d / "main.c", "int main(void) { return 0; }\n");
+  ASSERT_EQ(run("gcc -static " + d / "main.c" + " -o " + d / "prog").status, 0);
+  llvm::Expected<edit::Editor> ed = edit::Editor::load(d / "prog");
+  ASSERT_FALSE(bool(ed));
+  EXPECT_NE(llvm::toString(ed.takeError()).find("no dynamic section"),
+            std::string::npos);
+}
+
+} // namespace
