@@ -31,6 +31,7 @@ std::vector<uint8_t> writeObject(const ObjectTarget &t,
   };
   uint32_t noteName = addName(".note.ldpin");
   uint32_t propName = withProperty ? addName(".note.gnu.property") : 0;
+  uint32_t stackName = addName(".note.GNU-stack");
   uint32_t strName = addName(".shstrtab");
 
   std::vector<uint8_t> out(sizeof(Ehdr), 0);
@@ -67,6 +68,14 @@ std::vector<uint8_t> writeObject(const ObjectTarget &t,
     prop.sh_addralign = t.gnuPropertyAlign;
     shdrs.push_back(prop);
   }
+  // An empty .note.GNU-stack: without it GNU ld gives the whole output an
+  // executable stack.
+  Shdr stack{};
+  stack.sh_name = stackName;
+  stack.sh_type = llvm::ELF::SHT_PROGBITS;
+  stack.sh_offset = strAt;
+  stack.sh_addralign = 1;
+  shdrs.push_back(stack);
   Shdr str{};
   str.sh_name = strName;
   str.sh_type = llvm::ELF::SHT_STRTAB;

@@ -6,6 +6,7 @@
 // empty record of a size fixed before the link; the wrapper fills it in place
 // afterwards. The section is SHF_ALLOC (it lands in a PT_NOTE segment and is
 // readable from a loaded object) and SHF_GNU_RETAIN (--gc-sections keeps it).
+// An empty .note.GNU-stack keeps the stack of the output non-executable.
 //
 // On x86 the linker ANDs the .note.gnu.property bits (IBT, SHSTK) of all
 // inputs and ORs the ISA-needed bits: an input without the note would clear

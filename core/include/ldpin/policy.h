@@ -1,0 +1,43 @@
+// The policy: `ldpin.toml`, found through LDPIN_CONFIG or the wrapper's
+// nix-support/ldpin.toml. Every key has a default that serves a plain
+// `nix build`; the fields are named after their keys.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <llvm/Support/Error.h>
+
+namespace ldpin {
+
+struct Policy {
+  // linker: the real linker to run (absolute path); empty means "take it
+  // from LDPIN_LINKER or the wrapper's nix-support".
+  std::string linker;
+  // dlopen_dirs: directories kept in RUNPATH because the program dlopen()s
+  // from them by bare name.
+  std::vector<std::string> dlopen_dirs;
+  // pin: which resolved libraries get an absolute DT_NEEDED.
+  enum class Pin {
+    Store, // pin = "store": libraries under NIX_STORE (the default)
+    All,   // pin = "all": every library resolved to an absolute path
+    None,  // pin = "none": pin nothing (the record is still written)
+  } pin = Pin::Store;
+  // new_dtags: write DT_RUNPATH (true) or DT_RPATH (false) when the user did
+  // not choose with --enable/--disable-new-dtags.
+  bool new_dtags = true;
+  // reserve_extra: bytes of string space reserved beyond what the wrapper
+  // computes, for edits after link time.
+  uint32_t reserve_extra = 256;
+};
+
+// Reads and checks a policy file. A key ldpin does not know is an error (a
+// typo must not silently fall back to a default).
+llvm::Expected<Policy> readPolicy(const std::string &path);
+
+// The same from TOML text (`name` is used in messages).
+llvm::Expected<Policy> parsePolicy(const std::string &text,
+                                   const std::string &name);
+
+} // namespace ldpin

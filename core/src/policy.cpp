@@ -1,0 +1,91 @@
+// The policy file (see policy.h), read with toml++.
+#include "ldpin/policy.h"
+
+#include "ldpin/checked.h"
+
+// Header-only: the no-exceptions API is not in the shared library Debian
+// ships (built with exceptions), and ldpin-ld then needs no extra .so.
+#define TOML_HEADER_ONLY 1
+#define TOML_EXCEPTIONS 0
+#include <toml++/toml.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace ldpin {
+
+llvm::Expected<Policy> parsePolicy(const std::string &text,
+                                   const std::string &name) {
+  toml::parse_result parsed = toml::parse(text, name);
+  if (!parsed) {
+    const toml::parse_error &e = parsed.error();
+    return makeError(name + ":" + llvm::Twine(e.source().begin.line) + ": " +
+                     std::string(e.description()));
+  }
+  const toml::table &t = parsed.table();
+  Policy p;
+  for (const auto &[key, value] : t) {
+    std::string k(key.str());
+    auto where = [&] {
+      return name + ":" + llvm::Twine(value.source().begin.line) + ": ";
+    };
+    if (k == "linker") {
+      std::optional<std::string> s = value.value<std::string>();
+      if (!s || s->empty() || (*s)[0] != '/')
+        return makeError(where() + "linker must be an absolute path");
+      p.linker = *s;
+    } else if (k == "dlopen_dirs") {
+      const toml::array *a = value.as_array();
+      if (!a)
+        return makeError(where() + "dlopen_dirs must be an array of paths");
+      for (const toml::node &n : *a) {
+        std::optional<std::string> s = n.value<std::string>();
+        if (!s || s->empty() || ((*s)[0] != '/' && s->rfind("$ORIGIN", 0)))
+          return makeError(where() + "dlopen_dirs entries must be absolute "
+                                     "paths or start with $ORIGIN");
+        if (s->find(':') != std::string::npos)
+          return makeError(where() + "dlopen_dirs entry '" + *s +
+                           "' contains ':' (one directory per entry)");
+        p.dlopen_dirs.push_back(*s);
+      }
+    } else if (k == "pin") {
+      std::optional<std::string> s = value.value<std::string>();
+      if (s == "store")
+        p.pin = Policy::Pin::Store;
+      else if (s == "all")
+        p.pin = Policy::Pin::All;
+      else if (s == "none")
+        p.pin = Policy::Pin::None;
+      else
+        return makeError(where() + "pin must be \"store\", \"all\" or \"none\"");
+    } else if (k == "new_dtags") {
+      std::optional<bool> b = value.value<bool>();
+      if (!b)
+        return makeError(where() + "new_dtags must be true or false");
+      p.new_dtags = *b;
+    } else if (k == "reserve_extra") {
+      std::optional<int64_t> n = value.value<int64_t>();
+      if (!n || *n < 0 || *n > (1 << 20))
+        return makeError(where() +
+                         "reserve_extra must be a number of bytes from 0 to "
+                         "1048576");
+      p.reserve_extra = static_cast<uint32_t>(*n);
+    } else {
+      return makeError(where() + "unknown key '" + k +
+                       "' (known: linker, dlopen_dirs, pin, new_dtags, "
+                       "reserve_extra)");
+    }
+  }
+  return p;
+}
+
+llvm::Expected<Policy> readPolicy(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return makeError(path + ": cannot read the policy file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parsePolicy(ss.str(), path);
+}
+
+} // namespace ldpin

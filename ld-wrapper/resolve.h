@@ -1,0 +1,42 @@
+// Which file each library input of a link will be, decided the way the real
+// linker decides it: -L directories in order (each applies to every -l), in
+// each directory the shared library before the archive unless -Bstatic is in
+// force, -l:file verbatim, files named directly, and GNU ld scripts (libc.so:
+// GROUP, INPUT, AS_NEEDED, -l inside) followed to the files they name. For
+// each shared library it finds the string the linker will write as DT_NEEDED
+// (its DT_SONAME, else the name it was found by) and the absolute path the
+// loader should open instead of searching.
+#pragma once
+
+#include "command.h"
+
+#include <string>
+#include <vector>
+
+
+namespace ldpin::wrapper {
+
+struct SharedLibrary {
+  std::string needed;  // what the linker will write as DT_NEEDED
+  std::string found;   // the file the linker reads, as found
+  std::string pinPath; // absolute path for DT_NEEDED ("" when unknown)
+  std::string buildId; // lowercase hex, "" when none
+  bool asNeeded = false;
+};
+
+struct Resolution {
+  std::vector<SharedLibrary> shared;
+  // The first ELF relocatable object among the inputs (for the record
+  // object's target), "" when there is none.
+  std::string firstObject;
+  // Inputs the linker will find elsewhere (its built-in directories), for
+  // NIX_DEBUG.
+  std::vector<std::string> unresolved;
+  // Library files that cannot be read or understood, as `FILE: reason`.
+  // They stay unpinned; the real linker then reports them its own way.
+  std::vector<std::string> problems;
+};
+
+Resolution resolveInputs(const Command &cmd);
+
+} // namespace ldpin::wrapper
