@@ -1,0 +1,405 @@
+#!/usr/bin/env python3
+"""Behaviour tests of ldpin-ld, the linker wrapper, with real tools.
+
+gcc drives the link through the wrapper (`gcc -B WRAP/bin/`, where WRAP/bin/ld
+is ldpin-ld and WRAP/nix-support/ldpin-linker names the real linker), for each
+of GNU ld (bfd), gold, lld and mold. The programs are run, inspected with
+`ldpin inspect --json`, and traced with strace. Libraries live in a fake store
+(NIX_STORE points at it), one directory per library, as in Nix.
+
+Usage: ld_wrapper_test.py --ldpin-ld PATH --ldpin PATH [--only NAME]
+Prints one line per test and a closing "N passed, M failed" line.
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import traceback
+
+LINKERS = {
+    "bfd": "/usr/bin/ld.bfd",
+    "gold": "/usr/bin/ld.gold",
+    "lld": "/usr/bin/ld.lld-16",
+    "mold": "/usr/bin/mold",
+}
+ARGS = None
+TESTS = []
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise Failure(msg)
+
+
+def sh(cmd, env=None, cwd=None, ok=True):
+    res = subprocess.run(cmd, shell=isinstance(cmd, str), capture_output=True,
+                         text=True, env=env, cwd=cwd, timeout=300)
+    if ok and res.returncode != 0:
+        raise Failure(f"command failed ({res.returncode}): {cmd}\n{res.stdout}{res.stderr}")
+    return res
+
+
+def write(path, text):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def inspect(path):
+    res = sh([ARGS.ldpin, "inspect", "--json", path])
+    return json.loads(res.stdout)["files"][0]
+
+
+def record(info):
+    for n in info["notes"]:
+        if n["kind"] == "ldpin":
+            check("record" in n, f"record does not parse: {n.get('record_error')}")
+            return n["record"]
+    return None
+
+
+def failed_lookups(cmd, env=None):
+    """Runs `cmd` under strace; returns (result, number of failed openat/stat).
+
+    access() is not counted: glibc checks /etc/ld.so.preload with it at every
+    start, whatever the program's libraries are.
+    """
+    with tempfile.NamedTemporaryFile(prefix="ldpin-strace-", delete=False) as t:
+        log = t.name
+    try:
+        res = sh(["strace", "-f", "-qq", "-o", log, "-e",
+                  "trace=open,openat,stat,lstat,newfstatat,statx"] + cmd,
+                 env=env, ok=False)
+        with open(log) as f:
+            fails = sum(1 for line in f if "= -1 ENOENT" in line)
+        return res, fails
+    finally:
+        os.unlink(log)
+
+
+class World:
+    """A temporary tree: a fake store, a build directory and a wrapper."""
+
+    def __init__(self, linker="bfd"):
+        self.root = tempfile.mkdtemp(prefix="ldpin-wrap-")
+        self.store = os.path.join(self.root, "store")
+        self.build = os.path.join(self.root, "build")
+        self.wrap = os.path.join(self.root, "wrap")
+        os.makedirs(self.store)
+        os.makedirs(self.build)
+        os.makedirs(os.path.join(self.wrap, "bin"))
+        os.makedirs(os.path.join(self.wrap, "nix-support"))
+        os.symlink(os.path.abspath(ARGS.ldpin_ld), os.path.join(self.wrap, "bin", "ld"))
+        self.set_linker(linker)
+        self.env = {k: v for k, v in os.environ.items()
+                    if not k.startswith(("NIX_", "LDPIN_"))}
+        self.env.update(NIX_STORE=self.store, NIX_BUILD_TOP=self.build,
+                        TMPDIR=self.build)
+
+    def set_linker(self, linker):
+        write(os.path.join(self.wrap, "nix-support", "ldpin-linker"), LINKERS[linker] + "\n")
+
+    def close(self):
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def store_lib(self, name, body, soname=None, extra=""):
+        """A shared library in its own store directory; returns its lib dir."""
+        d = os.path.join(self.store, f"{abs(hash(name)) % 10**8:08d}-{name}", "lib")
+        src = os.path.join(self.root, "src", name + ".c")
+        write(src, body)
+        so = soname or f"lib{name}.so.1"
+        os.makedirs(d, exist_ok=True)
+        sh(f"gcc -shared -fPIC {src} -Wl,-soname,{so} {extra} -o {d}/{so}")
+        if so != f"lib{name}.so":
+            os.symlink(so, f"{d}/lib{name}.so")
+        return d
+
+    def cc(self, args, env=None, ok=True, cwd=None):
+        e = dict(self.env)
+        e.update(env or {})
+        return sh(f"gcc -B{self.wrap}/bin/ {args}", env=e, ok=ok, cwd=cwd or self.build)
+
+
+def for_each_linker(fn):
+    def run():
+        for linker in LINKERS:
+            w = World(linker)
+            try:
+                fn(w, linker)
+            except Failure as e:
+                raise Failure(f"[{linker}] {e}")
+            finally:
+                w.close()
+    run.__name__ = fn.__name__
+    return test(run)
+
+
+MAIN_100 = "#include <stdio.h>\n" + "".join(f"int f{i}(void);\n" for i in range(100)) + \
+    "int main(void) { int s = 0;\n" + "".join(f"  s += f{i}();\n" for i in range(100)) + \
+    '  printf("%d\\n", s); return 0; }\n'
+
+
+@for_each_linker
+def hundred_store_libraries_load_without_a_failed_lookup(w, linker):
+    dirs = [w.store_lib(f"l{i}", f"int f{i}(void) {{ return {i}; }}\n") for i in range(100)]
+    write(os.path.join(w.build, "main.c"), MAIN_100)
+    flags = " ".join(f"-L{d} -ll{i}" for i, d in enumerate(dirs))
+    rpaths = " ".join(f"-Wl,-rpath,{d}" for d in dirs)
+    # Without ldpin: the stock way (one -rpath per directory) storms.
+    real = {"bfd": "bfd", "gold": "gold", "lld": "lld -B/usr/lib/llvm-16/bin/",
+            "mold": "mold"}[linker]
+    sh(f"gcc -fuse-ld={real} main.c {flags} {rpaths} -o stock", cwd=w.build)
+    res, stock_fails = failed_lookups([os.path.join(w.build, "stock")])
+    check(res.stdout.strip() == "4950", f"stock program printed {res.stdout!r}")
+    check(stock_fails > 1000, f"stock link failed only {stock_fails} lookups")
+    # Through ldpin-ld: the same arguments.
+    w.cc(f"main.c {flags} {rpaths} -o prog")
+    res, fails = failed_lookups([os.path.join(w.build, "prog")])
+    check(res.returncode == 0 and res.stdout.strip() == "4950",
+          f"pinned program: {res.returncode} {res.stdout!r} {res.stderr!r}")
+    check(fails == 0, f"pinned program made {fails} failed lookups (stock: {stock_fails})")
+    info = inspect(os.path.join(w.build, "prog"))
+    pinned = [n for n in info["needed"] if n.startswith(w.store)]
+    check(len(pinned) == 100, f"{len(pinned)} of 100 DT_NEEDED pinned")
+    check(info["runpath"] is None and info["rpath"] is None,
+          f"RUNPATH left: {info['runpath']!r}")
+    for v in info["version_needs"]:
+        check(not v["file"].startswith("libl"), f"vn_file {v['file']} not pinned")
+    rec = record(info)
+    check(rec is not None, "no .note.ldpin record")
+    check(len(rec["needed"]) == len(info["needed"]), "record and DT_NEEDED disagree")
+
+
+@for_each_linker
+def in_tree_libraries_run_before_install(w, linker):
+    # CMake style: the library in the build tree, the program linked with a
+    # build-tree RUNPATH; libtool style: .libs/ with -L only.
+    write(os.path.join(w.build, "foo.c"), "int foo(void) { return 7; }\n")
+    write(os.path.join(w.build, "main.c"),
+          '#include <stdio.h>\nint foo(void);\nint main(void){printf("%d\\n", foo());}\n')
+    os.makedirs(os.path.join(w.build, "lib"))
+    w.cc("-shared -fPIC foo.c -Wl,-soname,libfoo.so.1 -o lib/libfoo.so.1")
+    os.symlink("libfoo.so.1", os.path.join(w.build, "lib", "libfoo.so"))
+    libdir = os.path.join(w.build, "lib")
+    w.cc(f"main.c -L{libdir} -lfoo -Wl,-rpath,{libdir} -o prog")
+    res = sh([os.path.join(w.build, "prog")], ok=False)
+    check(res.returncode == 0 and res.stdout == "7\n", f"in-tree program: {res.stderr}")
+    info = inspect(os.path.join(w.build, "prog"))
+    check("libfoo.so.1" in info["needed"], f"in-tree NEEDED: {info['needed']}")
+    check(info["runpath"] == libdir, f"build-tree RUNPATH: {info['runpath']!r}")
+    rec = record(info)
+    check(rec["build_runpath"] == [libdir], f"record build_runpath {rec['build_runpath']}")
+    check(any(n["name"] == "libfoo.so.1" and n["path"] == os.path.join(libdir, "libfoo.so.1")
+              for n in rec["needed"]), f"record needed {rec['needed']}")
+    # The library itself keeps its bare soname (it is not inside an output).
+    check(inspect(os.path.join(libdir, "libfoo.so.1"))["soname"] == "libfoo.so.1",
+          "in-tree soname changed")
+
+
+@for_each_linker
+def user_choices_behave_as_with_the_plain_linker(w, linker):
+    d = w.store_lib("foo", "int foo(void) { return 1; }\n")
+    w.store_lib("unused", "int unused(void) { return 2; }\n")
+    udir = [os.path.join(w.store, x, "lib") for x in os.listdir(w.store) if x.endswith("-unused")][0]
+    write(os.path.join(w.build, "bar.c"), "int foo(void);\nint bar(void) { return foo() + 1; }\n")
+    write(os.path.join(w.build, "bar.map"), "BAR_2 { global: bar; local: *; };\n")
+    w.cc(f"-shared -fPIC bar.c -Wl,-soname,libbar.so.2 -Wl,--version-script=bar.map "
+         f"-Wl,-rpath,'$ORIGIN/../lib' -Wl,--as-needed -L{udir} -lunused -L{d} -l:libfoo.so.1 "
+         f"-o libbar.so.2")
+    info = inspect(os.path.join(w.build, "libbar.so.2"))
+    check(info["soname"] == "libbar.so.2", f"soname {info['soname']!r}")
+    check(info["runpath"] == "$ORIGIN/../lib", f"runpath {info['runpath']!r}")
+    check([v["names"][0] for v in info["version_defs"]] == ["libbar.so.2", "BAR_2"],
+          f"version definitions {info['version_defs']}")
+    check(not any("unused" in n for n in info["needed"]), f"--as-needed kept {info['needed']}")
+    check(os.path.join(d, "libfoo.so.1") in info["needed"], f"-l: not pinned: {info['needed']}")
+
+
+@test
+def nix_debug_shows_commands_and_every_decision():
+    w = World("bfd")
+    try:
+        d = w.store_lib("foo", "int foo(void) { return 1; }\n")
+        write(os.path.join(w.build, "main.c"), "int foo(void);\nint main(void){return foo()-1;}\n")
+        res = w.cc(f"main.c -L{d} -lfoo -Wl,-rpath,{d} -Wl,-rpath,/opt/elsewhere -o prog",
+                   env={"NIX_DEBUG": "1"})
+        err = res.stderr
+        for want in ("original flags to /usr/bin/ld.bfd:", "extra flags after to",
+                     "ldpin flags to", f"DT_NEEDED libfoo.so.1 -> {d}/libfoo.so.1 (pinned)",
+                     f"rpath {d}: dropped", "rpath /opt/elsewhere: dropped (provides nothing needed)"):
+            check(want in err, f"NIX_DEBUG output lacks {want!r}:\n{err}")
+        quiet = w.cc(f"main.c -L{d} -lfoo -o prog2")
+        check("ldpin-ld" not in quiet.stderr, f"not quiet without NIX_DEBUG: {quiet.stderr}")
+    finally:
+        w.close()
+
+
+@test
+def bad_input_gives_clear_errors():
+    w = World("bfd")
+    try:
+        write(os.path.join(w.build, "main.c"), "int main(void){return 0;}\n")
+        ld = os.path.join(w.wrap, "bin", "ld")
+        # A missing real linker.
+        res = sh([ld, "-o", "x"], env=dict(w.env, LDPIN_LINKER="/nonexistent/ld"), ok=False)
+        check(res.returncode == 1 and "ldpin-ld: the real linker /nonexistent/ld does not exist"
+              in res.stderr, f"missing linker: {res.returncode} {res.stderr!r}")
+        # A recursive response file.
+        rsp = os.path.join(w.build, "loop.rsp")
+        write(rsp, f"-o out @{rsp}\n")
+        res = sh([ld, f"@{rsp}"], env=w.env, ok=False)
+        check(res.returncode == 1 and "includes itself" in res.stderr, f"recursive: {res.stderr!r}")
+        # An unreadable response file (as an unprivileged user when root).
+        secret = os.path.join(w.build, "secret.rsp")
+        write(secret, "-o out\n")
+        os.chmod(secret, 0)
+        os.chmod(w.root, 0o755)
+        os.chmod(w.build, 0o755)
+        cmd = [ld, f"@{secret}"]
+        if os.geteuid() == 0:
+            cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] + cmd
+        res = sh(cmd, env=w.env, ok=False)
+        check(res.returncode == 1 and f"cannot read response file {secret}: Permission denied"
+              in res.stderr, f"unreadable response file: {res.stderr!r}")
+        # A corrupt library: a clear message, then the linker's own verdict.
+        bad = os.path.join(w.store, "0000-bad", "lib")
+        os.makedirs(bad)
+        with open(os.path.join(bad, "libbad.so"), "wb") as f:
+            f.write(b"\x7fELF\x02\x01\x01" + b"\x00" * 9 + b"\x03\x00" + b"\xff" * 40)
+        res = w.cc(f"main.c -L{bad} -lbad -o prog", ok=False)
+        check(res.returncode != 0 and f"ldpin-ld: {bad}/libbad.so:" in res.stderr,
+              f"corrupt library: {res.returncode} {res.stderr!r}")
+        check(not os.path.exists(os.path.join(w.build, "prog")), "corrupt link left an output")
+        # An unwritable output: the linker's own error and exit status.
+        res = w.cc("main.c -o /proc/ldpin-cannot-write", ok=False)
+        check(res.returncode != 0 and "ldpin-ld:" not in res.stderr,
+              f"unwritable output: {res.returncode} {res.stderr!r}")
+        # A failed link returns the linker's status and leaves no output.
+        write(os.path.join(w.build, "undef.c"), "int nope(void);\nint main(void){return nope();}\n")
+        res = w.cc("undef.c -o undef", ok=False)
+        check(res.returncode == 1 and "nope" in res.stderr, f"failed link: {res.stderr!r}")
+        check(not os.path.exists(os.path.join(w.build, "undef")), "failed link left an output")
+    finally:
+        w.close()
+
+
+@test
+def outputs_are_deterministic():
+    w = World("bfd")
+    try:
+        d = w.store_lib("foo", "int foo(void) { return 1; }\n")
+        write(os.path.join(w.build, "main.c"), "int foo(void);\nint main(void){return foo()-1;}\n")
+        w.cc(f"main.c -L{d} -lfoo -Wl,-rpath,{d} -o a")
+        w.cc(f"main.c -L{d} -lfoo -Wl,-rpath,{d} -o b")
+        with open(os.path.join(w.build, "a"), "rb") as fa, open(os.path.join(w.build, "b"), "rb") as fb:
+            check(fa.read() == fb.read(), "two identical links differ")
+    finally:
+        w.close()
+
+
+@test
+def relocatable_and_static_links_pass_through():
+    w = World("bfd")
+    try:
+        write(os.path.join(w.build, "a.c"), "int a(void){return 0;}\n")
+        write(os.path.join(w.build, "main.c"), "int main(void){return 0;}\n")
+        sh("gcc -c a.c -o a.o", cwd=w.build)
+        sh([os.path.join(w.wrap, "bin", "ld"), "-r", "a.o", "-o", "r.o"], env=w.env, cwd=w.build)
+        r = inspect(os.path.join(w.build, "r.o"))
+        check(all(n["kind"] != "ldpin" for n in r["notes"]), "-r output got a record")
+        w.cc("-static main.c -o st")
+        s = inspect(os.path.join(w.build, "st"))
+        check(s["dynamic"] is None and all(n["kind"] != "ldpin" for n in s["notes"]),
+              "-static output was touched")
+        check(sh([os.path.join(w.build, "st")], ok=False).returncode == 0, "static program fails")
+    finally:
+        w.close()
+
+
+@test
+def nix_environment_interface_is_honoured():
+    w = World("bfd")
+    try:
+        d = w.store_lib("foo", "int foo(void) { return 3; }\n")
+        write(os.path.join(w.build, "main.c"),
+              '#include <stdio.h>\nint foo(void);\nint main(void){printf("%d\\n",foo());}\n')
+        salt = "x86_64_unknown_linux_gnu"
+        # Without the role variable, NIX_LDFLAGS is not this wrapper's.
+        res = w.cc("main.c -o p0", env={"NIX_LDFLAGS": f"-L{d} -lfoo"}, ok=False)
+        check(res.returncode != 0, "NIX_LDFLAGS used without the role variable")
+        env = {f"NIX_BINTOOLS_WRAPPER_TARGET_HOST_{salt}": "1",
+               "NIX_LDFLAGS": f"-L{d} -lfoo", f"NIX_HARDENING_ENABLE_{salt}": "bindnow relro",
+               "NIX_SET_BUILD_ID": "1"}
+        w.cc("main.c -o p1", env=env)
+        info = inspect(os.path.join(w.build, "p1"))
+        check(f"{d}/libfoo.so.1" in info["needed"], f"NIX_LDFLAGS library not pinned: {info['needed']}")
+        check(info["dt_flags"] and "BIND_NOW" in info["dt_flags"]["names"], "bindnow not applied")
+        check(any(s["type"] == "GNU_RELRO" for s in info["segments"]), "relro not applied")
+        check(info["build_id"] is not None, "NIX_SET_BUILD_ID gave no build-id")
+        check(sh([os.path.join(w.build, "p1")]).stdout == "3\n", "program does not run")
+        # Purity, with the wrapper called directly (the host gcc's own files
+        # are outside the fake store): an impure -L is skipped, an impure
+        # input is refused.
+        write(os.path.join(w.build, "a.c"), "int a(void){return 0;}\n")
+        sh("gcc -c -fPIC a.c -o a.o", cwd=w.build)
+        ld = os.path.join(w.wrap, "bin", "ld")
+        env2 = dict(w.env, NIX_ENFORCE_PURITY="1", NIX_DEBUG="1")
+        res = sh([ld, "-shared", "a.o", "-L/usr/local/lib", "-o", "p2.so"], env=env2, cwd=w.build)
+        check("skipping impure path /usr/local/lib" in res.stderr, f"purity: {res.stderr[-500:]}")
+        res = sh([ld, "-shared", "a.o", "/usr/lib/x86_64-linux-gnu/libm.so.6", "-o", "p3.so"],
+                 env=env2, cwd=w.build, ok=False)
+        check(res.returncode != 0 and "impure path `/usr/lib/x86_64-linux-gnu/libm.so.6' used in link"
+              in res.stderr, f"impure input accepted: {res.stderr[-300:]}")
+        # A response file with GCC quoting.
+        spaced = os.path.join(w.store, "1111-sp ace", "lib")
+        os.makedirs(spaced)
+        shutil.copy(f"{d}/libfoo.so.1", spaced)
+        os.symlink("libfoo.so.1", os.path.join(spaced, "libfoo.so"))
+        write(os.path.join(w.build, "args.rsp"), f'"-L{spaced}" -lfoo\n')
+        w.cc("main.c -Wl,@args.rsp -o p4")
+        check(f"{spaced}/libfoo.so.1" in inspect(os.path.join(w.build, "p4"))["needed"],
+              "response file not read")
+    finally:
+        w.close()
+
+
+def main():
+    global ARGS
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--ldpin-ld", required=True)
+    ap.add_argument("--ldpin", required=True)
+    ap.add_argument("--only")
+    ARGS = ap.parse_args()
+    passed = failed = 0
+    for t in TESTS:
+        if ARGS.only and ARGS.only not in t.__name__:
+            continue
+        try:
+            t()
+            passed += 1
+            print(f"ok: {t.__name__}")
+        except Failure as e:
+            failed += 1
+            print(f"FAILED: {t.__name__}: {e}")
+        except Exception:
+            failed += 1
+            print(f"FAILED: {t.__name__}:\n{traceback.format_exc()}")
+        sys.stdout.flush()
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
