@@ -13,8 +13,9 @@
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
-#include <map>
 #include <set>
+#include <unordered_map>
+#include <unordered_set>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -67,29 +68,65 @@ public:
 private:
   const Command &cmd;
   Resolution &out;
-  std::map<std::string, std::set<std::string>> listings; // dir -> names
-  std::set<std::string> seenShared;                      // by pin path
+  // Where each name first appears in the search directories. Asking every
+  // directory for every library is itself an N x N search (90,000 probes
+  // for 300 libraries), so the directories are indexed once: each small
+  // directory is listed into `first` (name -> index of the first directory
+  // that has it). Large directories (the host's library directories that
+  // gcc adds, thousands of entries) are not listed; they are asked with
+  // stat() for the few names no earlier directory has.
+  static constexpr off_t kLargeDirectory = 16 * 1024; // bytes of entries
+  bool indexed = false;
+  std::unordered_map<std::string, size_t> first;
+  std::vector<size_t> large; // indices of directories asked one by one
+  std::set<std::string> seenShared; // by pin path and needed name
 
-  // Whether `dir` has an entry `name`, from one listing of the directory.
-  bool has(const std::string &dir, const std::string &name) {
-    auto it = listings.find(dir);
-    if (it == listings.end()) {
-      std::set<std::string> names;
-      if (DIR *d = ::opendir(dir.c_str())) {
-        while (struct dirent *e = ::readdir(d))
-          names.insert(e->d_name);
-        ::closedir(d);
+  void buildIndex() {
+    indexed = true;
+    for (size_t i = 0; i < cmd.searchDirs.size(); ++i) {
+      int fd = ::open(cmd.searchDirs[i].c_str(),
+                      O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (fd < 0)
+        continue;
+      struct stat st;
+      if (::fstat(fd, &st) == 0 && st.st_size > kLargeDirectory) {
+        large.push_back(i);
+        ::close(fd);
+        continue;
       }
-      it = listings.emplace(dir, std::move(names)).first;
+      DIR *d = ::fdopendir(fd);
+      if (!d) {
+        ::close(fd);
+        continue;
+      }
+      while (struct dirent *e = ::readdir(d))
+        first.emplace(e->d_name, i); // keeps the earliest directory
+      ::closedir(d);
     }
-    return it->second.count(name) != 0;
+  }
+
+  // The index of the first search directory that has `name`.
+  std::optional<size_t> firstDir(const std::string &name) {
+    if (!indexed)
+      buildIndex();
+    auto it = first.find(name);
+    size_t best = it == first.end() ? SIZE_MAX : it->second;
+    for (size_t i : large) {
+      if (i >= best)
+        break;
+      struct stat st;
+      if (::stat((cmd.searchDirs[i] + "/" + name).c_str(), &st) == 0)
+        return i;
+    }
+    if (best == SIZE_MAX)
+      return std::nullopt;
+    return best;
   }
 
   // The first "-L" directory that has `name`, as a path.
   std::optional<std::string> search(const std::string &name) {
-    for (const std::string &dir : cmd.searchDirs)
-      if (has(dir, name))
-        return dir + "/" + name;
+    if (std::optional<size_t> i = firstDir(name))
+      return cmd.searchDirs[*i] + "/" + name;
     return std::nullopt;
   }
 
@@ -122,23 +159,17 @@ private:
     std::string neededIfNoSoname;
     switch (in.kind) {
     case LibraryInput::Kind::Name: {
-      // Per directory: libNAME.so first (unless -Bstatic), then libNAME.a.
-      bool hit = false;
-      for (const std::string &dir : cmd.searchDirs) {
-        if (!in.staticOnly && has(dir, "lib" + in.spec + ".so")) {
-          found = dir + "/lib" + in.spec + ".so";
-          hit = true;
-          break;
-        }
-        if (has(dir, "lib" + in.spec + ".a")) {
-          hit = true; // an archive: nothing to pin
-          break;
-        }
-      }
-      if (!hit)
+      // The first directory with either file wins; within it, libNAME.so
+      // before libNAME.a (unless -Bstatic).
+      const std::string so = "lib" + in.spec + ".so";
+      std::optional<size_t> soDir =
+          in.staticOnly ? std::nullopt : firstDir(so);
+      std::optional<size_t> aDir = firstDir("lib" + in.spec + ".a");
+      if (!soDir && !aDir)
         out.unresolved.push_back("-l" + in.spec);
-      if (found.empty())
-        return;
+      if (!soDir || (aDir && *aDir < *soDir))
+        return; // not found, or an archive: nothing to pin
+      found = cmd.searchDirs[*soDir] + "/" + so;
       neededIfNoSoname = baseName(found);
       break;
     }
@@ -162,32 +193,33 @@ private:
 
   void inspect(const std::string &found, const std::string &neededIfNoSoname,
                const LibraryInput &in, int depth) {
-    switch (kindOf(found)) {
-    case FileKind::Missing:
-      if (in.kind != LibraryInput::Kind::Path)
-        out.problems.push_back(printable(found) + ": cannot read it");
-      return; // a missing direct input is the linker's to report
-    case FileKind::Object:
-      if (out.firstObject.empty())
+    // Files named directly are mostly objects: a look at their header is
+    // enough. A file found by -l is nearly always a shared library: read it
+    // straight away (one open) and look closer only when it is not ELF.
+    if (in.kind == LibraryInput::Kind::Path) {
+      FileKind kind = kindOf(found);
+      if (kind == FileKind::Object && out.firstObject.empty())
         out.firstObject = found;
-      return;
-    case FileKind::Archive:
-    case FileKind::Other:
-      return;
-    case FileKind::Script:
-      if (in.kind == LibraryInput::Kind::Path && !looksLikeLibrary(found))
-        return; // a linker script given as -T or a plain input
-      readScript(found, in, depth);
-      return;
-    case FileKind::Shared:
-      break;
+      if (kind == FileKind::Script && looksLikeLibrary(found))
+        readScript(found, in, depth);
+      if (kind != FileKind::Shared)
+        return; // a missing direct input is the linker's to report
     }
     llvm::Expected<elf::ElfInfo> info = elf::readFile(found);
     if (!info) {
-      out.problems.push_back(printable(found) + ": " +
-                             llvm::toString(info.takeError()));
+      std::string msg = llvm::toString(info.takeError());
+      if (msg == "not an ELF file") {
+        if (kindOf(found) == FileKind::Script)
+          readScript(found, in, depth); // libc.so and friends
+        return;
+      }
+      out.problems.push_back(printable(found) + ": " + msg);
       return;
     }
+    if (info->type == llvm::ELF::ET_REL && out.firstObject.empty())
+      out.firstObject = found;
+    if (info->type != llvm::ELF::ET_DYN)
+      return;
     SharedLibrary lib;
     lib.needed = info->soname ? *info->soname : neededIfNoSoname;
     lib.found = found;
@@ -213,14 +245,25 @@ private:
                                 const std::string &needed) {
     if (!needed.empty() && needed[0] == '/')
       return needed; // already absolute (an ldpin-built library)
-    std::string real = realPath(found);
-    for (const std::string &dir : {dirName(absolute(found)), dirName(real)}) {
-      std::string candidate = dir + "/" + baseName(needed);
-      if (needed.find('/') == std::string::npos &&
-          realPath(candidate) == real && !real.empty())
+    // The common case, decided by two stat() calls: the file named `needed`
+    // next to the one found is the same file (libz.so -> libz.so.1).
+    struct stat a, b;
+    if (needed.find('/') == std::string::npos &&
+        ::stat(found.c_str(), &a) == 0) {
+      std::string candidate = dirName(absolute(found)) + "/" + needed;
+      if (::stat(candidate.c_str(), &b) == 0 && a.st_dev == b.st_dev &&
+          a.st_ino == b.st_ino)
         return candidate;
+      // A development output's link into the library's own output.
+      std::string real = realPath(found);
+      candidate = dirName(real) + "/" + needed;
+      if (!real.empty() && ::stat(candidate.c_str(), &b) == 0 &&
+          a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+        return candidate;
+      if (!real.empty())
+        return real;
     }
-    return real.empty() ? absolute(found) : real;
+    return absolute(found);
   }
 
   // GNU ld scripts as installed for shared libraries (libc.so, libm.so):

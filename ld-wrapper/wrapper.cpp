@@ -15,8 +15,10 @@
 #include "ldpin/note_object.h"
 
 #include <llvm/BinaryFormat/ELF.h>
+#include <llvm/Support/Format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
@@ -42,6 +44,8 @@ namespace {
 constexpr const char *kPlaceholderHead = "/ldpin-reserved-space/";
 constexpr const char *kPlaceholderTail = ":.";
 
+using Clock = std::chrono::steady_clock;
+
 class Wrapper {
 public:
   Wrapper(Context &ctx) : ctx(ctx), err(*ctx.err) {}
@@ -51,6 +55,20 @@ private:
   Context &ctx;
   llvm::raw_ostream &err;
   int debug = 0;
+  // LDPIN_TIMING=1: the time of each phase, on the error stream.
+  bool timing = false;
+  Clock::time_point phaseStart = Clock::now();
+  void phase(const char *name) {
+    if (!timing)
+      return;
+    Clock::time_point now = Clock::now();
+    err << "ldpin-ld: timing: " << name << " "
+        << llvm::format("%.3f", std::chrono::duration<double, std::milli>(
+                                    now - phaseStart)
+                                    .count())
+        << " ms\n";
+    phaseStart = now;
+  }
   Policy policy;
   std::string linker;
   std::string salt;
@@ -180,6 +198,7 @@ namespace {
 
 llvm::Error Wrapper::setUp() {
   debug = std::atoi(value("NIX_DEBUG", "0").c_str());
+  timing = value("LDPIN_TIMING") == "1";
   store = value("NIX_STORE", "/nix/store");
 
   // The policy: LDPIN_CONFIG, else the wrapper's nix-support/ldpin.toml.
@@ -411,8 +430,10 @@ int Wrapper::run(const std::vector<std::string> &rawArgs) {
   std::vector<std::string> ours; // ldpin's own additions
   std::string placeholder, noteObject;
   Resolution res;
+  phase("setup");
   if (pin) {
     res = resolveInputs(cmd);
+    phase("resolve");
     for (const std::string &p : res.problems)
       err << "ldpin-ld: " << p << "\n";
 
@@ -508,12 +529,16 @@ int Wrapper::run(const std::vector<std::string> &rawArgs) {
         err << "ldpin-ld: " << u << ": left to the linker's own directories\n";
     }
   }
+  phase("prepare");
   int status = spawn(argv);
   if (!noteObject.empty())
     ::unlink(noteObject.c_str());
+  phase("link");
   if (status != 0 || !pin)
     return status;
-  return pinAndEdit(cmd, res, placeholder);
+  status = pinAndEdit(cmd, res, placeholder);
+  phase("edit");
+  return status;
 }
 
 int Wrapper::pinAndEdit(const Command &cmd, const Resolution &res,

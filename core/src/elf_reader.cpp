@@ -14,7 +14,10 @@
 #include <llvm/Object/ELFTypes.h>
 #include <llvm/Support/MemoryBuffer.h>
 
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -571,25 +574,46 @@ Expected<ElfInfo> read(llvm::MemoryBufferRef image) {
 }
 
 Expected<ElfInfo> readFile(const std::string &path) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) {
+  // open, fstat and mmap directly: this runs for every library of every
+  // link, and each syscall saved counts there. Only the pages the reader
+  // touches are loaded, so a large library costs what its headers cost.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
     int err = errno;
-    return makeError(err == ENOENT
-                         ? "no such file"
-                         : "cannot stat: " + llvm::Twine(std::strerror(err)));
+    if (err == ENOENT)
+      return makeError("no such file");
+    if (err == EISDIR)
+      return makeError("is a directory");
+    return makeError("cannot read: " + llvm::Twine(std::strerror(err)));
   }
-  if (S_ISDIR(st.st_mode))
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    int err = errno;
+    ::close(fd);
+    return makeError("cannot stat: " + llvm::Twine(std::strerror(err)));
+  }
+  if (S_ISDIR(st.st_mode)) {
+    ::close(fd);
     return makeError("is a directory");
-  if (!S_ISREG(st.st_mode))
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
     return makeError("not a regular file");
-  // Mapped, not read: only the pages the reader touches are loaded, so a
-  // large library costs what its headers cost.
-  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buf =
-      llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                  /*RequiresNullTerminator=*/false);
-  if (!buf)
-    return makeError("cannot read: " + buf.getError().message());
-  return read((*buf)->getMemBufferRef());
+  }
+  size_t size = static_cast<size_t>(st.st_size);
+  if (size == 0) {
+    ::close(fd);
+    return makeError("not an ELF file");
+  }
+  void *map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  int mapErr = errno;
+  ::close(fd);
+  if (map == MAP_FAILED)
+    return makeError("cannot read: " + llvm::Twine(std::strerror(mapErr)));
+  Expected<ElfInfo> info = read(llvm::MemoryBufferRef(
+      llvm::StringRef(static_cast<const char *>(map), size), path));
+  ::munmap(map, size);
+  return info;
 }
 
 } // namespace ldpin::elf

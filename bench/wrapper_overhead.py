@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+"""Benchmark: what ldpin-ld adds to a link, including the post-link edit.
+
+For links of 30 and 300 shared libraries, each in its own store-like
+directory (-L and -rpath per directory, as nixpkgs passes them), the same gcc
+link is run directly (gcc -fuse-ld=LINKER) and through ldpin-ld (gcc -B
+WRAP/bin/, WRAP/bin/ld = ldpin-ld running LINKER), with GNU ld (bfd) and
+mold. The two are run alternately, RUNS times each, and the median of the
+paired differences is the overhead: alternating cancels the drift of a shared
+machine, which the difference of two separately measured medians does not.
+A second table gives ldpin-ld's own phases as it reports them with
+LDPIN_TIMING=1 (median): everything it does besides waiting for the linker,
+plus its start-up (exec to main, measured as `ldpin-ld --version` running
+/bin/true, minus /bin/true).
+
+Goals: under 2 ms (30 libraries) and under 5 ms (300). For scale, nixpkgs'
+bash ld-wrapper was measured adding 35 ms and 160 ms to the same links.
+Prints the tables and writes them to bench/results/wrapper-overhead.md.
+Needs the default build, gcc and mold.
+
+Usage: bench/wrapper_overhead.py [--runs N]
+"""
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LDPIN_LD = os.path.join(ROOT, "build", "bin", "ldpin-ld")
+LINKERS = {"bfd": "/usr/bin/ld.bfd", "mold": "/usr/bin/mold"}
+
+
+def make_set(work, n):
+    store = os.path.join(work, "store")
+    flags = []
+    for i in range(n):
+        d = os.path.join(store, f"{i:032d}-lib{i}-1.0", "lib")
+        if not os.path.exists(os.path.join(d, f"liblib{i}.so")):
+            os.makedirs(d, exist_ok=True)
+            src = os.path.join(work, f"l{i}.c")
+            with open(src, "w") as f:
+                f.write(f"int f{i}(void) {{ return {i}; }}\n")
+            subprocess.run(["gcc", "-shared", "-fPIC", src, f"-Wl,-soname,liblib{i}.so.1",
+                            "-o", os.path.join(d, f"liblib{i}.so.1")], check=True)
+            os.symlink(f"liblib{i}.so.1", os.path.join(d, f"liblib{i}.so"))
+        flags += [f"-L{d}", f"-llib{i}", f"-Wl,-rpath,{d}"]
+    main = os.path.join(work, f"main{n}.c")
+    with open(main, "w") as f:
+        f.write("".join(f"int f{i}(void);\n" for i in range(n)))
+        f.write("int main(void) { int s = 0;\n")
+        f.write("".join(f"s += f{i}();\n" for i in range(n)))
+        f.write("return s == 0; }\n")
+    obj = os.path.join(work, f"main{n}.o")
+    subprocess.run(["gcc", "-c", main, "-o", obj], check=True)
+    return [obj] + flags
+
+
+def timed(cmd, env):
+    start = time.perf_counter()
+    res = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    elapsed = (time.perf_counter() - start) * 1000
+    if res.returncode != 0:
+        sys.exit(f"ldpin: bench: {' '.join(cmd[:3])}... failed:\n{res.stderr}")
+    return elapsed, res.stderr
+
+
+def phases(stderr):
+    out = {}
+    for line in stderr.splitlines():
+        if line.startswith("ldpin-ld: timing: "):
+            _, _, name, value, _ = line.split()
+            out[name] = float(value)
+    return out
+
+
+def startup_ms(env, runs):
+    true = shutil.which("true")
+    e = dict(env, LDPIN_LINKER=true)
+    own, base = [], []
+    for _ in range(runs):
+        own.append(timed([LDPIN_LD, "--version"], e)[0])
+        base.append(timed([true], e)[0])
+    return statistics.median(own) - statistics.median(base)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=40)
+    args = ap.parse_args()
+    if not os.access(LDPIN_LD, os.X_OK):
+        sys.exit("ldpin: bench: build first (cmake --build --preset default)")
+    work = tempfile.mkdtemp(prefix="ldpin-bench-wrap-")
+    try:
+        wrap = os.path.join(work, "wrap")
+        os.makedirs(os.path.join(wrap, "bin"))
+        os.makedirs(os.path.join(wrap, "nix-support"))
+        os.symlink(LDPIN_LD, os.path.join(wrap, "bin", "ld"))
+        env = dict(os.environ, NIX_STORE=os.path.join(work, "store"), TMPDIR=work,
+                   LDPIN_TIMING="1")
+        start = startup_ms(env, 200)
+        rows, phase_rows = [], []
+        for n in (30, 300):
+            inputs = make_set(work, n)
+            for linker, path in LINKERS.items():
+                with open(os.path.join(wrap, "nix-support", "ldpin-linker"), "w") as f:
+                    f.write(path + "\n")
+                direct = ["gcc", f"-fuse-ld={linker}"] + inputs + ["-o", os.path.join(work, "d")]
+                wrapped = ["gcc", f"-B{wrap}/bin/"] + inputs + ["-o", os.path.join(work, "w")]
+                for _ in range(3):  # warm up
+                    timed(direct, env)
+                    timed(wrapped, env)
+                diffs, d_times, w_times, ph = [], [], [], []
+                runs = args.runs if n == 30 else max(args.runs // 2, 10)
+                for i in range(runs):
+                    if i % 2:
+                        w, err = timed(wrapped, env)
+                        d, _ = timed(direct, env)
+                    else:
+                        d, _ = timed(direct, env)
+                        w, err = timed(wrapped, env)
+                    diffs.append(w - d)
+                    d_times.append(d)
+                    w_times.append(w)
+                    ph.append(phases(err))
+                if subprocess.run([os.path.join(work, "w")]).returncode != 0:
+                    sys.exit("ldpin: bench: the program linked through ldpin-ld does not run")
+                med = {k: statistics.median(p[k] for p in ph) for k in ph[0]}
+                own = start + sum(v for k, v in med.items() if k != "link")
+                goal = "< 2 ms" if n == 30 else "< 5 ms"
+                rows.append(f"| {n} | {linker} | {statistics.median(d_times):.1f} ms | "
+                            f"{statistics.median(w_times):.1f} ms | "
+                            f"{statistics.median(diffs):+.2f} ms | {goal} |")
+                phase_rows.append(f"| {n} | {linker} | {start:.2f} | {med['setup']:.2f} | "
+                                  f"{med.get('resolve', 0):.2f} | {med['prepare']:.2f} | "
+                                  f"{med.get('edit', 0):.2f} | **{own:.2f} ms** | {goal} |")
+        text = "\n".join([
+            "# ldpin-ld overhead over the real linker",
+            "",
+            f"Machine: {os.cpu_count()} cores, {os.uname().machine}, "
+            f"{time.strftime('%Y-%m-%d', time.gmtime())}. Warm page cache.",
+            "",
+            "## Whole link, gcc driving the linker directly or through ldpin-ld",
+            "",
+            f"Median of {args.runs} (30 libraries) / {max(args.runs // 2, 10)} (300) "
+            "alternating pairs.",
+            "",
+            "| libraries | linker | direct | through ldpin-ld | overhead (median of pairs) | goal |",
+            "|---|---|---|---|---|---|",
+            *rows,
+            "",
+            "## ldpin-ld's own time (LDPIN_TIMING=1, median, ms)",
+            "",
+            "| libraries | linker | start-up | setup | resolve | prepare | edit | total | goal |",
+            "|---|---|---|---|---|---|---|---|---|",
+            *phase_rows,
+            "",
+        ])
+        print(text)
+        os.makedirs(os.path.join(ROOT, "bench", "results"), exist_ok=True)
+        with open(os.path.join(ROOT, "bench", "results", "wrapper-overhead.md"), "w") as f:
+            f.write(text)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
