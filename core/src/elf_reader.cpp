@@ -577,7 +577,9 @@ Expected<ElfInfo> readFile(const std::string &path) {
   // open, fstat and mmap directly: this runs for every library of every
   // link, and each syscall saved counts there. Only the pages the reader
   // touches are loaded, so a large library costs what its headers cost.
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO must not wait for a writer (fstat then
+  // refuses it); it changes nothing for regular files.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     int err = errno;
     if (err == ENOENT)
