@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <dirent.h>
+#include <sys/syscall.h>
 #include <fcntl.h>
 #include <set>
 #include <unordered_map>
@@ -83,6 +84,9 @@ private:
 
   void buildIndex() {
     indexed = true;
+    // open, fstat (the size of a directory tells how many entries it has
+    // without reading them), getdents64 until the end, close.
+    alignas(8) char buf[32 * 1024];
     for (size_t i = 0; i < cmd.searchDirs.size(); ++i) {
       int fd = ::open(cmd.searchDirs[i].c_str(),
                       O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -90,18 +94,19 @@ private:
         continue;
       struct stat st;
       if (::fstat(fd, &st) == 0 && st.st_size > kLargeDirectory) {
+        ::close(fd);
         large.push_back(i);
-        ::close(fd);
         continue;
       }
-      DIR *d = ::fdopendir(fd);
-      if (!d) {
-        ::close(fd);
-        continue;
-      }
-      while (struct dirent *e = ::readdir(d))
-        first.emplace(e->d_name, i); // keeps the earliest directory
-      ::closedir(d);
+      long n;
+      while ((n = ::syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0)
+        for (long pos = 0; pos < n;) {
+          const struct dirent64 *e =
+              reinterpret_cast<const struct dirent64 *>(buf + pos);
+          first.emplace(e->d_name, i); // keeps the earliest directory
+          pos += e->d_reclen;
+        }
+      ::close(fd);
     }
   }
 
@@ -157,6 +162,7 @@ private:
   void resolve(const LibraryInput &in, int depth) {
     std::string found;
     std::string neededIfNoSoname;
+    std::optional<size_t> dirIndex; // where a search found it
     switch (in.kind) {
     case LibraryInput::Kind::Name: {
       // The first directory with either file wins; within it, libNAME.so
@@ -170,16 +176,17 @@ private:
       if (!soDir || (aDir && *aDir < *soDir))
         return; // not found, or an archive: nothing to pin
       found = cmd.searchDirs[*soDir] + "/" + so;
+      dirIndex = soDir;
       neededIfNoSoname = baseName(found);
       break;
     }
     case LibraryInput::Kind::Verbatim: {
-      std::optional<std::string> f = search(in.spec);
-      if (!f) {
+      dirIndex = firstDir(in.spec);
+      if (!dirIndex) {
         out.unresolved.push_back("-l:" + in.spec);
         return;
       }
-      found = *f;
+      found = cmd.searchDirs[*dirIndex] + "/" + in.spec;
       neededIfNoSoname = in.spec;
       break;
     }
@@ -188,11 +195,12 @@ private:
       neededIfNoSoname = in.spec;
       break;
     }
-    inspect(found, neededIfNoSoname, in, depth);
+    inspect(found, neededIfNoSoname, in, depth, dirIndex);
   }
 
   void inspect(const std::string &found, const std::string &neededIfNoSoname,
-               const LibraryInput &in, int depth) {
+               const LibraryInput &in, int depth,
+               std::optional<size_t> dirIndex = std::nullopt) {
     // Files named directly are mostly objects: a look at their header is
     // enough. A file found by -l is nearly always a shared library: read it
     // straight away (one open) and look closer only when it is not ELF.
@@ -205,7 +213,9 @@ private:
       if (kind != FileKind::Shared)
         return; // a missing direct input is the linker's to report
     }
-    llvm::Expected<elf::ElfInfo> info = elf::readFile(found);
+    // The loader's view is enough: soname, type and the build-id note.
+    const elf::ReadOptions loaderView{/*sections=*/false, /*versions=*/false};
+    llvm::Expected<elf::ElfInfo> info = elf::readFile(found, loaderView);
     if (!info) {
       std::string msg = llvm::toString(info.takeError());
       if (msg == "not an ELF file") {
@@ -223,7 +233,7 @@ private:
     SharedLibrary lib;
     lib.needed = info->soname ? *info->soname : neededIfNoSoname;
     lib.found = found;
-    lib.pinPath = pinPathFor(found, lib.needed);
+    lib.pinPath = pinPathFor(found, lib.needed, dirIndex);
     lib.buildId = describe::hexBytes(info->buildId);
     lib.asNeeded = in.asNeeded;
     if (!seenShared.insert(lib.pinPath + '\0' + lib.needed).second)
@@ -238,32 +248,31 @@ private:
   }
 
   // The absolute path the loader should open for a library found at
-  // `found` whose DT_NEEDED will be `needed`: the file named `needed` next to
-  // it (what a search of its directory would find), else next to its real
-  // path, else its real path.
-  static std::string pinPathFor(const std::string &found,
-                                const std::string &needed) {
+  // `found` (in search directory `dir`, when it was found by a search) whose
+  // DT_NEEDED will be `needed`: the file named `needed` in the same
+  // directory (what a search of that directory would load, libz.so ->
+  // libz.so.1), else that file next to its real path (a development output
+  // linking into the library's own output), else its real path.
+  std::string pinPathFor(const std::string &found, const std::string &needed,
+                         std::optional<size_t> dir) {
     if (!needed.empty() && needed[0] == '/')
       return needed; // already absolute (an ldpin-built library)
-    // The common case, decided by two stat() calls: the file named `needed`
-    // next to the one found is the same file (libz.so -> libz.so.1).
-    struct stat a, b;
-    if (needed.find('/') == std::string::npos &&
-        ::stat(found.c_str(), &a) == 0) {
-      std::string candidate = dirName(absolute(found)) + "/" + needed;
-      if (::stat(candidate.c_str(), &b) == 0 && a.st_dev == b.st_dev &&
-          a.st_ino == b.st_ino)
-        return candidate;
-      // A development output's link into the library's own output.
-      std::string real = realPath(found);
-      candidate = dirName(real) + "/" + needed;
-      if (!real.empty() && ::stat(candidate.c_str(), &b) == 0 &&
-          a.st_dev == b.st_dev && a.st_ino == b.st_ino)
-        return candidate;
-      if (!real.empty())
-        return real;
+    if (needed.find('/') != std::string::npos)
+      return absolute(found);
+    std::string here = dirName(absolute(found)) + "/" + needed;
+    if (dir && indexed) {
+      auto it = first.find(needed);
+      if (it != first.end() && it->second == *dir)
+        return here; // the index says the directory has it
     }
-    return absolute(found);
+    struct stat st;
+    if (::stat(here.c_str(), &st) == 0)
+      return here;
+    std::string real = realPath(found);
+    if (real.empty())
+      return absolute(found);
+    std::string beside = dirName(real) + "/" + needed;
+    return ::stat(beside.c_str(), &st) == 0 ? beside : real;
   }
 
   // GNU ld scripts as installed for shared libraries (libc.so, libm.so):

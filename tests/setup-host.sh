@@ -11,8 +11,10 @@ packages=(
   cmake ninja-build g++ python3
   llvm-16-dev libzstd-dev   # libObject, linked statically (libzstd-dev: LLVMSupport's link interface)
   libcli11-dev libtomlplusplus-dev libgtest-dev
-  # tests: readelf, foreign-architecture files, fuzzing, an unprivileged user
-  binutils clang-16 lld-16 llvm-16 libclang-rt-16-dev util-linux
+  libncurses-dev            # libtinfo.a for the static ldpin-ld
+  # tests: readelf and the linkers (bfd, gold, lld, mold), foreign-architecture
+  # files, fuzzing, strace, an unprivileged user
+  binutils clang-16 lld-16 llvm-16 mold libclang-rt-16-dev strace util-linux
   # benchmarks
   hyperfine
   # Nix

@@ -5,7 +5,7 @@
 
 #include <llvm/BinaryFormat/ELF.h>
 #include <llvm/Support/Endian.h>
-#include <llvm/Support/MemoryBuffer.h>
+#include <llvm/Support/MemoryBufferRef.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -41,14 +41,29 @@ Error writeAll(int fd, const uint8_t *data, size_t size, uint64_t offset,
 } // namespace
 
 Expected<Editor> Editor::load(const std::string &path) {
-  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buf =
-      llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                  /*RequiresNullTerminator=*/false);
-  if (!buf)
-    return makeError("cannot read: " + buf.getError().message());
-  const uint8_t *p =
-      reinterpret_cast<const uint8_t *>((*buf)->getBufferStart());
-  return fromBytes(std::vector<uint8_t>(p, p + (*buf)->getBufferSize()));
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0)
+    return makeError("cannot read: " + Twine(std::strerror(errno)));
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return makeError("not a regular file");
+  }
+  std::vector<uint8_t> bytes(static_cast<size_t>(st.st_size));
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      int err = n < 0 ? errno : EIO;
+      ::close(fd);
+      return makeError("cannot read: " + Twine(std::strerror(err)));
+    }
+    done += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  return fromBytes(std::move(bytes));
 }
 
 Expected<Editor> Editor::fromBytes(std::vector<uint8_t> bytes) {

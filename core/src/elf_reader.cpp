@@ -21,6 +21,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
 
 namespace ldpin::elf {
 namespace {
@@ -90,28 +91,33 @@ public:
   using Verdef = typename ELFT::Verdef;
   using Verdaux = typename ELFT::Verdaux;
 
-  Reader(ArrayRef<uint8_t> file, ElfInfo &out) : file(file), out(out) {}
+  Reader(ArrayRef<uint8_t> file, ElfInfo &out, const ReadOptions &options)
+      : file(file), out(out), options(options) {}
 
   Error run() {
     if (Error e = readHeader())
       return e;
     if (Error e = readProgramHeaders())
       return e;
-    readSectionHeaders(); // problems here are warnings
+    if (options.sections)
+      readSectionHeaders(); // problems here are warnings
     if (Error e = readInterpreter())
       return e;
     if (Error e = readDynamic())
       return e;
-    if (Error e = readVersionNeeds())
-      return e;
-    if (Error e = readVersionDefs())
-      return e;
+    if (options.versions) {
+      if (Error e = readVersionNeeds())
+        return e;
+      if (Error e = readVersionDefs())
+        return e;
+    }
     return readNotes();
   }
 
 private:
   ArrayRef<uint8_t> file;
   ElfInfo &out;
+  const ReadOptions &options;
   Ehdr ehdr{};
 
   Error readHeader() {
@@ -540,9 +546,10 @@ Expected<uint64_t> fileOffsetOf(const ElfInfo &info, uint64_t vaddr,
 
 namespace {
 
-template <class ELFT> Expected<ElfInfo> readAs(ArrayRef<uint8_t> bytes) {
+template <class ELFT>
+Expected<ElfInfo> readAs(ArrayRef<uint8_t> bytes, const ReadOptions &options) {
   ElfInfo info;
-  Reader<ELFT> reader(bytes, info);
+  Reader<ELFT> reader(bytes, info, options);
   if (Error e = reader.run())
     return e;
   return info;
@@ -550,7 +557,8 @@ template <class ELFT> Expected<ElfInfo> readAs(ArrayRef<uint8_t> bytes) {
 
 } // namespace
 
-Expected<ElfInfo> read(llvm::MemoryBufferRef image) {
+Expected<ElfInfo> read(llvm::MemoryBufferRef image,
+                       const ReadOptions &options) {
   ArrayRef<uint8_t> bytes(
       reinterpret_cast<const uint8_t *>(image.getBufferStart()),
       image.getBufferSize());
@@ -564,19 +572,21 @@ Expected<ElfInfo> read(llvm::MemoryBufferRef image) {
                      " in e_ident");
   bool little = data == llvm::ELF::ELFDATA2LSB;
   if (cls == llvm::ELF::ELFCLASS32)
-    return little ? readAs<llvm::object::ELF32LE>(bytes)
-                  : readAs<llvm::object::ELF32BE>(bytes);
+    return little ? readAs<llvm::object::ELF32LE>(bytes, options)
+                  : readAs<llvm::object::ELF32BE>(bytes, options);
   if (cls == llvm::ELF::ELFCLASS64)
-    return little ? readAs<llvm::object::ELF64LE>(bytes)
-                  : readAs<llvm::object::ELF64BE>(bytes);
+    return little ? readAs<llvm::object::ELF64LE>(bytes, options)
+                  : readAs<llvm::object::ELF64BE>(bytes, options);
   return makeError("unknown ELF class " + llvm::Twine(unsigned(cls)) +
                    " in e_ident");
 }
 
-Expected<ElfInfo> readFile(const std::string &path) {
-  // open, fstat and mmap directly: this runs for every library of every
-  // link, and each syscall saved counts there. Only the pages the reader
-  // touches are loaded, so a large library costs what its headers cost.
+Expected<ElfInfo> readFile(const std::string &path,
+                           const ReadOptions &options) {
+  // This runs for every library of every link, so it saves syscalls: a
+  // small file is read whole with one read(); only a file larger than the
+  // buffer is mapped, and then only the pages the reader touches are
+  // loaded, so a large library costs what its headers cost.
   // O_NONBLOCK: opening a FIFO must not wait for a writer (fstat then
   // refuses it); it changes nothing for regular files.
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -588,7 +598,21 @@ Expected<ElfInfo> readFile(const std::string &path) {
       return makeError("is a directory");
     return makeError("cannot read: " + llvm::Twine(std::strerror(err)));
   }
+  constexpr size_t kSmall = 64 * 1024;
+  // Not zero-filled: read() writes what is used.
+  std::unique_ptr<char[]> buf = std::make_unique_for_overwrite<char[]>(kSmall);
+  ssize_t n;
+  do
+    n = ::read(fd, buf.get(), kSmall);
+  while (n < 0 && errno == EINTR);
+  int readErr = errno;
   struct stat st;
+  if (n > 0 && static_cast<size_t>(n) < kSmall && ::fstat(fd, &st) == 0 &&
+      S_ISREG(st.st_mode) && st.st_size == n) {
+    ::close(fd); // the whole regular file is in the buffer
+    return read(llvm::MemoryBufferRef(llvm::StringRef(buf.get(), n), path),
+                options);
+  }
   if (::fstat(fd, &st) != 0) {
     int err = errno;
     ::close(fd);
@@ -602,6 +626,10 @@ Expected<ElfInfo> readFile(const std::string &path) {
     ::close(fd);
     return makeError("not a regular file");
   }
+  if (n < 0) {
+    ::close(fd);
+    return makeError("cannot read: " + llvm::Twine(std::strerror(readErr)));
+  }
   size_t size = static_cast<size_t>(st.st_size);
   if (size == 0) {
     ::close(fd);
@@ -612,8 +640,10 @@ Expected<ElfInfo> readFile(const std::string &path) {
   ::close(fd);
   if (map == MAP_FAILED)
     return makeError("cannot read: " + llvm::Twine(std::strerror(mapErr)));
-  Expected<ElfInfo> info = read(llvm::MemoryBufferRef(
-      llvm::StringRef(static_cast<const char *>(map), size), path));
+  Expected<ElfInfo> info = read(
+      llvm::MemoryBufferRef(
+          llvm::StringRef(static_cast<const char *>(map), size), path),
+      options);
   ::munmap(map, size);
   return info;
 }

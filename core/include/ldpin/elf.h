@@ -145,12 +145,22 @@ struct ElfInfo {
 llvm::Expected<uint64_t> fileOffsetOf(const ElfInfo &info, uint64_t vaddr,
                                       uint64_t size, const llvm::Twine &what);
 
+// What to read. The linker wrapper reads every library of every link and
+// needs only the loader's view (program headers, dynamic section, PT_NOTE):
+// it skips the rest.
+struct ReadOptions {
+  bool sections = true; // section headers, and notes from SHT_NOTE sections
+  bool versions = true; // .gnu.version_r and .gnu.version_d
+};
+
 // Reads an ELF image held in memory. The error message does not name the
 // file: the caller knows it.
-llvm::Expected<ElfInfo> read(llvm::MemoryBufferRef image);
+llvm::Expected<ElfInfo> read(llvm::MemoryBufferRef image,
+                             const ReadOptions &options = {});
 
 // Opens `path` (which must be a regular file) and reads it. The returned
 // error message does not name the file.
-llvm::Expected<ElfInfo> readFile(const std::string &path);
+llvm::Expected<ElfInfo> readFile(const std::string &path,
+                                 const ReadOptions &options = {});
 
 } // namespace ldpin::elf
