@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite from a fresh clone: installs what is missing
-# (tests/setup-host.sh), builds (preset `default`), runs every test through
-# CTest, then runs the reader's libFuzzer target briefly (preset `fuzz`).
-# FUZZ_SECONDS (default 30, for each fuzz target) sets the fuzzing time; 0
-# skips it.
+# (tests/setup-host.sh), builds (preset `default`) and runs every test through
+# CTest; runs the tests again built with AddressSanitizer and UBSan (preset
+# `asan`); then runs the libFuzzer targets briefly (preset `fuzz`).
+# ASAN=0 skips the sanitizer run; FUZZ_SECONDS (default 30, for each fuzz
+# target) sets the fuzzing time, 0 skips it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,11 @@ bash tests/setup-host.sh
 cmake --preset default
 cmake --build --preset default
 ctest --preset default
+if [ "${ASAN:-1}" != 0 ]; then
+  cmake --preset asan
+  cmake --build --preset asan
+  ctest --preset asan
+fi
 fuzz_seconds=${FUZZ_SECONDS:-30}
 if [ "$fuzz_seconds" -gt 0 ]; then
   bash tests/fuzz/run.sh "$fuzz_seconds"

@@ -26,8 +26,9 @@ llvm::Expected<Policy> parsePolicy(const std::string &text,
   Policy p;
   for (const auto &[key, value] : t) {
     std::string k(key.str());
-    auto where = [&] {
-      return name + ":" + llvm::Twine(value.source().begin.line) + ": ";
+    // A string, not a Twine: a Twine must not outlive its parts.
+    auto where = [&]() -> std::string {
+      return name + ":" + std::to_string(value.source().begin.line) + ": ";
     };
     if (k == "linker") {
       std::optional<std::string> s = value.value<std::string>();

@@ -1,0 +1,63 @@
+// The policy file: defaults, every key, and clear errors for bad values and
+// unknown keys (a typo must not silently fall back to a default).
+#include "ldpin/policy.h"
+
+#include <gtest/gtest.h>
+
+using namespace ldpin;
+
+namespace {
+
+std::string error(const std::string &text) {
+  llvm::Expected<Policy> p = parsePolicy(text, "ldpin.toml");
+  if (p)
+    return "";
+  return llvm::toString(p.takeError());
+}
+
+TEST(Policy, EmptyFileGivesTheDefaults) {
+  llvm::Expected<Policy> p = parsePolicy("", "ldpin.toml");
+  ASSERT_TRUE(bool(p));
+  EXPECT_EQ(p->pin, Policy::Pin::Store);
+  EXPECT_TRUE(p->new_dtags);
+  EXPECT_EQ(p->reserve_extra, 256u);
+  EXPECT_TRUE(p->linker.empty());
+  EXPECT_TRUE(p->dlopen_dirs.empty());
+}
+
+TEST(Policy, EveryKey) {
+  llvm::Expected<Policy> p = parsePolicy(
+      "linker = \"/nix/store/x-binutils/bin/ld\"\n"
+      "dlopen_dirs = [\"/run/opengl-driver/lib\", \"$ORIGIN/plugins\"]\n"
+      "pin = \"all\"\nnew_dtags = false\nreserve_extra = 1024\n",
+      "ldpin.toml");
+  ASSERT_TRUE(bool(p)) << llvm::toString(p.takeError());
+  EXPECT_EQ(p->linker, "/nix/store/x-binutils/bin/ld");
+  EXPECT_EQ(p->dlopen_dirs, (std::vector<std::string>{"/run/opengl-driver/lib",
+                                                      "$ORIGIN/plugins"}));
+  EXPECT_EQ(p->pin, Policy::Pin::All);
+  EXPECT_FALSE(p->new_dtags);
+  EXPECT_EQ(p->reserve_extra, 1024u);
+}
+
+TEST(Policy, BadValuesAndUnknownKeysAreErrorsWithTheLine) {
+  EXPECT_EQ(error("pin = \"sometimes\"\n"),
+            "ldpin.toml:1: pin must be \"store\", \"all\" or \"none\"");
+  EXPECT_EQ(error("\nlinker = \"ld\"\n"),
+            "ldpin.toml:2: linker must be an absolute path");
+  EXPECT_NE(error("dlopen_dirs = [\"/a:/b\"]\n").find("contains ':'"),
+            std::string::npos);
+  EXPECT_NE(error("dlopen_dirs = [\"relative\"]\n").find("absolute"),
+            std::string::npos);
+  EXPECT_NE(error("reserve_extra = -1\n").find("reserve_extra"),
+            std::string::npos);
+  EXPECT_NE(error("new_dtag = true\n").find("unknown key 'new_dtag'"),
+            std::string::npos);
+  EXPECT_NE(error("pin = \n").find("ldpin.toml:1"), std::string::npos);
+  llvm::Expected<Policy> missing = readPolicy("/nonexistent/ldpin.toml");
+  ASSERT_FALSE(bool(missing));
+  EXPECT_EQ(llvm::toString(missing.takeError()),
+            "/nonexistent/ldpin.toml: cannot read the policy file");
+}
+
+} // namespace
