@@ -12,22 +12,76 @@ namespace {
 // with '=' (long) or directly (short). Long names are listed without their
 // leading dashes; GNU ld accepts them with one dash or two.
 constexpr std::array<std::string_view, 70> kLongWithArg = {
-    "output", "library", "library-path", "rpath", "rpath-link", "soname",
-    "dynamic-linker", "entry", "script", "undefined", "trace-symbol",
-    "format", "mri-script", "auxiliary", "filter", "gpsize", "just-symbols",
-    "version-script", "dynamic-list", "defsym", "wrap", "section-start",
-    "Ttext", "Tdata", "Tbss", "Ttext-segment", "Trodata-segment",
-    "Tldata-segment", "Map", "plugin", "plugin-opt", "init", "fini",
-    "exclude-libs", "retain-symbols-file", "dependency-file", "out-implib",
-    "audit", "depaudit", "assert", "oformat", "default-script", "dT",
-    "section-ordering-file", "spare-dynamic-tags", "task-link",
-    "version-exports-section", "require-defined", "image-base",
-    "error-handling-script", "hash-style", "sort-section", "emulation",
-    "package-metadata", "thread-count", "threads", "chroot",
-    "symbol-ordering-file", "call-graph-ordering-file", "lto-O",
-    "lto-partitions", "mllvm", "plugin-opt=", "build-id-link-dir",
-    "dynamic-list-cpp-typeinfo-file", "export-dynamic-symbol",
-    "export-dynamic-symbol-list", "undefined-glob", "sysroot", "exclude-libs"};
+    "output",
+    "library",
+    "library-path",
+    "rpath",
+    "rpath-link",
+    "soname",
+    "dynamic-linker",
+    "entry",
+    "script",
+    "undefined",
+    "trace-symbol",
+    "format",
+    "mri-script",
+    "auxiliary",
+    "filter",
+    "gpsize",
+    "just-symbols",
+    "version-script",
+    "dynamic-list",
+    "defsym",
+    "wrap",
+    "section-start",
+    "Ttext",
+    "Tdata",
+    "Tbss",
+    "Ttext-segment",
+    "Trodata-segment",
+    "Tldata-segment",
+    "Map",
+    "plugin",
+    "plugin-opt",
+    "init",
+    "fini",
+    "exclude-libs",
+    "retain-symbols-file",
+    "dependency-file",
+    "out-implib",
+    "audit",
+    "depaudit",
+    "assert",
+    "oformat",
+    "default-script",
+    "dT",
+    "section-ordering-file",
+    "spare-dynamic-tags",
+    "task-link",
+    "version-exports-section",
+    "require-defined",
+    "image-base",
+    "error-handling-script",
+    "hash-style",
+    "sort-section",
+    "emulation",
+    "package-metadata",
+    "thread-count",
+    "threads",
+    "chroot",
+    "symbol-ordering-file",
+    "call-graph-ordering-file",
+    "lto-O",
+    "lto-partitions",
+    "mllvm",
+    "plugin-opt=",
+    "build-id-link-dir",
+    "dynamic-list-cpp-typeinfo-file",
+    "export-dynamic-symbol",
+    "export-dynamic-symbol-list",
+    "undefined-glob",
+    "sysroot",
+    "exclude-libs"};
 
 // Single-letter options whose argument is the next word when they stand
 // alone ("-o out").
@@ -68,8 +122,8 @@ Command parseCommand(const std::vector<std::string> &args,
       return std::nullopt;
     };
     if (a.empty() || a[0] != '-' || a == "-") {
-      c.inputs.push_back({LibraryInput::Kind::Path, a, state.asNeeded,
-                          state.staticOnly, i});
+      c.inputs.push_back(
+          {LibraryInput::Kind::Path, a, state.asNeeded, state.staticOnly, i});
       continue;
     }
     // Long options: "-name", "--name", "-name=value", "--name=value".
@@ -130,10 +184,10 @@ Command parseCommand(const std::vector<std::string> &args,
       size_t at = i;
       if (std::optional<std::string> v = value()) {
         bool verbatim = !v->empty() && (*v)[0] == ':';
-        c.inputs.push_back({verbatim ? LibraryInput::Kind::Verbatim
-                                     : LibraryInput::Kind::Name,
-                            verbatim ? v->substr(1) : *v, state.asNeeded,
-                            state.staticOnly, at});
+        c.inputs.push_back(
+            {verbatim ? LibraryInput::Kind::Verbatim : LibraryInput::Kind::Name,
+             verbatim ? v->substr(1) : *v, state.asNeeded, state.staticOnly,
+             at});
       }
     } else if (longTakesArg(name)) {
       if (!attached)
@@ -162,10 +216,10 @@ Command parseCommand(const std::vector<std::string> &args,
         break;
       case 'l': {
         bool verbatim = !v->empty() && (*v)[0] == ':';
-        c.inputs.push_back({verbatim ? LibraryInput::Kind::Verbatim
-                                     : LibraryInput::Kind::Name,
-                            verbatim ? v->substr(1) : *v, state.asNeeded,
-                            state.staticOnly, at});
+        c.inputs.push_back(
+            {verbatim ? LibraryInput::Kind::Verbatim : LibraryInput::Kind::Name,
+             verbatim ? v->substr(1) : *v, state.asNeeded, state.staticOnly,
+             at});
         break;
       }
       case 'h':

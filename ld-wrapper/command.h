@@ -39,7 +39,7 @@ struct Command {
   bool staticPie = false;   // -static-pie / --no-dynamic-linker with -pie
   bool infoOnly = false;    // --version, -v, --help: no link happens
   std::optional<std::string> soname;
-  std::optional<bool> newDtags; // last --enable/--disable-new-dtags
+  std::optional<bool> newDtags;        // last --enable/--disable-new-dtags
   std::vector<std::string> searchDirs; // -L, in order (all apply to all -l)
   std::vector<RpathArg> rpaths;
   std::vector<LibraryInput> inputs; // libraries and objects, in order

@@ -1,6 +1,8 @@
 // Resolving library inputs (see resolve.h).
 #include "resolve.h"
 
+#include "paths.h"
+
 #include "ldpin/checked.h"
 #include "ldpin/describe.h"
 #include "ldpin/elf.h"
@@ -12,13 +14,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <dirent.h>
-#include <sys/syscall.h>
 #include <fcntl.h>
 #include <set>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <unordered_map>
 #include <unordered_set>
-#include <sys/stat.h>
-#include <unistd.h>
 
 namespace ldpin::wrapper {
 namespace {
@@ -26,36 +28,6 @@ namespace {
 constexpr int kMaxScriptDepth = 16;
 
 enum class FileKind { Missing, Shared, Object, Archive, Script, Other };
-
-std::string dirName(const std::string &p) {
-  size_t slash = p.rfind('/');
-  if (slash == std::string::npos)
-    return ".";
-  return slash == 0 ? "/" : p.substr(0, slash);
-}
-
-std::string baseName(const std::string &p) {
-  size_t slash = p.rfind('/');
-  return slash == std::string::npos ? p : p.substr(slash + 1);
-}
-
-std::string absolute(const std::string &p) {
-  if (!p.empty() && p[0] == '/')
-    return p;
-  char cwd[PATH_MAX];
-  if (!::getcwd(cwd, sizeof cwd))
-    return p;
-  return std::string(cwd) + "/" + p;
-}
-
-std::string realPath(const std::string &p) {
-  char *r = ::realpath(p.c_str(), nullptr);
-  if (!r)
-    return "";
-  std::string out(r);
-  std::free(r);
-  return out;
-}
 
 class Resolver {
 public:
@@ -79,7 +51,7 @@ private:
   static constexpr off_t kLargeDirectory = 16 * 1024; // bytes of entries
   bool indexed = false;
   std::unordered_map<std::string, size_t> first;
-  std::vector<size_t> large; // indices of directories asked one by one
+  std::vector<size_t> large;        // indices of directories asked one by one
   std::set<std::string> seenShared; // by pin path and needed name
 
   void buildIndex() {
@@ -88,8 +60,8 @@ private:
     // without reading them), getdents64 until the end, close.
     alignas(8) char buf[32 * 1024];
     for (size_t i = 0; i < cmd.searchDirs.size(); ++i) {
-      int fd = ::open(cmd.searchDirs[i].c_str(),
-                      O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      int fd =
+          ::open(cmd.searchDirs[i].c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
       if (fd < 0)
         continue;
       struct stat st;
@@ -142,7 +114,10 @@ private:
     unsigned char head[18] = {};
     ssize_t n = ::read(fd, head, sizeof head);
     ::close(fd);
-    if (n >= 4 && std::memcmp(head, "\x7f" "ELF", 4) == 0) {
+    if (n >= 4 && std::memcmp(head,
+                              "\x7f"
+                              "ELF",
+                              4) == 0) {
       if (n < 18)
         return FileKind::Other; // the linker will say what is wrong
       // e_type, in the file's byte order.
@@ -168,8 +143,7 @@ private:
       // The first directory with either file wins; within it, libNAME.so
       // before libNAME.a (unless -Bstatic).
       const std::string so = "lib" + in.spec + ".so";
-      std::optional<size_t> soDir =
-          in.staticOnly ? std::nullopt : firstDir(so);
+      std::optional<size_t> soDir = in.staticOnly ? std::nullopt : firstDir(so);
       std::optional<size_t> aDir = firstDir("lib" + in.spec + ".a");
       if (!soDir && !aDir)
         out.unresolved.push_back("-l" + in.spec);
@@ -305,7 +279,8 @@ private:
         ++i;
       } else {
         size_t j = i;
-        while (j < text.size() && !std::isspace(static_cast<unsigned char>(text[j])) &&
+        while (j < text.size() &&
+               !std::isspace(static_cast<unsigned char>(text[j])) &&
                text[j] != '(' && text[j] != ')' && text[j] != ',' &&
                text.compare(j, 2, "/*") != 0)
           ++j;

@@ -13,7 +13,6 @@
 #include <string>
 #include <vector>
 
-
 namespace ldpin::wrapper {
 
 struct SharedLibrary {

@@ -6,6 +6,7 @@
 #include "wrapper.h"
 
 #include "command.h"
+#include "paths.h"
 #include "resolve.h"
 #include "response_files.h"
 
@@ -18,8 +19,8 @@
 #include <llvm/Support/Format.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cerrno>
+#include <chrono>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
@@ -80,7 +81,8 @@ private:
     auto it = ctx.env.find(name);
     return it == ctx.env.end() ? nullptr : &it->second;
   }
-  std::string value(const std::string &name, const std::string &def = "") const {
+  std::string value(const std::string &name,
+                    const std::string &def = "") const {
     const std::string *v = var(name);
     return v ? *v : def;
   }
@@ -121,7 +123,8 @@ private:
 
   llvm::Error setUp();
   bool badPath(const std::string &p) const;
-  bool underAny(const std::string &p, const std::vector<std::string> &dirs) const;
+  bool underAny(const std::string &p,
+                const std::vector<std::string> &dirs) const;
   std::vector<std::string> temporaryDirs() const;
   std::vector<std::string> outputDirs() const;
 
@@ -134,9 +137,10 @@ private:
 };
 
 std::string shellQuote(const std::string &s) {
-  if (!s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJ"
-                                        "KLMNOPQRSTUVWXYZ0123456789@%_-+=:,./") ==
-                        std::string::npos)
+  if (!s.empty() &&
+      s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJ"
+                          "KLMNOPQRSTUVWXYZ0123456789@%_-+=:,./") ==
+          std::string::npos)
     return s;
   std::string out = "'";
   for (char c : s)
@@ -157,22 +161,6 @@ bool startsWithDir(const std::string &p, const std::string &dir) {
   return p.size() == dir.size() || p[dir.size()] == '/' || dir.back() == '/';
 }
 
-std::string dirOf(const std::string &p) {
-  size_t slash = p.rfind('/');
-  if (slash == std::string::npos)
-    return ".";
-  return slash == 0 ? "/" : p.substr(0, slash);
-}
-
-std::string realPath(const std::string &p) {
-  char *r = ::realpath(p.c_str(), nullptr);
-  if (!r)
-    return "";
-  std::string out(r);
-  std::free(r);
-  return out;
-}
-
 } // namespace
 
 std::string findNixSupport(const std::string &argv0,
@@ -190,7 +178,7 @@ std::string findNixSupport(const std::string &argv0,
   }
   if (self.empty())
     return "";
-  std::string support = dirOf(dirOf(self)) + "/nix-support";
+  std::string support = dirName(dirName(self)) + "/nix-support";
   return isDirectory(support) ? support : "";
 }
 
@@ -224,9 +212,8 @@ llvm::Error Wrapper::setUp() {
                      "ldpin.toml, or the wrapper's nix-support/ldpin-linker");
   if (::access(linker.c_str(), X_OK) != 0)
     return makeError("the real linker " + printable(linker) +
-                     (::access(linker.c_str(), F_OK) == 0
-                          ? " is not executable"
-                          : " does not exist") +
+                     (::access(linker.c_str(), F_OK) == 0 ? " is not executable"
+                                                          : " does not exist") +
                      " (from LDPIN_LINKER, ldpin.toml or nix-support)");
 
   // The salt and the roles this wrapper serves (accumulateRoles).
@@ -265,9 +252,8 @@ std::vector<std::string> Wrapper::outputDirs() const {
 
 bool Wrapper::underAny(const std::string &p,
                        const std::vector<std::string> &dirs) const {
-  return std::any_of(dirs.begin(), dirs.end(), [&](const std::string &d) {
-    return startsWithDir(p, d);
-  });
+  return std::any_of(dirs.begin(), dirs.end(),
+                     [&](const std::string &d) { return startsWithDir(p, d); });
 }
 
 // nixpkgs' badPath: absolute and outside the store, the build directory and
@@ -306,11 +292,11 @@ int Wrapper::spawn(const std::vector<std::string> &argv) {
   cargv.push_back(nullptr);
   err.flush();
   pid_t pid;
-  int rc = ::posix_spawn(&pid, argv[0].c_str(), nullptr, nullptr,
-                         cargv.data(), environ);
+  int rc = ::posix_spawn(&pid, argv[0].c_str(), nullptr, nullptr, cargv.data(),
+                         environ);
   if (rc != 0) {
-    err << "ldpin-ld: cannot run the real linker " << printable(argv[0])
-        << ": " << std::strerror(rc) << "\n";
+    err << "ldpin-ld: cannot run the real linker " << printable(argv[0]) << ": "
+        << std::strerror(rc) << "\n";
     return 127;
   }
   int status;
@@ -425,8 +411,8 @@ int Wrapper::run(const std::vector<std::string> &rawArgs) {
   if (boolVar("NIX_SET_BUILD_ID") && !cmd.relocatable)
     after.push_back("--build-id=" + value("NIX_BUILD_ID_STYLE", "sha1"));
 
-  const bool pin = linkType == "dynamic" && !cmd.infoOnly &&
-                   !cmd.relocatable && !cmd.isStatic && !cmd.staticPie;
+  const bool pin = linkType == "dynamic" && !cmd.infoOnly && !cmd.relocatable &&
+                   !cmd.isStatic && !cmd.staticPie;
   std::vector<std::string> ours; // ldpin's own additions
   std::string placeholder, noteObject;
   Resolution res;
@@ -445,8 +431,9 @@ int Wrapper::run(const std::vector<std::string> &rawArgs) {
       longestOutput = std::max(longestOutput, o.size());
     uint64_t space = policy.reserve_extra;
     for (const SharedLibrary &lib : res.shared)
-      space += std::max(lib.pinPath.size(),
-                        longestOutput + 5 + lib.needed.size()) + 1;
+      space +=
+          std::max(lib.pinPath.size(), longestOutput + 5 + lib.needed.size()) +
+          1;
     for (const RpathArg &r : cmd.rpaths)
       space += r.value.size() + 1;
     for (const std::string &d : policy.dlopen_dirs)
@@ -481,9 +468,10 @@ int Wrapper::run(const std::vector<std::string> &rawArgs) {
           bound.buildRunpath.push_back(r.value);
         uint32_t size = note::encodedSize(bound) + 64;
         llvm::Expected<std::vector<uint8_t>> object = note::makeObject(
-            note::targetOf(*obj, llvm::ArrayRef<uint8_t>(
-                                     reinterpret_cast<const uint8_t *>(bytes.data()),
-                                     bytes.size())),
+            note::targetOf(*obj,
+                           llvm::ArrayRef<uint8_t>(
+                               reinterpret_cast<const uint8_t *>(bytes.data()),
+                               bytes.size())),
             size);
         std::string tmpl = value("TMPDIR", "/tmp") + "/ldpin-note-XXXXXX.o";
         int fd = object ? ::mkstemps(tmpl.data(), 2) : -1;
@@ -642,8 +630,9 @@ int Wrapper::pinAndEdit(const Command &cmd, const Resolution &res,
       decide(dir, "declared dlopen directory", true);
     } else if (startsWithDir(dir, store)) {
       std::string lib = provides(dir);
-      decide(dir, lib.empty() ? "store directory, provides nothing needed"
-                              : "provides " + lib,
+      decide(dir,
+             lib.empty() ? "store directory, provides nothing needed"
+                         : "provides " + lib,
              !lib.empty());
     } else if (underAny(dir, temporaryDirs())) {
       std::string lib = provides(dir);
@@ -669,7 +658,7 @@ int Wrapper::pinAndEdit(const Command &cmd, const Resolution &res,
 
   // An absolute SONAME when the library is written inside an output.
   if (cmd.shared && cmd.soname && (*cmd.soname)[0] != '/') {
-    std::string dir = realPath(dirOf(output));
+    std::string dir = realPath(dirName(output));
     if (!dir.empty() && underAny(dir, outputDirs())) {
       std::string abs = dir + "/" + *cmd.soname;
       if (llvm::Error e = ed.setSoname(abs))

@@ -118,7 +118,8 @@ void Editor::patchWord(uint64_t offset, uint64_t value, unsigned size) {
 // Offsets into .dynstr at which something starts a string: every string
 // valued dynamic entry but `skipDyn`, every .dynsym name, every verneed and
 // verdef name.
-Expected<std::vector<uint32_t>> Editor::referencedOffsets(size_t skipDyn) const {
+Expected<std::vector<uint32_t>>
+Editor::referencedOffsets(size_t skipDyn) const {
   std::vector<uint32_t> refs;
   for (size_t i = 0; i < info_.dynamic.size(); ++i)
     if (info_.dynamic[i].str && i != skipDyn)
@@ -145,7 +146,8 @@ Expected<std::vector<uint32_t>> Editor::referencedOffsets(size_t skipDyn) const 
   uint64_t count = 0;
   bool known = false;
   for (const elf::Section &s : info_.sections)
-    if (s.type == llvm::ELF::SHT_DYNSYM && s.addr == info_.dynamic[*symtab].value) {
+    if (s.type == llvm::ELF::SHT_DYNSYM &&
+        s.addr == info_.dynamic[*symtab].value) {
       count = s.size / entsize;
       known = true;
     }
@@ -159,7 +161,8 @@ Expected<std::vector<uint32_t>> Editor::referencedOffsets(size_t skipDyn) const 
       known = true;
     } else if (std::optional<size_t> gnu = findTag(llvm::ELF::DT_GNU_HASH)) {
       uint64_t base = info_.dynamic[*gnu].value;
-      Expected<uint64_t> off = elf::fileOffsetOf(info_, base, 16, "DT_GNU_HASH");
+      Expected<uint64_t> off =
+          elf::fileOffsetOf(info_, base, 16, "DT_GNU_HASH");
       if (!off)
         return off.takeError();
       uint32_t nbuckets = word(*off), symoffset = word(*off + 4),
@@ -248,13 +251,26 @@ Expected<uint32_t> Editor::allocate(const std::string &s) {
   uint64_t need = s.size() + 1;
   if (limit_ - cursor_ < need)
     return makeError("reserved string space is full: '" +
-                     printable(s, kMessageNameMax) + "' needs " +
-                     Twine(need) + " bytes, " + Twine(limit_ - cursor_) +
-                     " are left");
+                     printable(s, kMessageNameMax) + "' needs " + Twine(need) +
+                     " bytes, " + Twine(limit_ - cursor_) + " are left");
   uint32_t at = static_cast<uint32_t>(cursor_);
   patch(info_.dynstr->offset + cursor_, s.c_str(), need);
   cursor_ += need;
   written_.emplace(s, at);
+  return at;
+}
+
+Expected<uint32_t> Editor::setEntryString(elf::DynEntry &d,
+                                          const std::string &value) {
+  if (*d.str == value)
+    return static_cast<uint32_t>(d.value);
+  Expected<uint32_t> at = allocate(value);
+  if (!at)
+    return at.takeError();
+  unsigned word = info_.elfClass == 64 ? 8 : 4;
+  patchWord(d.fileOffset + word, *at, word); // d_val
+  d.value = *at;
+  d.str = value;
   return at;
 }
 
@@ -265,19 +281,16 @@ Error Editor::setNeeded(size_t neededIndex, const std::string &value) {
       continue;
     if (*d.str == value)
       return Error::success();
-    Expected<uint32_t> at = allocate(value);
+    const std::string old = *d.str;
+    Expected<uint32_t> at = setEntryString(d, value);
     if (!at)
       return at.takeError();
-    unsigned word = info_.elfClass == 64 ? 8 : 4;
-    patchWord(d.fileOffset + word, *at, word);
     for (elf::VersionNeed &v : info_.versionNeeds)
-      if (v.file == *d.str) {
+      if (v.file == old) {
         patchWord(v.fileOffset + 4, *at, 4);
         v.file = value;
         v.fileNameOffset = *at;
       }
-    d.value = *at;
-    d.str = value;
     info_.needed[neededIndex] = value;
     return Error::success();
   }
@@ -288,16 +301,9 @@ Error Editor::setSoname(const std::string &value) {
   std::optional<size_t> i = findTag(llvm::ELF::DT_SONAME);
   if (!i)
     return makeError("has no DT_SONAME to set");
-  elf::DynEntry &d = info_.dynamic[*i];
-  if (*d.str == value)
-    return Error::success();
-  Expected<uint32_t> at = allocate(value);
+  Expected<uint32_t> at = setEntryString(info_.dynamic[*i], value);
   if (!at)
     return at.takeError();
-  unsigned word = info_.elfClass == 64 ? 8 : 4;
-  patchWord(d.fileOffset + word, *at, word);
-  d.value = *at;
-  d.str = value;
   info_.soname = value;
   return Error::success();
 }
@@ -340,15 +346,9 @@ Error Editor::setRunpath(const std::string &value) {
     return removeDynamicEntry(*i);
   }
   elf::DynEntry &d = info_.dynamic[*i];
-  if (*d.str == value)
-    return Error::success();
-  Expected<uint32_t> at = allocate(value);
+  Expected<uint32_t> at = setEntryString(d, value);
   if (!at)
     return at.takeError();
-  unsigned word = info_.elfClass == 64 ? 8 : 4;
-  patchWord(d.fileOffset + word, *at, word);
-  d.value = *at;
-  d.str = value;
   (d.tag == llvm::ELF::DT_RUNPATH ? info_.runpath : info_.rpath) = value;
   return Error::success();
 }
@@ -384,8 +384,8 @@ Error Editor::applyInPlace(const std::string &path) const {
     return Error::success();
   int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
   if (fd < 0)
-    return makeError(path + ": cannot open for writing: " +
-                     std::strerror(errno));
+    return makeError(path +
+                     ": cannot open for writing: " + std::strerror(errno));
   for (const auto &[offset, data] : patches_)
     if (Error e = writeAll(fd, data.data(), data.size(), offset, path)) {
       ::close(fd);

@@ -448,7 +448,7 @@ private:
                 LDPIN_TRY(va, readAt<Verdaux>(a, ".gnu.version_d aux entry"));
                 LDPIN_TRY(n, dynString(va.vda_name, ".gnu.version_d vda_name"));
                 def.names.push_back(n.str());
-        def.nameOffsets.push_back(va.vda_name);
+                def.nameOffsets.push_back(va.vda_name);
                 return uint32_t(va.vda_next);
               });
           if (e)
@@ -640,10 +640,10 @@ Expected<ElfInfo> readFile(const std::string &path,
   ::close(fd);
   if (map == MAP_FAILED)
     return makeError("cannot read: " + llvm::Twine(std::strerror(mapErr)));
-  Expected<ElfInfo> info = read(
-      llvm::MemoryBufferRef(
-          llvm::StringRef(static_cast<const char *>(map), size), path),
-      options);
+  Expected<ElfInfo> info =
+      read(llvm::MemoryBufferRef(
+               llvm::StringRef(static_cast<const char *>(map), size), path),
+           options);
   ::munmap(map, size);
   return info;
 }

@@ -31,8 +31,7 @@ std::vector<std::pair<uint32_t, std::string>> records(const Record &r) {
   if (r.libc)
     out.emplace_back(kLibc, *r.libc + '\0');
   for (const Needed &n : r.needed)
-    out.emplace_back(kNeeded,
-                     n.name + '\0' + n.path + '\0' + n.buildId + '\0');
+    out.emplace_back(kNeeded, n.name + '\0' + n.path + '\0' + n.buildId + '\0');
   if (r.soname)
     out.emplace_back(kSoname, *r.soname + '\0');
   for (const std::string &d : r.buildRunpath)
@@ -152,8 +151,8 @@ llvm::Expected<Record> parse(llvm::ArrayRef<uint8_t> desc, bool bigEndian) {
     case kLibc:
     case kSoname:
     case kBuildRunpath: {
-      const char *what = tag == kChannel ? "channel"
-                         : tag == kLibc  ? "libc"
+      const char *what = tag == kChannel  ? "channel"
+                         : tag == kLibc   ? "libc"
                          : tag == kSoname ? "soname"
                                           : "build-runpath";
       llvm::Expected<std::vector<std::string>> s = strings(*value, 1, what);

@@ -43,10 +43,10 @@ std::vector<uint8_t> writeObject(const ObjectTarget &t,
     return at;
   };
   uint64_t noteAt = place(noteBytes.data(), noteBytes.size(), 4);
-  uint64_t propAt = withProperty ? place(t.gnuProperty.data(),
-                                         t.gnuProperty.size(),
-                                         t.gnuPropertyAlign)
-                                 : 0;
+  uint64_t propAt = withProperty
+                        ? place(t.gnuProperty.data(), t.gnuProperty.size(),
+                                t.gnuPropertyAlign)
+                        : 0;
   uint64_t strAt = place(shstrtab.data(), shstrtab.size(), 1);
 
   std::vector<Shdr> shdrs(1); // the null section

@@ -58,7 +58,8 @@ llvm::Expected<Policy> parsePolicy(const std::string &text,
       else if (s == "none")
         p.pin = Policy::Pin::None;
       else
-        return makeError(where() + "pin must be \"store\", \"all\" or \"none\"");
+        return makeError(where() +
+                         "pin must be \"store\", \"all\" or \"none\"");
     } else if (k == "new_dtags") {
       std::optional<bool> b = value.value<bool>();
       if (!b)

@@ -14,7 +14,9 @@ namespace {
 
 bool isDir(const std::string &p) { return p == "/a/dir"; }
 
-Command parse(std::vector<std::string> args) { return parseCommand(args, isDir); }
+Command parse(std::vector<std::string> args) {
+  return parseCommand(args, isDir);
+}
 
 TEST(Command, EverySpellingOfRpath) {
   Command c = parse({"-rpath", "/r1", "-rpath=/r2", "--rpath=/r3", "--rpath",
@@ -22,8 +24,8 @@ TEST(Command, EverySpellingOfRpath) {
   std::vector<std::string> got;
   for (const RpathArg &r : c.rpaths)
     got.push_back(r.value);
-  EXPECT_EQ(got, (std::vector<std::string>{"/r1", "/r2", "/r3", "/r4",
-                                           "/a/dir", "/a/dir"}));
+  EXPECT_EQ(got, (std::vector<std::string>{"/r1", "/r2", "/r3", "/r4", "/a/dir",
+                                           "/a/dir"}));
   EXPECT_TRUE(c.inputs.empty()) << "-R FILE (just-symbols) is not an input";
 }
 
@@ -58,11 +60,29 @@ TEST(Command, EverySpellingOfLibraries) {
 }
 
 TEST(Command, OptionArgumentsAreNotInputs) {
-  Command c = parse({"-dynamic-linker", "/ld.so", "-plugin", "/p/lto.so",
-                     "-plugin-opt", "x", "-z", "now", "-m", "elf_x86_64",
-                     "--version-script", "v.map", "-T", "s.ld", "-Ttext",
-                     "0x1000", "-e", "start", "--hash-style=gnu",
-                     "-export-dynamic", "--build-id=sha1", "-Map", "m.txt",
+  Command c = parse({"-dynamic-linker",
+                     "/ld.so",
+                     "-plugin",
+                     "/p/lto.so",
+                     "-plugin-opt",
+                     "x",
+                     "-z",
+                     "now",
+                     "-m",
+                     "elf_x86_64",
+                     "--version-script",
+                     "v.map",
+                     "-T",
+                     "s.ld",
+                     "-Ttext",
+                     "0x1000",
+                     "-e",
+                     "start",
+                     "--hash-style=gnu",
+                     "-export-dynamic",
+                     "--build-id=sha1",
+                     "-Map",
+                     "m.txt",
                      "main.o"});
   ASSERT_EQ(c.inputs.size(), 1u);
   EXPECT_EQ(c.inputs[0].spec, "main.o");

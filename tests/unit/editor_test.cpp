@@ -54,34 +54,40 @@ TEST_P(EditorOnLinker, PinsNeededDropsRunpathAndFillsTheRecord) {
   test::writeFile(d / "foo.map", kFooMap);
   test::writeFile(d / "main.c", kMainC);
   const std::string lib = d / "lib/libfoo.so.1";
-  ASSERT_EQ(run("gcc -shared -fPIC " + d / "foo.c" + " -Wl,-soname,libfoo.so.1"
-                " -Wl,--version-script=" + d / "foo.map" + " -o " + lib).status, 0);
+  ASSERT_EQ(run("gcc -shared -fPIC " + d / "foo.c" +
+                " -Wl,-soname,libfoo.so.1"
+                " -Wl,--version-script=" +
+                d / "foo.map" + " -o " + lib)
+                .status,
+            0);
   std::filesystem::create_symlink("libfoo.so.1", d / "lib/libfoo.so");
-  ASSERT_EQ(run("gcc -c -fPIE " + d / "main.c" + " -o " + d / "main.o").status, 0);
+  ASSERT_EQ(run("gcc -c -fPIE " + d / "main.c" + " -o " + d / "main.o").status,
+            0);
 
   llvm::Expected<elf::ElfInfo> mainObj = elf::readFile(d / "main.o");
   ASSERT_TRUE(bool(mainObj));
   std::string objBytes = test::readFile(d / "main.o");
   note::ObjectTarget target = note::targetOf(
-      *mainObj, llvm::ArrayRef<uint8_t>(
-                    reinterpret_cast<const uint8_t *>(objBytes.data()),
-                    objBytes.size()));
+      *mainObj,
+      llvm::ArrayRef<uint8_t>(
+          reinterpret_cast<const uint8_t *>(objBytes.data()), objBytes.size()));
   llvm::Expected<std::vector<uint8_t>> noteObj = note::makeObject(target, 512);
   ASSERT_TRUE(bool(noteObj));
-  test::writeFile(d / "note.o",
-                  std::string(noteObj->begin(), noteObj->end()));
+  test::writeFile(d / "note.o", std::string(noteObj->begin(), noteObj->end()));
 
   const std::string prog = d / "prog";
-  test::CommandResult link = run(
-      "gcc " + linkerFlag(linker) + " -pie " + d / "main.o" + " " + d / "note.o" +
-      " -L" + d / "lib" + " -lfoo -Wl,--enable-new-dtags -Wl,-rpath," +
-      placeholder(400) + " -o " + prog);
+  test::CommandResult link =
+      run("gcc " + linkerFlag(linker) + " -pie " + d / "main.o" + " " +
+          d / "note.o" + " -L" + d / "lib" +
+          " -lfoo -Wl,--enable-new-dtags -Wl,-rpath," + placeholder(400) +
+          " -o " + prog);
   ASSERT_EQ(link.status, 0) << link.output;
 
   // Without the edit, the loader finds nothing.
   test::CommandResult before = run(prog);
   EXPECT_NE(before.status, 0);
-  EXPECT_NE(before.output.find("libfoo.so.1"), std::string::npos) << before.output;
+  EXPECT_NE(before.output.find("libfoo.so.1"), std::string::npos)
+      << before.output;
 
   const uintmax_t size = std::filesystem::file_size(prog);
   llvm::Expected<edit::Editor> ed = edit::Editor::load(prog);
@@ -89,10 +95,11 @@ TEST_P(EditorOnLinker, PinsNeededDropsRunpathAndFillsTheRecord) {
   std::optional<size_t> rp = entryWith(ed->info(), 29 /*DT_RUNPATH*/);
   ASSERT_TRUE(rp.has_value()) << linker << " wrote no DT_RUNPATH";
   ASSERT_FALSE(llvm::errorToBool(ed->reserveFromEntry(*rp)));
-  EXPECT_GE(ed->freeSize(), 400u) << linker << " merged strings into the placeholder";
+  EXPECT_GE(ed->freeSize(), 400u)
+      << linker << " merged strings into the placeholder";
   const std::vector<std::string> needed = ed->info().needed;
-  size_t fooIndex = std::find(needed.begin(), needed.end(), "libfoo.so.1") -
-                    needed.begin();
+  size_t fooIndex =
+      std::find(needed.begin(), needed.end(), "libfoo.so.1") - needed.begin();
   ASSERT_LT(fooIndex, needed.size());
   ASSERT_FALSE(llvm::errorToBool(ed->setNeeded(fooIndex, lib)));
   ASSERT_FALSE(llvm::errorToBool(ed->setRunpath("")));
@@ -133,8 +140,8 @@ TEST_P(EditorOnLinker, PinsNeededDropsRunpathAndFillsTheRecord) {
   const std::string bytes = test::readFile(prog);
   llvm::Expected<edit::Editor> again = edit::Editor::load(prog);
   ASSERT_TRUE(bool(again));
-  ASSERT_FALSE(llvm::errorToBool(again->reserveRange(back->reserveOffset,
-                                                     back->reserveSize)));
+  ASSERT_FALSE(llvm::errorToBool(
+      again->reserveRange(back->reserveOffset, back->reserveSize)));
   ASSERT_FALSE(llvm::errorToBool(again->setNeeded(fooIndex, lib)));
   ASSERT_FALSE(llvm::errorToBool(again->setRunpath("")));
   EXPECT_FALSE(again->changed());
@@ -150,17 +157,22 @@ TEST(Editor, FullReservedSpaceIsAnErrorAndNothingIsWritten) {
   test::TempDir d;
   test::writeFile(d / "main.c", kMainC);
   test::writeFile(d / "foo.c", kFooC);
-  ASSERT_EQ(run("gcc -shared -fPIC " + d / "foo.c" + " -Wl,-soname,libfoo.so.1 -o " +
-                d / "libfoo.so").status, 0);
+  ASSERT_EQ(run("gcc -shared -fPIC " + d / "foo.c" +
+                " -Wl,-soname,libfoo.so.1 -o " + d / "libfoo.so")
+                .status,
+            0);
   const std::string prog = d / "prog";
   ASSERT_EQ(run("gcc " + d / "main.c" + " -L" + d.path.string() +
-                " -lfoo -Wl,--enable-new-dtags -Wl,-rpath,/short -o " + prog).status, 0);
+                " -lfoo -Wl,--enable-new-dtags -Wl,-rpath,/short -o " + prog)
+                .status,
+            0);
   const std::string bytes = test::readFile(prog);
   llvm::Expected<edit::Editor> ed = edit::Editor::load(prog);
   ASSERT_TRUE(bool(ed));
-  ASSERT_FALSE(llvm::errorToBool(
-      ed->reserveFromEntry(*entryWith(ed->info(), 29))));
-  llvm::Error e = ed->setNeeded(0, "/a/path/much/longer/than/six/bytes/libfoo.so");
+  ASSERT_FALSE(
+      llvm::errorToBool(ed->reserveFromEntry(*entryWith(ed->info(), 29))));
+  llvm::Error e =
+      ed->setNeeded(0, "/a/path/much/longer/than/six/bytes/libfoo.so");
   ASSERT_TRUE(bool(e));
   EXPECT_NE(llvm::toString(std::move(e)).find("reserved string space is full"),
             std::string::npos);

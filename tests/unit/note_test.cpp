@@ -71,13 +71,14 @@ TEST(LdpinNote, EncodeRefusesTooSmallOrUnalignedSpace) {
 }
 
 TEST(LdpinNote, WholeNoteHasOwnerTypeAndSize) {
-  llvm::Expected<std::vector<uint8_t>> n = note::encodeNote(sample(), false, 512);
+  llvm::Expected<std::vector<uint8_t>> n =
+      note::encodeNote(sample(), false, 512);
   ASSERT_TRUE(bool(n));
   ASSERT_EQ(n->size(), 20u + 512u);
-  EXPECT_EQ((*n)[0], 6);   // namesz
-  EXPECT_EQ((*n)[4], 0);   // descsz 512 = 0x200
+  EXPECT_EQ((*n)[0], 6); // namesz
+  EXPECT_EQ((*n)[4], 0); // descsz 512 = 0x200
   EXPECT_EQ((*n)[5], 2);
-  EXPECT_EQ((*n)[8], 1);   // NT_LDPIN_RECORD
+  EXPECT_EQ((*n)[8], 1); // NT_LDPIN_RECORD
   EXPECT_EQ(std::string(reinterpret_cast<const char *>(&(*n)[12])), "ldpin");
 }
 

@@ -15,9 +15,8 @@ namespace ldpin::test {
 struct TempDir {
   std::filesystem::path path;
   TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() /
-                        "ldpin-test-XXXXXX")
-                           .string();
+    std::string tmpl =
+        (std::filesystem::temp_directory_path() / "ldpin-test-XXXXXX").string();
     path = ::mkdtemp(tmpl.data());
   }
   ~TempDir() {
@@ -39,7 +38,7 @@ inline std::string readFile(const std::string &path) {
 }
 
 struct CommandResult {
-  int status = -1; // exit status, or 128 + signal
+  int status = -1;    // exit status, or 128 + signal
   std::string output; // stdout and stderr together
 };
 

@@ -82,6 +82,10 @@ private:
   llvm::Expected<std::vector<uint32_t>> referencedOffsets(size_t skipDyn) const;
   llvm::Error setRegion(uint64_t begin, uint64_t end, size_t skipDyn);
   llvm::Expected<uint32_t> allocate(const std::string &s);
+  // Points dynamic entry `d` at `value` (allocated when new); returns the
+  // string's offset.
+  llvm::Expected<uint32_t> setEntryString(elf::DynEntry &d,
+                                          const std::string &value);
   void patch(uint64_t offset, const void *data, size_t size);
   void patchWord(uint64_t offset, uint64_t value, unsigned size);
   llvm::Error removeDynamicEntry(size_t dynIndex);
@@ -91,7 +95,7 @@ private:
   elf::ElfInfo info_;
   uint64_t cursor_ = 0, limit_ = 0; // free space in .dynstr offsets
   bool haveRegion_ = false;
-  std::optional<size_t> placeholderEntry_; // entry to rewrite or remove
+  std::optional<size_t> placeholderEntry_;  // entry to rewrite or remove
   std::map<std::string, uint32_t> written_; // strings placed this session
   // (file offset, bytes), in the order they were made.
   std::vector<std::pair<uint64_t, std::vector<uint8_t>>> patches_;

@@ -70,7 +70,7 @@ struct VersionNeed {
 struct VersionDef {
   uint16_t version = 0, flags = 0, index = 0;
   uint32_t hash = 0;
-  std::vector<std::string> names; // the first is the version, then parents
+  std::vector<std::string> names;    // the first is the version, then parents
   std::vector<uint32_t> nameOffsets; // vda_name of each, into .dynstr
 };
 

@@ -15,7 +15,7 @@ namespace ldpin::note {
 
 inline constexpr uint32_t kType = 1; // NT_LDPIN_RECORD
 inline constexpr uint32_t kVersion = 1;
-inline constexpr uint32_t kHeaderSize = 16;    // version .. reserve_size
+inline constexpr uint32_t kHeaderSize = 16;     // version .. reserve_size
 inline constexpr uint32_t kNoteHeaderSize = 20; // Nhdr + "ldpin\0" padded
 
 enum Tag : uint32_t {
