@@ -77,13 +77,20 @@ Expected<Editor> Editor::fromBytes(std::vector<uint8_t> bytes) {
 Error Editor::init() {
   llvm::StringRef view(reinterpret_cast<const char *>(image_.data()),
                        image_.size());
-  Expected<elf::ElfInfo> info = elf::read(llvm::MemoryBufferRef(view, ""));
+  // The loader's view: the editor changes only what the loader reads, the
+  // record lies in a PT_NOTE, and .dynsym's length comes from DT_HASH or
+  // DT_GNU_HASH. Section headers are not needed (or trusted).
+  Expected<elf::ElfInfo> info =
+      elf::read(llvm::MemoryBufferRef(view, ""), {/*sections=*/false});
   if (!info)
     return info.takeError();
   info_ = std::move(*info);
   if (!info_.hasDynamic || !info_.dynstr)
     return makeError("has no dynamic section with a string table; nothing "
                      "to edit (a static or relocatable file?)");
+  for (size_t i = 0; i < info_.dynamic.size(); ++i)
+    if (info_.dynamic[i].tag == llvm::ELF::DT_NEEDED)
+      neededEntries_.push_back(i);
   return Error::success();
 }
 
@@ -275,26 +282,24 @@ Expected<uint32_t> Editor::setEntryString(elf::DynEntry &d,
 }
 
 Error Editor::setNeeded(size_t neededIndex, const std::string &value) {
-  size_t seen = 0;
-  for (elf::DynEntry &d : info_.dynamic) {
-    if (d.tag != llvm::ELF::DT_NEEDED || seen++ != neededIndex)
-      continue;
-    if (*d.str == value)
-      return Error::success();
-    const std::string old = *d.str;
-    Expected<uint32_t> at = setEntryString(d, value);
-    if (!at)
-      return at.takeError();
-    for (elf::VersionNeed &v : info_.versionNeeds)
-      if (v.file == old) {
-        patchWord(v.fileOffset + 4, *at, 4);
-        v.file = value;
-        v.fileNameOffset = *at;
-      }
-    info_.needed[neededIndex] = value;
+  if (neededIndex >= neededEntries_.size())
+    return makeError("there is no DT_NEEDED number " + Twine(neededIndex));
+  elf::DynEntry &d = info_.dynamic[neededEntries_[neededIndex]];
+  if (*d.str == value)
     return Error::success();
-  }
-  return makeError("there is no DT_NEEDED number " + Twine(neededIndex));
+  const std::string old = *d.str;
+  Expected<uint32_t> at = setEntryString(d, value);
+  if (!at)
+    return at.takeError();
+  // The version needs that named the old string (usually one).
+  for (elf::VersionNeed &v : info_.versionNeeds)
+    if (v.fileNameOffset != *at && v.file == old) {
+      patchWord(v.fileOffset + 4, *at, 4);
+      v.file = value;
+      v.fileNameOffset = *at;
+    }
+  info_.needed[neededIndex] = value;
+  return Error::success();
 }
 
 Error Editor::setSoname(const std::string &value) {
@@ -321,6 +326,12 @@ Error Editor::removeDynamicEntry(size_t dynIndex) {
   moved.resize(moved.size() + entry, 0);
   patch(from, moved.data(), moved.size());
   info_.dynamic.erase(info_.dynamic.begin() + dynIndex);
+  neededEntries_.erase(
+      std::remove(neededEntries_.begin(), neededEntries_.end(), dynIndex),
+      neededEntries_.end());
+  for (size_t &i : neededEntries_)
+    if (i > dynIndex)
+      --i;
   for (size_t i = dynIndex; i < info_.dynamic.size(); ++i)
     info_.dynamic[i].fileOffset -= entry;
   return Error::success();

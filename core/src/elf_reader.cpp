@@ -470,7 +470,7 @@ private:
     } else {
       for (const Segment &s : out.segments)
         if (s.type == llvm::ELF::PT_NOTE)
-          if (Error e = readNoteBlock(s.offset, s.filesz, s.align, ""))
+          if (Error e = readNoteSegment(s))
             return e;
     }
     for (const Note &n : out.notes)
@@ -478,6 +478,26 @@ private:
         out.buildId = n.desc;
         break;
       }
+    return Error::success();
+  }
+
+  // A PT_NOTE segment. Some linkers (mold 1.10) put 4-byte aligned notes
+  // into a segment aligned to 8 behind an 8-byte aligned GNU property note;
+  // read that way they do not parse. A GNU property note reads the same at
+  // alignment 4, so such a segment is read again at 4, with a warning.
+  Error readNoteSegment(const Segment &s) {
+    size_t before = out.notes.size();
+    Error e = readNoteBlock(s.offset, s.filesz, s.align, "");
+    if (!e || s.align != 8)
+      return e;
+    std::string first = llvm::toString(std::move(e));
+    out.notes.resize(before);
+    if (Error again = readNoteBlock(s.offset, s.filesz, 4, "")) {
+      llvm::consumeError(std::move(again));
+      return makeError(first);
+    }
+    out.warnings.push_back("PT_NOTE at offset " + hex(s.offset) +
+                           " mixes note alignments; read with alignment 4");
     return Error::success();
   }
 

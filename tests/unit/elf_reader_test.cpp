@@ -3,6 +3,8 @@
 // back, and unusable files must give a clear error.
 #include "ldpin/elf.h"
 
+#include "test_util.h"
+
 #include <gtest/gtest.h>
 
 #include <llvm/Support/MemoryBuffer.h>
@@ -192,6 +194,26 @@ TEST(ElfReader, BrokenSectionHeadersAreAWarningNotAnError) {
   EXPECT_EQ(info->buildId.size(), 20u);
   for (const elf::Note &n : info->notes)
     EXPECT_TRUE(n.section.empty());
+}
+
+TEST(ElfReader, MoldMixedAlignmentNoteSegmentIsReadAtFour) {
+  // mold 1.10 puts the 8-aligned GNU property note and 4-aligned notes into
+  // one PT_NOTE aligned to 8. Without section headers, only PT_NOTE is left.
+  ldpin::test::TempDir d;
+  ldpin::test::writeFile(d / "m.c", "int main(void) { return 0; }\n");
+  ASSERT_EQ(ldpin::test::run("gcc -fuse-ld=mold " + d / "m.c" + " -o " +
+                             d / "prog && llvm-objcopy-16 --strip-sections " +
+                             d / "prog " + d / "stripped")
+                .status,
+            0);
+  elf::ElfInfo info = readOk(d / "stripped");
+  ASSERT_EQ(info.notes.size(), 3u);
+  EXPECT_EQ(info.notes[0].kind, elf::NoteKind::GnuProperty);
+  EXPECT_EQ(info.notes[1].kind, elf::NoteKind::GnuBuildId);
+  EXPECT_EQ(info.notes[2].kind, elf::NoteKind::GnuAbiTag);
+  EXPECT_EQ(info.buildId.size(), 20u);
+  ASSERT_EQ(info.warnings.size(), 1u);
+  EXPECT_NE(info.warnings[0].find("mixes note alignments"), std::string::npos);
 }
 
 } // namespace

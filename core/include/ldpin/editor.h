@@ -95,7 +95,8 @@ private:
   elf::ElfInfo info_;
   uint64_t cursor_ = 0, limit_ = 0; // free space in .dynstr offsets
   bool haveRegion_ = false;
-  std::optional<size_t> placeholderEntry_;  // entry to rewrite or remove
+  std::optional<size_t> placeholderEntry_; // entry to rewrite or remove
+  std::vector<size_t> neededEntries_; // DT_NEEDED positions in info_.dynamic
   std::map<std::string, uint32_t> written_; // strings placed this session
   // (file offset, bytes), in the order they were made.
   std::vector<std::pair<uint64_t, std::vector<uint8_t>>> patches_;
