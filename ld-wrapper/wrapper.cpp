@@ -563,6 +563,7 @@ int Wrapper::pinAndEdit(const Command &cmd, const Resolution &res,
     record.channel = channel;
   record.soname = cmd.soname;
   std::vector<std::string> bare;
+  std::string inTree; // a bare DT_NEEDED resolved in the build tree
   const std::vector<std::string> needed = ed.info().needed;
   for (size_t i = 0; i < needed.size(); ++i) {
     const SharedLibrary *lib = nullptr;
@@ -583,6 +584,8 @@ int Wrapper::pinAndEdit(const Command &cmd, const Resolution &res,
             << " (pinned)\n";
     } else if (needed[i].empty() || needed[i][0] != '/') {
       bare.push_back(needed[i]);
+      if (lib && underAny(lib->pinPath, temporaryDirs()) && inTree.empty())
+        inTree = needed[i];
       if (debug >= 1)
         err << "ldpin-ld: DT_NEEDED " << needed[i] << " left bare ("
             << (lib ? "resolved outside what the policy pins: " + lib->pinPath
@@ -628,6 +631,15 @@ int Wrapper::pinAndEdit(const Command &cmd, const Resolution &res,
     } else if (std::find(policy.dlopen_dirs.begin(), policy.dlopen_dirs.end(),
                          dir) != policy.dlopen_dirs.end()) {
       decide(dir, "declared dlopen directory", true);
+    } else if (underAny(dir, outputDirs()) && !inTree.empty()) {
+      // libtool's "-rpath $libdir": empty now, but where the in-tree
+      // libraries will be installed. Kept so that the installed program
+      // works; the fixup pins those libraries and removes the entry.
+      decide(dir,
+             "install directory of an output, " + inTree +
+                 " is installed there",
+             true);
+      record.buildRunpath.push_back(dir);
     } else if (startsWithDir(dir, store)) {
       std::string lib = provides(dir);
       decide(dir,

@@ -209,6 +209,39 @@ def in_tree_libraries_run_before_install(w, linker):
 
 
 @for_each_linker
+def libtool_layout_runs_uninstalled_and_installed(w, linker):
+    # libtool: the library in .libs/, the program linked with -L.libs and
+    # "-rpath $libdir" (the output's install directory, empty at link time);
+    # uninstalled it runs through LD_LIBRARY_PATH=.libs, as libtool's wrapper
+    # script does; installed it must find the library through that RUNPATH
+    # until the fixup pins it.
+    out = os.path.join(w.store, "4444-pkg-1.0")
+    libdir = os.path.join(out, "lib")
+    write(os.path.join(w.build, "foo.c"), "int foo(void) { return 9; }\n")
+    write(os.path.join(w.build, "main.c"),
+          '#include <stdio.h>\nint foo(void);\nint main(void){printf("%d\\n", foo());}\n')
+    os.makedirs(os.path.join(w.build, ".libs"))
+    env = {"out": out, "outputs": "out"}
+    w.cc("-shared -fPIC foo.c -Wl,-soname,libfoo.so.1 -o .libs/libfoo.so.1", env=env)
+    os.symlink("libfoo.so.1", os.path.join(w.build, ".libs", "libfoo.so"))
+    w.cc(f"main.c -L.libs -lfoo -Wl,-rpath,{libdir} -o .libs/prog", env=env)
+    prog = os.path.join(w.build, ".libs", "prog")
+    res = sh([prog], ok=False, env=dict(w.env, LD_LIBRARY_PATH=os.path.join(w.build, ".libs")))
+    check(res.returncode == 0 and res.stdout == "9\n", f"uninstalled: {res.stderr}")
+    info = inspect(prog)
+    check(info["runpath"] == libdir, f"install directory dropped: {info['runpath']!r}")
+    check(record(info)["build_runpath"] == [libdir], "install directory not recorded")
+    # Install (copy) and run with the build tree gone.
+    os.makedirs(libdir)
+    os.makedirs(os.path.join(out, "bin"))
+    shutil.copy(os.path.join(w.build, ".libs", "libfoo.so.1"), libdir)
+    shutil.copy(prog, os.path.join(out, "bin", "prog"))
+    shutil.rmtree(os.path.join(w.build, ".libs"))
+    res = sh([os.path.join(out, "bin", "prog")], ok=False)
+    check(res.returncode == 0 and res.stdout == "9\n", f"installed: {res.stderr}")
+
+
+@for_each_linker
 def user_choices_behave_as_with_the_plain_linker(w, linker):
     d = w.store_lib("foo", "int foo(void) { return 1; }\n")
     w.store_lib("unused", "int unused(void) { return 2; }\n")
