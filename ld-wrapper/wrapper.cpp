@@ -44,6 +44,9 @@ namespace {
 // ":."), and it names ldpin so that a stray one is recognisable.
 constexpr const char *kPlaceholderHead = "/ldpin-reserved-space/";
 constexpr const char *kPlaceholderTail = ":.";
+// Commands longer than this reach the linker as a response file (well under
+// ARG_MAX and the 128 KiB limit on one argument).
+constexpr size_t kResponseFileAbove = 64 * 1024;
 
 using Clock = std::chrono::steady_clock;
 
@@ -518,7 +521,37 @@ int Wrapper::run(const std::vector<std::string> &rawArgs) {
     }
   }
   phase("prepare");
+  // A long command goes to the linker as a response file, as nixpkgs'
+  // wrapper does: the arguments may have come in one (expanded above) just
+  // because they do not fit on a command line.
+  std::string responseFile;
+  size_t argBytes = 0;
+  for (const std::string &a : argv)
+    argBytes += a.size() + 1;
+  if (argBytes > kResponseFileAbove) {
+    std::string tmpl = value("TMPDIR", "/tmp") + "/ldpin-args-XXXXXX";
+    int fd = ::mkstemp(tmpl.data());
+    std::string text;
+    for (size_t i = 1; i < argv.size(); ++i)
+      text += quoteForResponseFile(argv[i]) + "\n";
+    if (fd < 0 || ::write(fd, text.data(), text.size()) !=
+                      static_cast<ssize_t>(text.size())) {
+      err << "ldpin-ld: cannot write a response file in "
+          << printable(value("TMPDIR", "/tmp")) << ": " << std::strerror(errno)
+          << "\n";
+      if (fd >= 0) {
+        ::close(fd);
+        ::unlink(tmpl.c_str());
+      }
+      return 1;
+    }
+    ::close(fd);
+    responseFile = tmpl;
+    argv = {argv[0], "@" + responseFile};
+  }
   int status = spawn(argv);
+  if (!responseFile.empty())
+    ::unlink(responseFile.c_str());
   if (!noteObject.empty())
     ::unlink(noteObject.c_str());
   phase("link");

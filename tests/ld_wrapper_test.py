@@ -395,6 +395,19 @@ def nix_environment_interface_is_honoured():
                  env=env2, cwd=w.build, ok=False)
         check(res.returncode != 0 and "impure path `/usr/lib/x86_64-linux-gnu/libm.so.6' used in link"
               in res.stderr, f"impure input accepted: {res.stderr[-300:]}")
+        # A command too long for argv (3 MB of arguments in a response file
+        # given to the wrapper) reaches the linker as a response file too.
+        many = os.path.join(w.build, "many.rsp")
+        with open(many, "w") as f:
+            for i in range(40000):
+                f.write(f"-L{w.build}/no-such-directory-number-{i:06d}-padding-padding\n")
+        write(os.path.join(w.build, "b.c"), "int foo(void);\nint b(void){return foo();}\n")
+        sh("gcc -c -fPIC b.c -o b.o", cwd=w.build)
+        res = sh([os.path.join(w.wrap, "bin", "ld"), "-shared", "b.o", f"-L{d}", "-lfoo",
+                  f"@{many}", "-o", "p5.so"], env=w.env, cwd=w.build, ok=False)
+        check(res.returncode == 0, f"long command link: {res.returncode} {res.stderr[-300:]}")
+        check(f"{d}/libfoo.so.1" in inspect(os.path.join(w.build, "p5.so"))["needed"],
+              "long command link not pinned")
         # A response file with GCC quoting.
         spaced = os.path.join(w.store, "1111-sp ace", "lib")
         os.makedirs(spaced)
