@@ -128,8 +128,15 @@ private:
   bool badPath(const std::string &p) const;
   bool underAny(const std::string &p,
                 const std::vector<std::string> &dirs) const;
-  std::vector<std::string> temporaryDirs() const;
-  std::vector<std::string> outputDirs() const;
+  std::vector<std::string> readTemporaryDirs() const;
+  std::vector<std::string> readOutputDirs() const;
+  // The build and temporary directories, and the derivation's outputs, read
+  // from the environment once.
+  std::vector<std::string> temporaryDirs_, outputDirs_;
+  const std::vector<std::string> &temporaryDirs() const {
+    return temporaryDirs_;
+  }
+  const std::vector<std::string> &outputDirs() const { return outputDirs_; }
 
   // --- running ----------------------------------------------------------
   int spawn(const std::vector<std::string> &argv);
@@ -191,6 +198,8 @@ llvm::Error Wrapper::setUp() {
   debug = std::atoi(value("NIX_DEBUG", "0").c_str());
   timing = value("LDPIN_TIMING") == "1";
   store = value("NIX_STORE", "/nix/store");
+  temporaryDirs_ = readTemporaryDirs();
+  outputDirs_ = readOutputDirs();
 
   // The policy: LDPIN_CONFIG, else the wrapper's nix-support/ldpin.toml.
   std::string policyPath = value("LDPIN_CONFIG");
@@ -237,7 +246,7 @@ llvm::Error Wrapper::setUp() {
   return llvm::Error::success();
 }
 
-std::vector<std::string> Wrapper::temporaryDirs() const {
+std::vector<std::string> Wrapper::readTemporaryDirs() const {
   std::vector<std::string> dirs = {"/tmp"};
   for (const char *name : {"NIX_BUILD_TOP", "TMP", "TMPDIR", "TEMP", "TEMPDIR"})
     if (const std::string *v = var(name); v && !v->empty())
@@ -245,7 +254,7 @@ std::vector<std::string> Wrapper::temporaryDirs() const {
   return dirs;
 }
 
-std::vector<std::string> Wrapper::outputDirs() const {
+std::vector<std::string> Wrapper::readOutputDirs() const {
   std::vector<std::string> dirs;
   for (const std::string &name : words(value("outputs", "out")))
     if (const std::string *v = var(name); v && !v->empty() && (*v)[0] == '/')
@@ -428,7 +437,7 @@ int Wrapper::run(const std::vector<std::string> &rawArgs) {
 
     // String space for everything the edits may write: pinned paths,
     // the RUNPATH, an absolute SONAME, and room for the fixup.
-    const std::vector<std::string> outputs = outputDirs();
+    const std::vector<std::string> &outputs = outputDirs();
     size_t longestOutput = 0;
     for (const std::string &o : outputs)
       longestOutput = std::max(longestOutput, o.size());
@@ -451,9 +460,12 @@ int Wrapper::run(const std::vector<std::string> &rawArgs) {
 
     // The record object, for the target of the first input object.
     if (!res.firstObject.empty()) {
-      llvm::Expected<elf::ElfInfo> obj = elf::readFile(res.firstObject);
+      // Read once: parsed for the target, and its bytes for the copy of
+      // its property note.
       std::ifstream in(res.firstObject, std::ios::binary);
       std::string bytes((std::istreambuf_iterator<char>(in)), {});
+      llvm::Expected<elf::ElfInfo> obj =
+          elf::read(llvm::MemoryBufferRef(bytes, res.firstObject));
       if (obj) {
         // An upper bound of the record: every library the linker may
         // record as DT_NEEDED, and the longest of their paths as libc.
