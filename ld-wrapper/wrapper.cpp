@@ -141,8 +141,7 @@ private:
   // --- running ----------------------------------------------------------
   int spawn(const std::vector<std::string> &argv);
   void printCommand(const char *title, const std::vector<std::string> &args);
-  int pinAndEdit(const Command &cmd, const Resolution &res,
-                 const std::string &placeholder);
+  int pinAndEdit(const Command &cmd, const Resolution &res);
   bool pinnable(const std::string &path) const;
 };
 
@@ -569,13 +568,12 @@ int Wrapper::run(const std::vector<std::string> &rawArgs) {
   phase("link");
   if (status != 0 || !pin)
     return status;
-  status = pinAndEdit(cmd, res, placeholder);
+  status = pinAndEdit(cmd, res);
   phase("edit");
   return status;
 }
 
-int Wrapper::pinAndEdit(const Command &cmd, const Resolution &res,
-                        const std::string &placeholder) {
+int Wrapper::pinAndEdit(const Command &cmd, const Resolution &res) {
   const std::string &output = cmd.output;
   auto fail = [&](const std::string &msg) {
     err << "ldpin-ld: " << printable(output) << ": " << msg << "\n";
@@ -665,11 +663,15 @@ int Wrapper::pinAndEdit(const Command &cmd, const Resolution &res,
   entries.insert(entries.end(), policy.dlopen_dirs.begin(),
                  policy.dlopen_dirs.end());
   for (const std::string &dir : entries) {
-    if (dir.empty() || dir == placeholder.substr(0, dir.size()) ||
-        dir.find(kPlaceholderHead) != std::string::npos || dir == ".")
+    if (dir.empty())
       continue;
     if (!seen.insert(dir).second) {
       decide(dir, "duplicate", false);
+    } else if (dir[0] != '/' && dir[0] != '$') {
+      decide(dir,
+             "relative: the loader would resolve it against the current "
+             "directory",
+             false);
     } else if (dir.find("$ORIGIN") != std::string::npos ||
                dir.find("${ORIGIN}") != std::string::npos) {
       decide(dir, "$ORIGIN form", true);

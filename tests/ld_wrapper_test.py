@@ -266,13 +266,16 @@ def nix_debug_shows_commands_and_every_decision():
     try:
         d = w.store_lib("foo", "int foo(void) { return 1; }\n")
         write(os.path.join(w.build, "main.c"), "int foo(void);\nint main(void){return foo()-1;}\n")
-        res = w.cc(f"main.c -L{d} -lfoo -Wl,-rpath,{d} -Wl,-rpath,/opt/elsewhere -o prog",
-                   env={"NIX_DEBUG": "1"})
+        res = w.cc(f"main.c -L{d} -lfoo -Wl,-rpath,{d} -Wl,-rpath,/opt/elsewhere "
+                   f"-Wl,-rpath,lib:. -o prog", env={"NIX_DEBUG": "1"})
         err = res.stderr
         for want in ("original flags to /usr/bin/ld.bfd:", "extra flags after to",
                      "ldpin flags to", f"DT_NEEDED libfoo.so.1 -> {d}/libfoo.so.1 (pinned)",
-                     f"rpath {d}: dropped", "rpath /opt/elsewhere: dropped (provides nothing needed)"):
+                     f"rpath {d}: dropped", "rpath /opt/elsewhere: dropped (provides nothing needed)",
+                     "rpath lib: dropped (relative", "rpath .: dropped (relative"):
             check(want in err, f"NIX_DEBUG output lacks {want!r}:\n{err}")
+        check(inspect(os.path.join(w.build, "prog"))["runpath"] is None,
+              "a relative RUNPATH entry was kept")
         quiet = w.cc(f"main.c -L{d} -lfoo -o prog2")
         check("ldpin-ld" not in quiet.stderr, f"not quiet without NIX_DEBUG: {quiet.stderr}")
     finally:
