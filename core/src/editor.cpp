@@ -144,64 +144,52 @@ Editor::referencedOffsets(size_t skipDyn) const {
   auto word = [&](uint64_t off) {
     return llvm::support::endian::read32(&file[off], order);
   };
-  // .dynsym: its length comes from the section header, DT_HASH or
-  // DT_GNU_HASH, in that order of preference.
+  // .dynsym: its length comes from DT_HASH or DT_GNU_HASH, as the loader
+  // would see it (the editor does not read section headers).
   std::optional<size_t> symtab = findTag(llvm::ELF::DT_SYMTAB);
   if (!symtab)
     return refs;
   uint64_t entsize = info_.elfClass == 64 ? 24 : 16;
   uint64_t count = 0;
-  bool known = false;
-  for (const elf::Section &s : info_.sections)
-    if (s.type == llvm::ELF::SHT_DYNSYM &&
-        s.addr == info_.dynamic[*symtab].value) {
-      count = s.size / entsize;
-      known = true;
-    }
-  if (!known) {
-    if (std::optional<size_t> hash = findTag(llvm::ELF::DT_HASH)) {
-      Expected<uint64_t> off =
-          elf::fileOffsetOf(info_, info_.dynamic[*hash].value, 8, "DT_HASH");
-      if (!off)
-        return off.takeError();
-      count = word(*off + 4);
-      known = true;
-    } else if (std::optional<size_t> gnu = findTag(llvm::ELF::DT_GNU_HASH)) {
-      uint64_t base = info_.dynamic[*gnu].value;
-      Expected<uint64_t> off =
-          elf::fileOffsetOf(info_, base, 16, "DT_GNU_HASH");
-      if (!off)
-        return off.takeError();
-      uint32_t nbuckets = word(*off), symoffset = word(*off + 4),
-               bloom = word(*off + 8);
-      uint64_t buckets = base + 16 + uint64_t(bloom) * (info_.elfClass / 8);
-      Expected<uint64_t> b =
-          elf::fileOffsetOf(info_, buckets, uint64_t(nbuckets) * 4, "buckets");
-      if (!b)
-        return b.takeError();
-      uint32_t last = 0;
-      for (uint32_t i = 0; i < nbuckets; ++i)
-        last = std::max(last, word(*b + 4 * uint64_t(i)));
-      count = symoffset;
-      if (last >= symoffset) {
-        uint64_t chain = buckets + uint64_t(nbuckets) * 4;
-        for (uint64_t i = last;; ++i) {
-          Expected<uint64_t> c = elf::fileOffsetOf(
-              info_, chain + (i - symoffset) * 4, 4, "DT_GNU_HASH chain");
-          if (!c)
-            return c.takeError();
-          if (word(*c) & 1) {
-            count = i + 1;
-            break;
-          }
+  if (std::optional<size_t> hash = findTag(llvm::ELF::DT_HASH)) {
+    Expected<uint64_t> off =
+        elf::fileOffsetOf(info_, info_.dynamic[*hash].value, 8, "DT_HASH");
+    if (!off)
+      return off.takeError();
+    count = word(*off + 4);
+  } else if (std::optional<size_t> gnu = findTag(llvm::ELF::DT_GNU_HASH)) {
+    uint64_t base = info_.dynamic[*gnu].value;
+    Expected<uint64_t> off = elf::fileOffsetOf(info_, base, 16, "DT_GNU_HASH");
+    if (!off)
+      return off.takeError();
+    uint32_t nbuckets = word(*off), symoffset = word(*off + 4),
+             bloom = word(*off + 8);
+    uint64_t buckets = base + 16 + uint64_t(bloom) * (info_.elfClass / 8);
+    Expected<uint64_t> b =
+        elf::fileOffsetOf(info_, buckets, uint64_t(nbuckets) * 4, "buckets");
+    if (!b)
+      return b.takeError();
+    uint32_t last = 0;
+    for (uint32_t i = 0; i < nbuckets; ++i)
+      last = std::max(last, word(*b + 4 * uint64_t(i)));
+    count = symoffset;
+    if (last >= symoffset) {
+      uint64_t chain = buckets + uint64_t(nbuckets) * 4;
+      for (uint64_t i = last;; ++i) {
+        Expected<uint64_t> c = elf::fileOffsetOf(
+            info_, chain + (i - symoffset) * 4, 4, "DT_GNU_HASH chain");
+        if (!c)
+          return c.takeError();
+        if (word(*c) & 1) {
+          count = i + 1;
+          break;
         }
       }
-      known = true;
     }
-  }
-  if (!known)
+  } else {
     return makeError("cannot tell how many dynamic symbols there are (no "
-                     ".dynsym section, DT_HASH or DT_GNU_HASH)");
+                     "DT_HASH or DT_GNU_HASH)");
+  }
   Expected<uint64_t> syms = elf::fileOffsetOf(
       info_, info_.dynamic[*symtab].value, count * entsize, ".dynsym");
   if (!syms)
