@@ -1,8 +1,12 @@
-// Path helpers shared by the wrapper's parts: string operations, plus
-// realPath (which resolves symbolic links and so touches the file system).
+// Path and file helpers shared by the wrapper's parts: string operations,
+// realPath (which resolves symbolic links), and reading a whole file.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
+
+#include <llvm/Support/Error.h>
 
 namespace ldpin::wrapper {
 
@@ -14,5 +18,10 @@ std::string baseName(const std::string &p);
 std::string absolute(const std::string &p);
 // realpath(3), or "" when it fails.
 std::string realPath(const std::string &p);
+
+// Appends the contents of `path` to `text`, stopping once `maxBytes` have
+// been read. The error message is strerror() of the call that failed.
+llvm::Error readWhole(const std::string &path, std::string &text,
+                      size_t maxBytes = SIZE_MAX);
 
 } // namespace ldpin::wrapper

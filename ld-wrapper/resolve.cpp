@@ -9,9 +9,8 @@
 
 #include <llvm/BinaryFormat/ELF.h>
 
+#include <algorithm>
 #include <cctype>
-#include <climits>
-#include <cstdlib>
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
@@ -20,7 +19,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <unordered_map>
-#include <unordered_set>
 
 namespace ldpin::wrapper {
 namespace {
@@ -257,15 +255,11 @@ private:
                              ": linker scripts nested too deep");
       return;
     }
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-      return;
     std::string text;
-    char buf[4096];
-    ssize_t n;
-    while ((n = ::read(fd, buf, sizeof buf)) > 0 && text.size() < (1 << 20))
-      text.append(buf, static_cast<size_t>(n));
-    ::close(fd);
+    if (llvm::Error e = readWhole(path, text, 1 << 20)) {
+      llvm::consumeError(std::move(e)); // the linker will say it cannot
+      return;
+    }
     std::vector<std::string> tokens;
     for (size_t i = 0; i < text.size();) {
       char c = text[i];
@@ -289,34 +283,28 @@ private:
       }
     }
     // Inside GROUP/INPUT (and AS_NEEDED within them) every word is an input.
-    int inputDepth = 0, asNeededDepth = 0;
-    std::vector<std::string> opened;
+    std::vector<std::string> opened; // the commands whose "(" is open
+    auto inside = [&](std::initializer_list<const char *> names) {
+      return std::any_of(opened.begin(), opened.end(), [&](const auto &o) {
+        return std::find(names.begin(), names.end(), o) != names.end();
+      });
+    };
     for (size_t i = 0; i < tokens.size(); ++i) {
       const std::string &t = tokens[i];
       if (t == "(") {
-        const std::string &cmdName = i ? tokens[i - 1] : t;
-        opened.push_back(cmdName);
-        if (cmdName == "GROUP" || cmdName == "INPUT")
-          ++inputDepth;
-        if (cmdName == "AS_NEEDED")
-          ++asNeededDepth;
+        opened.push_back(i ? tokens[i - 1] : t);
         continue;
       }
       if (t == ")") {
-        if (!opened.empty()) {
-          if (opened.back() == "GROUP" || opened.back() == "INPUT")
-            --inputDepth;
-          if (opened.back() == "AS_NEEDED")
-            --asNeededDepth;
+        if (!opened.empty())
           opened.pop_back();
-        }
         continue;
       }
       bool isCommand = i + 1 < tokens.size() && tokens[i + 1] == "(";
-      if (inputDepth == 0 || t == "," || isCommand)
+      if (!inside({"GROUP", "INPUT"}) || t == "," || isCommand)
         continue;
       LibraryInput sub = in;
-      sub.asNeeded = in.asNeeded || asNeededDepth > 0;
+      sub.asNeeded = in.asNeeded || inside({"AS_NEEDED"});
       if (t.rfind("-l", 0) == 0) {
         sub.kind = LibraryInput::Kind::Name;
         sub.spec = t.substr(2);

@@ -1,6 +1,8 @@
 // Response files (see response_files.h).
 #include "response_files.h"
 
+#include "paths.h"
+
 #include "ldpin/checked.h"
 
 #include <cerrno>
@@ -14,31 +16,6 @@ namespace ldpin::wrapper {
 namespace {
 
 constexpr int kMaxDepth = 64;
-
-// The whole of `path`; the message carries the errno of the call that failed.
-llvm::Error readWhole(const std::string &path, std::string &text) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return makeError("cannot read response file " + printable(path) + ": " +
-                     std::strerror(errno));
-  char buf[8192];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      return makeError("cannot read response file " + printable(path) + ": " +
-                       std::strerror(err));
-    }
-    if (n == 0)
-      break;
-    text.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return llvm::Error::success();
-}
 
 llvm::Error expand(const std::vector<std::string> &args,
                    std::vector<std::string> &out,
@@ -66,7 +43,8 @@ llvm::Error expand(const std::vector<std::string> &args,
                        llvm::Twine(kMaxDepth) + " deep at " + printable(path));
     std::string text;
     if (llvm::Error e = readWhole(path, text))
-      return e;
+      return makeError("cannot read response file " + printable(path) + ": " +
+                       llvm::toString(std::move(e)));
     stack.push_back(key);
     if (llvm::Error e = expand(splitResponseText(text), out, stack))
       return e;

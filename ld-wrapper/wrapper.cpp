@@ -25,7 +25,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
-#include <fstream>
 #include <set>
 #include <spawn.h>
 #include <sstream>
@@ -92,10 +91,9 @@ private:
   std::string supportFile(const std::string &name) const {
     if (ctx.nixSupport.empty())
       return "";
-    std::ifstream in(ctx.nixSupport + "/" + name);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    std::string s = ss.str();
+    std::string s;
+    // A file that is not there means "not set", as in the bash wrapper.
+    llvm::consumeError(readWhole(ctx.nixSupport + "/" + name, s));
     while (!s.empty() && (s.back() == '\n' || s.back() == ' '))
       s.pop_back();
     return s;
@@ -461,8 +459,8 @@ int Wrapper::run(const std::vector<std::string> &rawArgs) {
     if (!res.firstObject.empty()) {
       // Read once: parsed for the target, and its bytes for the copy of
       // its property note.
-      std::ifstream in(res.firstObject, std::ios::binary);
-      std::string bytes((std::istreambuf_iterator<char>(in)), {});
+      std::string bytes;
+      llvm::consumeError(readWhole(res.firstObject, bytes)); // empty: no ELF
       llvm::Expected<elf::ElfInfo> obj =
           elf::read(llvm::MemoryBufferRef(bytes, res.firstObject));
       if (obj) {
