@@ -505,9 +505,9 @@ int Wrapper::run(const std::vector<std::string> &rawArgs) {
     if (!noteObject.empty())
       ours.push_back(noteObject);
     ours.insert(ours.end(), {"-rpath", placeholder});
-    bool newDtags = cmd.newDtags.value_or(policy.new_dtags);
-    if (!cmd.newDtags)
-      ours.push_back(newDtags ? "--enable-new-dtags" : "--disable-new-dtags");
+    if (!cmd.newDtags) // the command line did not choose: the policy does
+      ours.push_back(policy.new_dtags ? "--enable-new-dtags"
+                                      : "--disable-new-dtags");
   }
 
   std::vector<std::string> argv = {linker};

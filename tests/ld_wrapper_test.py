@@ -132,6 +132,18 @@ class World:
         return sh(f"gcc -B{self.wrap}/bin/ {args}", env=e, ok=ok, cwd=cwd or self.build)
 
 
+def with_bfd(fn):
+    """A test in a World of its own, linking with GNU ld."""
+    def run():
+        w = World("bfd")
+        try:
+            fn(w)
+        finally:
+            w.close()
+    run.__name__ = fn.__name__
+    return test(run)
+
+
 def for_each_linker(fn):
     def run():
         for linker in LINKERS:
@@ -260,168 +272,148 @@ def user_choices_behave_as_with_the_plain_linker(w, linker):
     check(os.path.join(d, "libfoo.so.1") in info["needed"], f"-l: not pinned: {info['needed']}")
 
 
-@test
-def nix_debug_shows_commands_and_every_decision():
-    w = World("bfd")
-    try:
-        d = w.store_lib("foo", "int foo(void) { return 1; }\n")
-        write(os.path.join(w.build, "main.c"), "int foo(void);\nint main(void){return foo()-1;}\n")
-        res = w.cc(f"main.c -L{d} -lfoo -Wl,-rpath,{d} -Wl,-rpath,/opt/elsewhere "
-                   f"-Wl,-rpath,lib:. -o prog", env={"NIX_DEBUG": "1"})
-        err = res.stderr
-        for want in ("original flags to /usr/bin/ld.bfd:", "extra flags after to",
-                     "ldpin flags to", f"DT_NEEDED libfoo.so.1 -> {d}/libfoo.so.1 (pinned)",
-                     f"rpath {d}: dropped", "rpath /opt/elsewhere: dropped (provides nothing needed)",
-                     "rpath lib: dropped (relative", "rpath .: dropped (relative"):
-            check(want in err, f"NIX_DEBUG output lacks {want!r}:\n{err}")
-        check(inspect(os.path.join(w.build, "prog"))["runpath"] is None,
-              "a relative RUNPATH entry was kept")
-        quiet = w.cc(f"main.c -L{d} -lfoo -o prog2")
-        check("ldpin-ld" not in quiet.stderr, f"not quiet without NIX_DEBUG: {quiet.stderr}")
-    finally:
-        w.close()
+@with_bfd
+def nix_debug_shows_commands_and_every_decision(w):
+    d = w.store_lib("foo", "int foo(void) { return 1; }\n")
+    write(os.path.join(w.build, "main.c"), "int foo(void);\nint main(void){return foo()-1;}\n")
+    res = w.cc(f"main.c -L{d} -lfoo -Wl,-rpath,{d} -Wl,-rpath,/opt/elsewhere "
+               f"-Wl,-rpath,lib:. -o prog", env={"NIX_DEBUG": "1"})
+    err = res.stderr
+    for want in ("original flags to /usr/bin/ld.bfd:", "extra flags after to",
+                 "ldpin flags to", f"DT_NEEDED libfoo.so.1 -> {d}/libfoo.so.1 (pinned)",
+                 f"rpath {d}: dropped", "rpath /opt/elsewhere: dropped (provides nothing needed)",
+                 "rpath lib: dropped (relative", "rpath .: dropped (relative"):
+        check(want in err, f"NIX_DEBUG output lacks {want!r}:\n{err}")
+    check(inspect(os.path.join(w.build, "prog"))["runpath"] is None,
+          "a relative RUNPATH entry was kept")
+    quiet = w.cc(f"main.c -L{d} -lfoo -o prog2")
+    check("ldpin-ld" not in quiet.stderr, f"not quiet without NIX_DEBUG: {quiet.stderr}")
 
 
-@test
-def bad_input_gives_clear_errors():
-    w = World("bfd")
-    try:
-        write(os.path.join(w.build, "main.c"), "int main(void){return 0;}\n")
-        ld = os.path.join(w.wrap, "bin", "ld")
-        # A missing real linker.
-        res = sh([ld, "-o", "x"], env=dict(w.env, LDPIN_LINKER="/nonexistent/ld"), ok=False)
-        check(res.returncode == 1 and "ldpin-ld: the real linker /nonexistent/ld does not exist"
-              in res.stderr, f"missing linker: {res.returncode} {res.stderr!r}")
-        # A recursive response file.
-        rsp = os.path.join(w.build, "loop.rsp")
-        write(rsp, f"-o out @{rsp}\n")
-        res = sh([ld, f"@{rsp}"], env=w.env, ok=False)
-        check(res.returncode == 1 and "includes itself" in res.stderr, f"recursive: {res.stderr!r}")
-        # An unreadable response file (as an unprivileged user when root).
-        secret = os.path.join(w.build, "secret.rsp")
-        write(secret, "-o out\n")
-        os.chmod(secret, 0)
-        os.chmod(w.root, 0o755)
-        os.chmod(w.build, 0o755)
-        cmd = [ld, f"@{secret}"]
-        if os.geteuid() == 0:
-            cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] + cmd
-        res = sh(cmd, env=w.env, ok=False)
-        check(res.returncode == 1 and f"cannot read response file {secret}: Permission denied"
-              in res.stderr, f"unreadable response file: {res.stderr!r}")
-        # A corrupt library: a clear message, then the linker's own verdict.
-        bad = os.path.join(w.store, "0000-bad", "lib")
-        os.makedirs(bad)
-        with open(os.path.join(bad, "libbad.so"), "wb") as f:
-            f.write(b"\x7fELF\x02\x01\x01" + b"\x00" * 9 + b"\x03\x00" + b"\xff" * 40)
-        res = w.cc(f"main.c -L{bad} -lbad -o prog", ok=False)
-        check(res.returncode != 0 and f"ldpin-ld: {bad}/libbad.so:" in res.stderr,
-              f"corrupt library: {res.returncode} {res.stderr!r}")
-        check(not os.path.exists(os.path.join(w.build, "prog")), "corrupt link left an output")
-        # An unwritable output: the linker's own error and exit status.
-        res = w.cc("main.c -o /proc/ldpin-cannot-write", ok=False)
-        check(res.returncode != 0 and "ldpin-ld:" not in res.stderr,
-              f"unwritable output: {res.returncode} {res.stderr!r}")
-        # A failed link returns the linker's status and leaves no output.
-        write(os.path.join(w.build, "undef.c"), "int nope(void);\nint main(void){return nope();}\n")
-        res = w.cc("undef.c -o undef", ok=False)
-        check(res.returncode == 1 and "nope" in res.stderr, f"failed link: {res.stderr!r}")
-        check(not os.path.exists(os.path.join(w.build, "undef")), "failed link left an output")
-    finally:
-        w.close()
+@with_bfd
+def bad_input_gives_clear_errors(w):
+    write(os.path.join(w.build, "main.c"), "int main(void){return 0;}\n")
+    ld = os.path.join(w.wrap, "bin", "ld")
+    # A missing real linker.
+    res = sh([ld, "-o", "x"], env=dict(w.env, LDPIN_LINKER="/nonexistent/ld"), ok=False)
+    check(res.returncode == 1 and "ldpin-ld: the real linker /nonexistent/ld does not exist"
+          in res.stderr, f"missing linker: {res.returncode} {res.stderr!r}")
+    # A recursive response file.
+    rsp = os.path.join(w.build, "loop.rsp")
+    write(rsp, f"-o out @{rsp}\n")
+    res = sh([ld, f"@{rsp}"], env=w.env, ok=False)
+    check(res.returncode == 1 and "includes itself" in res.stderr, f"recursive: {res.stderr!r}")
+    # An unreadable response file (as an unprivileged user when root).
+    secret = os.path.join(w.build, "secret.rsp")
+    write(secret, "-o out\n")
+    os.chmod(secret, 0)
+    os.chmod(w.root, 0o755)
+    os.chmod(w.build, 0o755)
+    cmd = [ld, f"@{secret}"]
+    if os.geteuid() == 0:
+        cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] + cmd
+    res = sh(cmd, env=w.env, ok=False)
+    check(res.returncode == 1 and f"cannot read response file {secret}: Permission denied"
+          in res.stderr, f"unreadable response file: {res.stderr!r}")
+    # A corrupt library: a clear message, then the linker's own verdict.
+    bad = os.path.join(w.store, "0000-bad", "lib")
+    os.makedirs(bad)
+    with open(os.path.join(bad, "libbad.so"), "wb") as f:
+        f.write(b"\x7fELF\x02\x01\x01" + b"\x00" * 9 + b"\x03\x00" + b"\xff" * 40)
+    res = w.cc(f"main.c -L{bad} -lbad -o prog", ok=False)
+    check(res.returncode != 0 and f"ldpin-ld: {bad}/libbad.so:" in res.stderr,
+          f"corrupt library: {res.returncode} {res.stderr!r}")
+    check(not os.path.exists(os.path.join(w.build, "prog")), "corrupt link left an output")
+    # An unwritable output: the linker's own error and exit status.
+    res = w.cc("main.c -o /proc/ldpin-cannot-write", ok=False)
+    check(res.returncode != 0 and "ldpin-ld:" not in res.stderr,
+          f"unwritable output: {res.returncode} {res.stderr!r}")
+    # A failed link returns the linker's status and leaves no output.
+    write(os.path.join(w.build, "undef.c"), "int nope(void);\nint main(void){return nope();}\n")
+    res = w.cc("undef.c -o undef", ok=False)
+    check(res.returncode == 1 and "nope" in res.stderr, f"failed link: {res.stderr!r}")
+    check(not os.path.exists(os.path.join(w.build, "undef")), "failed link left an output")
 
 
-@test
-def outputs_are_deterministic():
-    w = World("bfd")
-    try:
-        d = w.store_lib("foo", "int foo(void) { return 1; }\n")
-        write(os.path.join(w.build, "main.c"), "int foo(void);\nint main(void){return foo()-1;}\n")
-        w.cc(f"main.c -L{d} -lfoo -Wl,-rpath,{d} -o a")
-        w.cc(f"main.c -L{d} -lfoo -Wl,-rpath,{d} -o b")
-        with open(os.path.join(w.build, "a"), "rb") as fa, open(os.path.join(w.build, "b"), "rb") as fb:
-            check(fa.read() == fb.read(), "two identical links differ")
-    finally:
-        w.close()
+@with_bfd
+def outputs_are_deterministic(w):
+    d = w.store_lib("foo", "int foo(void) { return 1; }\n")
+    write(os.path.join(w.build, "main.c"), "int foo(void);\nint main(void){return foo()-1;}\n")
+    w.cc(f"main.c -L{d} -lfoo -Wl,-rpath,{d} -o a")
+    w.cc(f"main.c -L{d} -lfoo -Wl,-rpath,{d} -o b")
+    with open(os.path.join(w.build, "a"), "rb") as fa, open(os.path.join(w.build, "b"), "rb") as fb:
+        check(fa.read() == fb.read(), "two identical links differ")
 
 
-@test
-def relocatable_and_static_links_pass_through():
-    w = World("bfd")
-    try:
-        write(os.path.join(w.build, "a.c"), "int a(void){return 0;}\n")
-        write(os.path.join(w.build, "main.c"), "int main(void){return 0;}\n")
-        sh("gcc -c a.c -o a.o", cwd=w.build)
-        sh([os.path.join(w.wrap, "bin", "ld"), "-r", "a.o", "-o", "r.o"], env=w.env, cwd=w.build)
-        r = inspect(os.path.join(w.build, "r.o"))
-        check(all(n["kind"] != "ldpin" for n in r["notes"]), "-r output got a record")
-        w.cc("-static main.c -o st")
-        s = inspect(os.path.join(w.build, "st"))
-        check(s["dynamic"] is None and all(n["kind"] != "ldpin" for n in s["notes"]),
-              "-static output was touched")
-        check(sh([os.path.join(w.build, "st")], ok=False).returncode == 0, "static program fails")
-    finally:
-        w.close()
+@with_bfd
+def relocatable_and_static_links_pass_through(w):
+    write(os.path.join(w.build, "a.c"), "int a(void){return 0;}\n")
+    write(os.path.join(w.build, "main.c"), "int main(void){return 0;}\n")
+    sh("gcc -c a.c -o a.o", cwd=w.build)
+    sh([os.path.join(w.wrap, "bin", "ld"), "-r", "a.o", "-o", "r.o"], env=w.env, cwd=w.build)
+    r = inspect(os.path.join(w.build, "r.o"))
+    check(all(n["kind"] != "ldpin" for n in r["notes"]), "-r output got a record")
+    w.cc("-static main.c -o st")
+    s = inspect(os.path.join(w.build, "st"))
+    check(s["dynamic"] is None and all(n["kind"] != "ldpin" for n in s["notes"]),
+          "-static output was touched")
+    check(sh([os.path.join(w.build, "st")], ok=False).returncode == 0, "static program fails")
 
 
-@test
-def nix_environment_interface_is_honoured():
-    w = World("bfd")
-    try:
-        d = w.store_lib("foo", "int foo(void) { return 3; }\n")
-        write(os.path.join(w.build, "main.c"),
-              '#include <stdio.h>\nint foo(void);\nint main(void){printf("%d\\n",foo());}\n')
-        salt = "x86_64_unknown_linux_gnu"
-        # Without the role variable, NIX_LDFLAGS is not this wrapper's.
-        res = w.cc("main.c -o p0", env={"NIX_LDFLAGS": f"-L{d} -lfoo"}, ok=False)
-        check(res.returncode != 0, "NIX_LDFLAGS used without the role variable")
-        env = {f"NIX_BINTOOLS_WRAPPER_TARGET_HOST_{salt}": "1",
-               "NIX_LDFLAGS": f"-L{d} -lfoo", f"NIX_HARDENING_ENABLE_{salt}": "bindnow relro",
-               "NIX_SET_BUILD_ID": "1"}
-        w.cc("main.c -o p1", env=env)
-        info = inspect(os.path.join(w.build, "p1"))
-        check(f"{d}/libfoo.so.1" in info["needed"], f"NIX_LDFLAGS library not pinned: {info['needed']}")
-        check(info["dt_flags"] and "BIND_NOW" in info["dt_flags"]["names"], "bindnow not applied")
-        check(any(s["type"] == "GNU_RELRO" for s in info["segments"]), "relro not applied")
-        check(info["build_id"] is not None, "NIX_SET_BUILD_ID gave no build-id")
-        check(sh([os.path.join(w.build, "p1")]).stdout == "3\n", "program does not run")
-        # Purity, with the wrapper called directly (the host gcc's own files
-        # are outside the fake store): an impure -L is skipped, an impure
-        # input is refused.
-        write(os.path.join(w.build, "a.c"), "int a(void){return 0;}\n")
-        sh("gcc -c -fPIC a.c -o a.o", cwd=w.build)
-        ld = os.path.join(w.wrap, "bin", "ld")
-        env2 = dict(w.env, NIX_ENFORCE_PURITY="1", NIX_DEBUG="1")
-        res = sh([ld, "-shared", "a.o", "-L/usr/local/lib", "-o", "p2.so"], env=env2, cwd=w.build)
-        check("skipping impure path /usr/local/lib" in res.stderr, f"purity: {res.stderr[-500:]}")
-        res = sh([ld, "-shared", "a.o", "/usr/lib/x86_64-linux-gnu/libm.so.6", "-o", "p3.so"],
-                 env=env2, cwd=w.build, ok=False)
-        check(res.returncode != 0 and "impure path `/usr/lib/x86_64-linux-gnu/libm.so.6' used in link"
-              in res.stderr, f"impure input accepted: {res.stderr[-300:]}")
-        # A command too long for argv (3 MB of arguments in a response file
-        # given to the wrapper) reaches the linker as a response file too.
-        many = os.path.join(w.build, "many.rsp")
-        with open(many, "w") as f:
-            for i in range(40000):
-                f.write(f"-L{w.build}/no-such-directory-number-{i:06d}-padding-padding\n")
-        write(os.path.join(w.build, "b.c"), "int foo(void);\nint b(void){return foo();}\n")
-        sh("gcc -c -fPIC b.c -o b.o", cwd=w.build)
-        res = sh([os.path.join(w.wrap, "bin", "ld"), "-shared", "b.o", f"-L{d}", "-lfoo",
-                  f"@{many}", "-o", "p5.so"], env=w.env, cwd=w.build, ok=False)
-        check(res.returncode == 0, f"long command link: {res.returncode} {res.stderr[-300:]}")
-        check(f"{d}/libfoo.so.1" in inspect(os.path.join(w.build, "p5.so"))["needed"],
-              "long command link not pinned")
-        # A response file with GCC quoting.
-        spaced = os.path.join(w.store, "1111-sp ace", "lib")
-        os.makedirs(spaced)
-        shutil.copy(f"{d}/libfoo.so.1", spaced)
-        os.symlink("libfoo.so.1", os.path.join(spaced, "libfoo.so"))
-        write(os.path.join(w.build, "args.rsp"), f'"-L{spaced}" -lfoo\n')
-        w.cc("main.c -Wl,@args.rsp -o p4")
-        check(f"{spaced}/libfoo.so.1" in inspect(os.path.join(w.build, "p4"))["needed"],
-              "response file not read")
-    finally:
-        w.close()
+@with_bfd
+def nix_environment_interface_is_honoured(w):
+    d = w.store_lib("foo", "int foo(void) { return 3; }\n")
+    write(os.path.join(w.build, "main.c"),
+          '#include <stdio.h>\nint foo(void);\nint main(void){printf("%d\\n",foo());}\n')
+    salt = "x86_64_unknown_linux_gnu"
+    # Without the role variable, NIX_LDFLAGS is not this wrapper's.
+    res = w.cc("main.c -o p0", env={"NIX_LDFLAGS": f"-L{d} -lfoo"}, ok=False)
+    check(res.returncode != 0, "NIX_LDFLAGS used without the role variable")
+    env = {f"NIX_BINTOOLS_WRAPPER_TARGET_HOST_{salt}": "1",
+           "NIX_LDFLAGS": f"-L{d} -lfoo", f"NIX_HARDENING_ENABLE_{salt}": "bindnow relro",
+           "NIX_SET_BUILD_ID": "1"}
+    w.cc("main.c -o p1", env=env)
+    info = inspect(os.path.join(w.build, "p1"))
+    check(f"{d}/libfoo.so.1" in info["needed"], f"NIX_LDFLAGS library not pinned: {info['needed']}")
+    check(info["dt_flags"] and "BIND_NOW" in info["dt_flags"]["names"], "bindnow not applied")
+    check(any(s["type"] == "GNU_RELRO" for s in info["segments"]), "relro not applied")
+    check(info["build_id"] is not None, "NIX_SET_BUILD_ID gave no build-id")
+    check(sh([os.path.join(w.build, "p1")]).stdout == "3\n", "program does not run")
+    # Purity, with the wrapper called directly (the host gcc's own files
+    # are outside the fake store): an impure -L is skipped, an impure
+    # input is refused.
+    write(os.path.join(w.build, "a.c"), "int a(void){return 0;}\n")
+    sh("gcc -c -fPIC a.c -o a.o", cwd=w.build)
+    ld = os.path.join(w.wrap, "bin", "ld")
+    env2 = dict(w.env, NIX_ENFORCE_PURITY="1", NIX_DEBUG="1")
+    res = sh([ld, "-shared", "a.o", "-L/usr/local/lib", "-o", "p2.so"], env=env2, cwd=w.build)
+    check("skipping impure path /usr/local/lib" in res.stderr, f"purity: {res.stderr[-500:]}")
+    res = sh([ld, "-shared", "a.o", "/usr/lib/x86_64-linux-gnu/libm.so.6", "-o", "p3.so"],
+             env=env2, cwd=w.build, ok=False)
+    check(res.returncode != 0 and "impure path `/usr/lib/x86_64-linux-gnu/libm.so.6' used in link"
+          in res.stderr, f"impure input accepted: {res.stderr[-300:]}")
+    # A command too long for argv (3 MB of arguments in a response file
+    # given to the wrapper) reaches the linker as a response file too.
+    many = os.path.join(w.build, "many.rsp")
+    with open(many, "w") as f:
+        for i in range(40000):
+            f.write(f"-L{w.build}/no-such-directory-number-{i:06d}-padding-padding\n")
+    write(os.path.join(w.build, "b.c"), "int foo(void);\nint b(void){return foo();}\n")
+    sh("gcc -c -fPIC b.c -o b.o", cwd=w.build)
+    res = sh([os.path.join(w.wrap, "bin", "ld"), "-shared", "b.o", f"-L{d}", "-lfoo",
+              f"@{many}", "-o", "p5.so"], env=w.env, cwd=w.build, ok=False)
+    check(res.returncode == 0, f"long command link: {res.returncode} {res.stderr[-300:]}")
+    check(f"{d}/libfoo.so.1" in inspect(os.path.join(w.build, "p5.so"))["needed"],
+          "long command link not pinned")
+    # A response file with GCC quoting.
+    spaced = os.path.join(w.store, "1111-sp ace", "lib")
+    os.makedirs(spaced)
+    shutil.copy(f"{d}/libfoo.so.1", spaced)
+    os.symlink("libfoo.so.1", os.path.join(spaced, "libfoo.so"))
+    write(os.path.join(w.build, "args.rsp"), f'"-L{spaced}" -lfoo\n')
+    w.cc("main.c -Wl,@args.rsp -o p4")
+    check(f"{spaced}/libfoo.so.1" in inspect(os.path.join(w.build, "p4"))["needed"],
+          "response file not read")
 
 
 def main():
