@@ -7,7 +7,9 @@
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <dirent.h>
 #include <fcntl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 namespace ldpin::wrapper {
@@ -42,6 +44,30 @@ std::string realPath(const std::string &p) {
   return out;
 }
 
+std::vector<std::string> splitList(const std::string &s, char sep) {
+  std::vector<std::string> out;
+  if (s.empty())
+    return out;
+  size_t start = 0;
+  for (size_t end; (end = s.find(sep, start)) != std::string::npos;
+       start = end + 1)
+    out.push_back(s.substr(start, end - start));
+  out.push_back(s.substr(start));
+  return out;
+}
+
+std::vector<std::string> splitWords(const std::string &s) {
+  constexpr const char *kBlanks = " \t\n\v\f\r";
+  std::vector<std::string> out;
+  for (size_t start = s.find_first_not_of(kBlanks);
+       start != std::string::npos;) {
+    size_t end = s.find_first_of(kBlanks, start);
+    out.push_back(s.substr(start, end - start));
+    start = end == std::string::npos ? end : s.find_first_not_of(kBlanks, end);
+  }
+  return out;
+}
+
 llvm::Error readWhole(const std::string &path, std::string &text,
                       size_t maxBytes) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -65,6 +91,31 @@ llvm::Error readWhole(const std::string &path, std::string &text,
   }
   ::close(fd);
   return llvm::Error::success();
+}
+
+Listing listDirectory(const std::string &dir, uint64_t maxBytes,
+                      llvm::function_ref<void(llvm::StringRef)> each) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return Listing::Failed;
+  alignas(8) char buf[32 * 1024];
+  uint64_t total = 0;
+  long n;
+  while ((n = ::syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0) {
+    total += static_cast<uint64_t>(n);
+    if (total > maxBytes) {
+      ::close(fd);
+      return Listing::TooLarge;
+    }
+    for (long pos = 0; pos < n;) {
+      const struct dirent64 *e =
+          reinterpret_cast<const struct dirent64 *>(buf + pos);
+      each(e->d_name);
+      pos += e->d_reclen;
+    }
+  }
+  ::close(fd);
+  return n == 0 ? Listing::Listed : Listing::Failed;
 }
 
 } // namespace ldpin::wrapper

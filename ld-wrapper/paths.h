@@ -5,7 +5,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
+#include <llvm/ADT/STLFunctionalExtras.h>
+#include <llvm/ADT/StringRef.h>
 #include <llvm/Support/Error.h>
 
 namespace ldpin::wrapper {
@@ -19,9 +22,23 @@ std::string absolute(const std::string &p);
 // realpath(3), or "" when it fails.
 std::string realPath(const std::string &p);
 
+// `s` cut at every `sep` ("a::b" -> "a", "", "b"; "" -> nothing).
+std::vector<std::string> splitList(const std::string &s, char sep);
+// The words of `s` between runs of blanks (space, \t, \n, \v, \f, \r).
+std::vector<std::string> splitWords(const std::string &s);
+
 // Appends the contents of `path` to `text`, stopping once `maxBytes` have
 // been read. The error message is strerror() of the call that failed.
 llvm::Error readWhole(const std::string &path, std::string &text,
                       size_t maxBytes = SIZE_MAX);
+
+enum class Listing { Listed, TooLarge, Failed };
+
+// Calls `each` with every name in directory `dir` (".", ".." included), in
+// the order the file system returns them: open, getdents64 until the end,
+// close. A directory whose entries take more than `maxBytes` is left as
+// soon as that shows (TooLarge); `each` may have seen some of its names.
+Listing listDirectory(const std::string &dir, uint64_t maxBytes,
+                      llvm::function_ref<void(llvm::StringRef)> each);
 
 } // namespace ldpin::wrapper

@@ -12,11 +12,9 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
-#include <dirent.h>
 #include <fcntl.h>
 #include <set>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 #include <unordered_map>
 
@@ -54,46 +52,38 @@ private:
 
   void buildIndex() {
     indexed = true;
-    // open, fstat (the size of a directory tells how many entries it has
-    // without reading them), getdents64 until the end, close.
-    alignas(8) char buf[32 * 1024];
     for (size_t i = 0; i < cmd.searchDirs.size(); ++i) {
-      int fd =
-          ::open(cmd.searchDirs[i].c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      if (fd < 0)
-        continue;
-      struct stat st;
-      if (::fstat(fd, &st) == 0 && st.st_size > kLargeDirectory) {
-        ::close(fd);
+      const std::string &dir = cmd.searchDirs[i];
+      std::string key = directoryKey(dir);
+      bool fresh = out.listed.find(key) == out.listed.end();
+      Listing l = listDirectory(dir, kLargeDirectory, [&](llvm::StringRef n) {
+        first.emplace(n.str(), i); // keeps the earliest directory
+        if (fresh)
+          out.listed[key].insert(n.str());
+      });
+      if (l != Listing::Listed && fresh)
+        out.listed.erase(key); // not all of it
+      if (l == Listing::TooLarge)
         large.push_back(i);
-        continue;
-      }
-      long n;
-      while ((n = ::syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0)
-        for (long pos = 0; pos < n;) {
-          const struct dirent64 *e =
-              reinterpret_cast<const struct dirent64 *>(buf + pos);
-          first.emplace(e->d_name, i); // keeps the earliest directory
-          pos += e->d_reclen;
-        }
-      ::close(fd);
     }
   }
 
-  // The index of the first search directory that has `name`.
-  std::optional<size_t> firstDir(const std::string &name) {
+  // The index of the first search directory that has `name`, among those
+  // before `limit`.
+  std::optional<size_t> firstDir(const std::string &name,
+                                 size_t limit = SIZE_MAX) {
     if (!indexed)
       buildIndex();
     auto it = first.find(name);
     size_t best = it == first.end() ? SIZE_MAX : it->second;
     for (size_t i : large) {
-      if (i >= best)
+      if (i >= best || i >= limit)
         break;
       struct stat st;
       if (::stat((cmd.searchDirs[i] + "/" + name).c_str(), &st) == 0)
         return i;
     }
-    if (best == SIZE_MAX)
+    if (best >= limit)
       return std::nullopt;
     return best;
   }
@@ -142,10 +132,13 @@ private:
       // before libNAME.a (unless -Bstatic).
       const std::string so = "lib" + in.spec + ".so";
       std::optional<size_t> soDir = in.staticOnly ? std::nullopt : firstDir(so);
-      std::optional<size_t> aDir = firstDir("lib" + in.spec + ".a");
+      // Only a directory before the shared library's can hold the archive
+      // that wins.
+      std::optional<size_t> aDir =
+          firstDir("lib" + in.spec + ".a", soDir ? *soDir : SIZE_MAX);
       if (!soDir && !aDir)
         out.unresolved.push_back("-l" + in.spec);
-      if (!soDir || (aDir && *aDir < *soDir))
+      if (!soDir || aDir)
         return; // not found, or an archive: nothing to pin
       found = cmd.searchDirs[*soDir] + "/" + so;
       dirIndex = soDir;
@@ -323,6 +316,21 @@ private:
 };
 
 } // namespace
+
+std::string directoryKey(const std::string &dir) {
+  size_t end = dir.size();
+  while (end > 1 && dir[end - 1] == '/')
+    --end;
+  return dir.substr(0, end);
+}
+
+std::optional<bool> Resolution::has(const std::string &dir,
+                                    const std::string &name) const {
+  auto it = listed.find(directoryKey(dir));
+  if (it == listed.end())
+    return std::nullopt;
+  return it->second.count(name) != 0;
+}
 
 Resolution resolveInputs(const Command &cmd) {
   Resolution out;

@@ -10,7 +10,10 @@
 
 #include "command.h"
 
+#include <optional>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace ldpin::wrapper {
@@ -34,7 +37,17 @@ struct Resolution {
   // Library files that cannot be read or understood, as `FILE: reason`.
   // They stay unpinned; the real linker then reports them its own way.
   std::vector<std::string> problems;
+  // The names in each search directory that was listed (all but very
+  // large ones), by directoryKey().
+  std::unordered_map<std::string, std::unordered_set<std::string>> listed;
+  // Whether directory `dir` has an entry `name`, from those listings;
+  // nullopt when `dir` was not listed.
+  std::optional<bool> has(const std::string &dir,
+                          const std::string &name) const;
 };
+
+// `dir` without trailing slashes ("/" stays).
+std::string directoryKey(const std::string &dir);
 
 Resolution resolveInputs(const Command &cmd);
 

@@ -27,10 +27,12 @@
 #include <fcntl.h>
 #include <set>
 #include <spawn.h>
-#include <sstream>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
 #include <unistd.h>
 
 extern char **environ;
@@ -47,7 +49,48 @@ constexpr const char *kPlaceholderTail = ":.";
 // ARG_MAX and the 128 KiB limit on one argument).
 constexpr size_t kResponseFileAbove = 64 * 1024;
 
+// The bound of the string space and the record, taken before the libraries
+// are read (see boundFromCommand): sonames up to kSonameSlack bytes longer
+// than the file a library is found by (libfoo.so -> libfoo.so.1.2.3), build
+// ids up to kBuildIdBound hex digits (SHA-1 has 40), and kScriptLibraries
+// libraries more than the command names (libc.so names libc.so.6 and the
+// dynamic linker).
+constexpr size_t kSonameSlack = 24;
+constexpr size_t kBuildIdBound = 64;
+constexpr int kScriptLibraries = 3;
+// The record object's target is read from the first input object smaller
+// than this.
+constexpr size_t kFirstObjectMax = 64 << 20;
+// A RUNPATH directory that was not listed while resolving is asked for up to
+// this many bare libraries one by one, and listed when there are more.
+constexpr size_t kAskAtMost = 4;
+
 using Clock = std::chrono::steady_clock;
+
+// The string space for the edits and the record's size, fixed before a link.
+struct Reservation {
+  uint64_t space = 0;
+  uint64_t record = 0;     // bytes counted so far (see finish())
+  uint32_t recordSize = 0; // the record's descriptor size
+};
+
+// ldpin's additions to a link: the placeholder RUNPATH and the temporary
+// record object.
+struct LinkExtras {
+  std::string placeholder;
+  std::string noteObject; // "" when there is none
+  LinkExtras() = default;
+  LinkExtras(const LinkExtras &) = delete;
+  LinkExtras &operator=(const LinkExtras &) = delete;
+  ~LinkExtras() { removeObject(); }
+  void removeObject() {
+    if (!noteObject.empty())
+      ::unlink(noteObject.c_str());
+    noteObject.clear();
+  }
+  std::vector<std::string> flags(const Command &cmd,
+                                 const Policy &policy) const;
+};
 
 class Wrapper {
 public:
@@ -99,11 +142,7 @@ private:
     return s;
   }
   static std::vector<std::string> words(const std::string &s) {
-    std::vector<std::string> out;
-    std::istringstream in(s);
-    for (std::string w; in >> w;)
-      out.push_back(w);
-    return out;
+    return splitWords(s);
   }
   // mangleVarList: NAME_<salt>, then NAME<role suffix> for each role served.
   std::string listVar(const std::string &name) const {
@@ -138,6 +177,25 @@ private:
 
   // --- running ----------------------------------------------------------
   int spawn(const std::vector<std::string> &argv);
+  int link(std::vector<std::string> argv);
+  std::optional<note::ObjectTarget> firstObjectTarget(const Command &cmd) const;
+  size_t longestOutput() const {
+    size_t n = 0;
+    for (const std::string &o : outputDirs())
+      n = std::max(n, o.size());
+    return n;
+  }
+  Reservation fixedParts(const Command &cmd) const;
+  void addLibrary(Reservation &r, size_t dirLength, size_t nameLength,
+                  size_t idLength) const;
+  static void finish(Reservation &r, size_t libcLength);
+  Reservation boundFromCommand(const Command &cmd) const;
+  Reservation exactFromResolution(const Command &cmd,
+                                  const Resolution &res) const;
+  llvm::Error prepareExtras(const Reservation &r,
+                            const std::optional<note::ObjectTarget> &target,
+                            LinkExtras &out) const;
+  void printOurs(const LinkExtras &extras, std::vector<std::string> shown);
   void printCommand(const char *title, const std::vector<std::string> &args);
   int pinAndEdit(const Command &cmd, const Resolution &res);
   bool pinnable(const std::string &path) const;
@@ -175,9 +233,9 @@ std::string findNixSupport(const std::string &argv0,
   std::string self = argv0;
   if (self.find('/') == std::string::npos) {
     auto path = env.find("PATH");
-    std::istringstream dirs(path == env.end() ? "" : path->second);
     self.clear();
-    for (std::string dir; std::getline(dirs, dir, ':');)
+    for (const std::string &dir :
+         splitList(path == env.end() ? "" : path->second, ':'))
       if (!dir.empty() && ::access((dir + "/" + argv0).c_str(), X_OK) == 0) {
         self = dir + "/" + argv0;
         break;
@@ -423,116 +481,103 @@ int Wrapper::run(const std::vector<std::string> &rawArgs) {
   const bool pin = linkType == "dynamic" && !cmd.infoOnly && !cmd.relocatable &&
                    !cmd.isStatic && !cmd.staticPie;
   std::vector<std::string> ours; // ldpin's own additions
-  std::string placeholder, noteObject;
+  LinkExtras extras;
   Resolution res;
+  std::thread resolver;
+  double resolveMs = 0; // the resolver's time, beside the linker's
   phase("setup");
+  std::optional<note::ObjectTarget> target;
+  Reservation bound;
   if (pin) {
-    res = resolveInputs(cmd);
-    phase("resolve");
-    for (const std::string &p : res.problems)
-      err << "ldpin-ld: " << p << "\n";
-
-    // String space for everything the edits may write: pinned paths,
-    // the RUNPATH, an absolute SONAME, and room for the fixup.
-    const std::vector<std::string> &outputs = outputDirs();
-    size_t longestOutput = 0;
-    for (const std::string &o : outputs)
-      longestOutput = std::max(longestOutput, o.size());
-    uint64_t space = policy.reserve_extra;
-    for (const SharedLibrary &lib : res.shared)
-      space +=
-          std::max(lib.pinPath.size(), longestOutput + 5 + lib.needed.size()) +
-          1;
-    for (const RpathArg &r : cmd.rpaths)
-      space += r.value.size() + 1;
-    for (const std::string &d : policy.dlopen_dirs)
-      space += d.size() + 1;
-    if (cmd.shared)
-      space += std::max<size_t>(longestOutput, 64) + 5 +
-               (cmd.soname ? cmd.soname->size() : 64) + 1;
-    space = std::max<uint64_t>(space, 64);
-    placeholder = kPlaceholderHead;
-    placeholder += std::string(space, 'x');
-    placeholder += kPlaceholderTail;
-
-    // The record object, for the target of the first input object.
-    if (!res.firstObject.empty()) {
-      // Read once: parsed for the target, and its bytes for the copy of
-      // its property note.
-      std::string bytes;
-      llvm::consumeError(readWhole(res.firstObject, bytes)); // empty: no ELF
-      llvm::Expected<elf::ElfInfo> obj =
-          elf::read(llvm::MemoryBufferRef(bytes, res.firstObject));
-      if (obj) {
-        // An upper bound of the record: every library the linker may
-        // record as DT_NEEDED, and the longest of their paths as libc.
-        note::Record bound;
-        bound.channel = value("LDPIN_CHANNEL");
-        size_t longest = 0;
-        for (const SharedLibrary &lib : res.shared) {
-          bound.needed.push_back(
-              {lib.needed, std::string(lib.pinPath.size(), 'x'), lib.buildId});
-          longest = std::max(longest, lib.pinPath.size());
-        }
-        bound.libc = std::string(longest, 'x');
-        bound.soname = cmd.soname;
-        for (const RpathArg &r : cmd.rpaths)
-          bound.buildRunpath.push_back(r.value);
-        uint32_t size = note::encodedSize(bound) + 64;
-        llvm::Expected<std::vector<uint8_t>> object = note::makeObject(
-            note::targetOf(*obj,
-                           llvm::ArrayRef<uint8_t>(
-                               reinterpret_cast<const uint8_t *>(bytes.data()),
-                               bytes.size())),
-            size);
-        std::string tmpl = value("TMPDIR", "/tmp") + "/ldpin-note-XXXXXX.o";
-        int fd = object ? ::mkstemps(tmpl.data(), 2) : -1;
-        if (fd >= 0) {
-          bool ok = ::write(fd, object->data(), object->size()) ==
-                    static_cast<ssize_t>(object->size());
-          ::close(fd);
-          if (ok)
-            noteObject = tmpl;
-          else
-            ::unlink(tmpl.c_str());
-        }
-        if (!object)
-          llvm::consumeError(object.takeError());
-      } else {
-        llvm::consumeError(obj.takeError());
-      }
+    // The libraries are read while the linker runs: the space the edits
+    // need is sized from the command line alone (boundFromCommand), and
+    // the rare link whose libraries need more is linked again (below).
+    resolver = std::thread([&res, &cmd, &resolveMs] {
+      Clock::time_point start = Clock::now();
+      res = resolveInputs(cmd);
+      resolveMs =
+          std::chrono::duration<double, std::milli>(Clock::now() - start)
+              .count();
+    });
+    target = firstObjectTarget(cmd);
+    bound = boundFromCommand(cmd);
+    if (llvm::Error e = prepareExtras(bound, target, extras)) {
+      resolver.join();
+      err << "ldpin-ld: " << llvm::toString(std::move(e)) << "\n";
+      return 1;
     }
-    if (!noteObject.empty())
-      ours.push_back(noteObject);
-    ours.insert(ours.end(), {"-rpath", placeholder});
-    if (!cmd.newDtags) // the command line did not choose: the policy does
-      ours.push_back(policy.new_dtags ? "--enable-new-dtags"
-                                      : "--disable-new-dtags");
+    ours = extras.flags(cmd, policy);
   }
 
   std::vector<std::string> argv = {linker};
   argv.insert(argv.end(), before.begin(), before.end());
   argv.insert(argv.end(), params.begin(), params.end());
   argv.insert(argv.end(), after.begin(), after.end());
+  const size_t oursAt = argv.size();
   argv.insert(argv.end(), ours.begin(), ours.end());
   if (debug >= 1) {
     printCommand("extra flags before to", before);
     printCommand("original flags to", params);
     printCommand("extra flags after to", after);
-    if (pin) {
-      std::vector<std::string> shown = ours;
-      for (std::string &s : shown)
-        if (s == placeholder)
-          s = "<placeholder: " + std::to_string(s.size()) + " bytes>";
-      printCommand("ldpin flags to", shown);
-      for (const std::string &u : res.unresolved)
-        err << "ldpin-ld: " << u << ": left to the linker's own directories\n";
-    }
+    if (pin)
+      printOurs(extras, ours);
   }
   phase("prepare");
-  // A long command goes to the linker as a response file, as nixpkgs'
-  // wrapper does: the arguments may have come in one (expanded above) just
-  // because they do not fit on a command line.
+  int status = link(argv);
+  extras.removeObject();
+  if (resolver.joinable())
+    resolver.join();
+  phase("link");
+  if (timing && pin)
+    err << "ldpin-ld: timing: resolve-parallel "
+        << llvm::format("%.3f", resolveMs) << " ms\n";
+  if (pin) {
+    for (const std::string &p : res.problems)
+      err << "ldpin-ld: " << p << "\n";
+    if (debug >= 1)
+      for (const std::string &u : res.unresolved)
+        err << "ldpin-ld: " << u << ": left to the linker's own directories\n";
+  }
+  if (status != 0 || !pin)
+    return status;
+
+  // The libraries need more room than the command line suggested (sonames
+  // far longer than their file names, linker scripts naming many
+  // libraries): link again with the exact sizes.
+  Reservation exact = exactFromResolution(cmd, res);
+  if (exact.space > bound.space || exact.recordSize > bound.recordSize) {
+    if (debug >= 1)
+      err << "ldpin-ld: relinking: the libraries need " << exact.space
+          << " bytes of strings and a " << exact.recordSize
+          << "-byte record, " << bound.space << " and " << bound.recordSize
+          << " were reserved\n";
+    exact.space = std::max(exact.space, bound.space);
+    exact.recordSize = std::max(exact.recordSize, bound.recordSize);
+    LinkExtras again;
+    if (llvm::Error e = prepareExtras(exact, target, again)) {
+      err << "ldpin-ld: " << llvm::toString(std::move(e)) << "\n";
+      return 1;
+    }
+    ours = again.flags(cmd, policy);
+    argv.resize(oursAt);
+    argv.insert(argv.end(), ours.begin(), ours.end());
+    if (debug >= 1)
+      printOurs(again, ours);
+    status = link(argv);
+    again.removeObject();
+    phase("relink");
+    if (status != 0)
+      return status;
+  }
+  status = pinAndEdit(cmd, res);
+  phase("edit");
+  return status;
+}
+
+// Runs the linker. A long command goes to it as a response file, as
+// nixpkgs' wrapper does: the arguments may have come in one (expanded in
+// run()) just because they do not fit on a command line.
+int Wrapper::link(std::vector<std::string> argv) {
   std::string responseFile;
   size_t argBytes = 0;
   for (const std::string &a : argv)
@@ -561,14 +606,189 @@ int Wrapper::run(const std::vector<std::string> &rawArgs) {
   int status = spawn(argv);
   if (!responseFile.empty())
     ::unlink(responseFile.c_str());
-  if (!noteObject.empty())
-    ::unlink(noteObject.c_str());
-  phase("link");
-  if (status != 0 || !pin)
-    return status;
-  status = pinAndEdit(cmd, res);
-  phase("edit");
   return status;
+}
+
+// The target of the record object: the first relocatable object among the
+// inputs (crt1.o in a program, the first compiled file otherwise).
+std::optional<note::ObjectTarget>
+Wrapper::firstObjectTarget(const Command &cmd) const {
+  for (const LibraryInput &in : cmd.inputs) {
+    if (in.kind != LibraryInput::Kind::Path)
+      continue;
+    std::string bytes;
+    if (llvm::Error e = readWhole(in.spec, bytes, kFirstObjectMax)) {
+      llvm::consumeError(std::move(e)); // the linker reports it
+      continue;
+    }
+    if (bytes.size() >= kFirstObjectMax)
+      continue; // an archive or a huge object: look further
+    llvm::Expected<elf::ElfInfo> obj =
+        elf::read(llvm::MemoryBufferRef(bytes, in.spec));
+    if (!obj) {
+      llvm::consumeError(obj.takeError());
+      continue;
+    }
+    if (obj->type != llvm::ELF::ET_REL)
+      continue;
+    return note::targetOf(
+        *obj, llvm::ArrayRef<uint8_t>(
+                  reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size()));
+  }
+  return std::nullopt;
+}
+
+// The parts that do not depend on the libraries: the RUNPATH arguments,
+// declared dlopen directories, an absolute SONAME, and the record's fixed
+// entries.
+Reservation Wrapper::fixedParts(const Command &cmd) const {
+  Reservation r;
+  r.space = policy.reserve_extra;
+  for (const RpathArg &a : cmd.rpaths)
+    r.space += a.value.size() + 1;
+  for (const std::string &d : policy.dlopen_dirs)
+    r.space += d.size() + 1;
+  if (cmd.shared)
+    r.space += std::max<size_t>(longestOutput(), 64) + 5 +
+               (cmd.soname ? cmd.soname->size() : 64) + 1;
+  note::Record record;
+  record.channel = value("LDPIN_CHANNEL");
+  record.soname = cmd.soname;
+  for (const RpathArg &a : cmd.rpaths)
+    record.buildRunpath.push_back(a.value);
+  r.record = note::encodedSize(record);
+  return r;
+}
+
+// Adds one library found in a directory of `dirLength` bytes under a name of
+// `nameLength`, with a build id of `idLength` hex digits.
+void Wrapper::addLibrary(Reservation &r, size_t dirLength, size_t nameLength,
+                         size_t idLength) const {
+  r.space +=
+      std::max<uint64_t>(dirLength + 1, longestOutput() + 5) + nameLength + 1;
+  r.record += note::entrySize(nameLength + 1 + dirLength + 1 + nameLength + 1 +
+                              idLength + 1);
+}
+
+void Wrapper::finish(Reservation &r, size_t libcLength) {
+  r.space = std::max<uint64_t>(r.space, 64);
+  r.recordSize = static_cast<uint32_t>(
+      std::min<uint64_t>(r.record + note::entrySize(libcLength + 1) + 64,
+                         UINT32_MAX & ~3u));
+}
+
+// An upper bound from the command line alone, without opening a library:
+// each library input is taken to be found in the longest of the search
+// directories with a soname kSonameSlack bytes longer than its file name,
+// plus room for kScriptLibraries more (a linker script such as libc.so names
+// a few).
+Reservation Wrapper::boundFromCommand(const Command &cmd) const {
+  Reservation r = fixedParts(cmd);
+  size_t longestDir = 0;
+  for (const std::string &d : cmd.searchDirs)
+    longestDir = std::max(longestDir, d[0] == '/' ? d.size() : absolute(d).size());
+  size_t longestName = 0, libraries = 0;
+  for (const LibraryInput &in : cmd.inputs) {
+    switch (in.kind) {
+    case LibraryInput::Kind::Name:
+      if (!in.staticOnly) {
+        longestName = std::max(longestName, in.spec.size() + 6); // lib .so
+        ++libraries;
+      }
+      break;
+    case LibraryInput::Kind::Verbatim:
+      longestName = std::max(longestName, baseName(in.spec).size());
+      ++libraries;
+      break;
+    case LibraryInput::Kind::Path: {
+      std::string base = baseName(in.spec);
+      if (base.find(".so") != std::string::npos) {
+        size_t dir = absolute(dirName(in.spec)).size();
+        longestDir = std::max(longestDir, dir);
+        longestName = std::max(longestName, base.size());
+        ++libraries;
+      }
+      break;
+    }
+    }
+  }
+  longestName += kSonameSlack;
+  for (size_t i = 0; i < libraries + kScriptLibraries; ++i)
+    addLibrary(r, longestDir, longestName, kBuildIdBound);
+  finish(r, longestDir + 1 + longestName);
+  return r;
+}
+
+// What the libraries as resolved need.
+Reservation Wrapper::exactFromResolution(const Command &cmd,
+                                         const Resolution &res) const {
+  Reservation r = fixedParts(cmd);
+  size_t longest = 0;
+  for (const SharedLibrary &lib : res.shared) {
+    // pinPath is "dir/needed" or longer; the fixup may write an output's
+    // path instead.
+    r.space +=
+        std::max(lib.pinPath.size(), longestOutput() + 5 + lib.needed.size()) +
+        1;
+    r.record += note::entrySize(lib.needed.size() + 1 + lib.pinPath.size() +
+                                1 + lib.buildId.size() + 1);
+    longest = std::max(longest, lib.pinPath.size());
+  }
+  finish(r, longest);
+  return r;
+}
+
+// The placeholder RUNPATH and the record object for a reservation.
+llvm::Error
+Wrapper::prepareExtras(const Reservation &r,
+                       const std::optional<note::ObjectTarget> &target,
+                       LinkExtras &out) const {
+  out.placeholder = kPlaceholderHead;
+  out.placeholder += std::string(r.space, 'x');
+  out.placeholder += kPlaceholderTail;
+  if (!target)
+    return llvm::Error::success(); // no object to take the target from
+  llvm::Expected<std::vector<uint8_t>> object =
+      note::makeObject(*target, r.recordSize);
+  if (!object)
+    return object.takeError();
+  std::string tmpl = value("TMPDIR", "/tmp") + "/ldpin-note-XXXXXX.o";
+  int fd = ::mkstemps(tmpl.data(), 2);
+  if (fd < 0)
+    return makeError("cannot create the record object in " +
+                     printable(value("TMPDIR", "/tmp")) + ": " +
+                     std::strerror(errno));
+  bool ok = ::write(fd, object->data(), object->size()) ==
+            static_cast<ssize_t>(object->size());
+  int saved = errno;
+  ::close(fd);
+  if (!ok) {
+    ::unlink(tmpl.c_str());
+    return makeError("cannot write the record object " + printable(tmpl) +
+                     ": " + std::strerror(saved));
+  }
+  out.noteObject = tmpl;
+  return llvm::Error::success();
+}
+
+std::vector<std::string> LinkExtras::flags(const Command &cmd,
+                                           const Policy &policy) const {
+  std::vector<std::string> out;
+  if (!noteObject.empty())
+    out.push_back(noteObject);
+  out.insert(out.end(), {"-rpath", placeholder});
+  if (!cmd.newDtags) // the command line did not choose: the policy does
+    out.push_back(policy.new_dtags ? "--enable-new-dtags"
+                                   : "--disable-new-dtags");
+  return out;
+}
+
+void Wrapper::printOurs(const LinkExtras &extras,
+                        std::vector<std::string> shown) {
+  for (std::string &s : shown)
+    if (s == extras.placeholder)
+      s = "<placeholder: " + std::to_string(s.size()) + " bytes>";
+  printCommand("ldpin flags to", shown);
 }
 
 int Wrapper::pinAndEdit(const Command &cmd, const Resolution &res) {
@@ -606,13 +826,12 @@ int Wrapper::pinAndEdit(const Command &cmd, const Resolution &res) {
   std::vector<std::string> bare;
   std::string inTree; // a bare DT_NEEDED resolved in the build tree
   const std::vector<std::string> needed = ed.info().needed;
+  std::unordered_map<std::string, const SharedLibrary *> byName;
+  for (const SharedLibrary &l : res.shared)
+    byName.emplace(l.needed, &l); // the first library of each name
   for (size_t i = 0; i < needed.size(); ++i) {
-    const SharedLibrary *lib = nullptr;
-    for (const SharedLibrary &l : res.shared)
-      if (l.needed == needed[i]) {
-        lib = &l;
-        break;
-      }
+    auto found = byName.find(needed[i]);
+    const SharedLibrary *lib = found == byName.end() ? nullptr : found->second;
     record.needed.push_back(
         {needed[i], lib ? lib->pinPath : "", lib ? lib->buildId : ""});
     if (lib && needed[i].rfind("libc.so", 0) == 0)
@@ -645,19 +864,35 @@ int Wrapper::pinAndEdit(const Command &cmd, const Resolution &res) {
     if (kept)
       keep.push_back(dir);
   };
+  // The first bare library `dir` has: from the resolver's listings of the
+  // search directories, else by asking for each (a few), else by listing
+  // `dir` (asking for each of many bare names in each of many directories
+  // would be a search of its own).
   auto provides = [&](const std::string &dir) {
-    for (const std::string &b : bare)
-      if (::access((dir + "/" + b).c_str(), F_OK) == 0)
+    std::optional<std::unordered_set<std::string>> names;
+    for (const std::string &b : bare) {
+      std::optional<bool> has = res.has(dir, b);
+      if (!has && bare.size() > kAskAtMost) {
+        if (!names) {
+          names.emplace();
+          if (listDirectory(dir, UINT64_MAX, [&](llvm::StringRef n) {
+                names->insert(n.str());
+              }) != Listing::Listed)
+            names.reset(); // ask one by one
+        }
+        if (names)
+          has = names->count(b) != 0;
+      }
+      if (has ? *has : ::access((dir + "/" + b).c_str(), F_OK) == 0)
         return b;
+    }
     return std::string();
   };
   const bool purity = value("NIX_ENFORCE_PURITY") == "1";
   std::vector<std::string> entries;
-  for (const RpathArg &r : cmd.rpaths) {
-    std::istringstream in(r.value);
-    for (std::string dir; std::getline(in, dir, ':');)
-      entries.push_back(dir);
-  }
+  for (const RpathArg &r : cmd.rpaths)
+    for (std::string &dir : splitList(r.value, ':'))
+      entries.push_back(std::move(dir));
   entries.insert(entries.end(), policy.dlopen_dirs.begin(),
                  policy.dlopen_dirs.end());
   for (const std::string &dir : entries) {
@@ -731,7 +966,10 @@ int Wrapper::pinAndEdit(const Command &cmd, const Resolution &res) {
   if (hasRecord)
     if (llvm::Error e = ed.setRecord(record))
       return fail(llvm::toString(std::move(e)));
-  if (llvm::Error e = ed.commit(output))
+  // In place: the linker has just written the output as a new file that
+  // nothing else holds (bfd and gold unlink it first, lld and mold rename a
+  // temporary over it), and a failed edit removes it as a failed link would.
+  if (llvm::Error e = ed.applyInPlace(output))
     return fail(llvm::toString(std::move(e)));
   return 0;
 }

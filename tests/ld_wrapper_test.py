@@ -272,6 +272,39 @@ def user_choices_behave_as_with_the_plain_linker(w, linker):
     check(os.path.join(d, "libfoo.so.1") in info["needed"], f"-l: not pinned: {info['needed']}")
 
 
+@for_each_linker
+def libraries_longer_than_their_names_are_relinked_with_room(w, linker):
+    # ldpin-ld sizes the reserved space from the command line while the
+    # linker runs; sonames far longer than the files they are found by
+    # overflow that bound, and the link is done again with the exact size.
+    dirs = []
+    for i in range(8):
+        so = f"libl{i}-" + "v" * 230 + ".so.1"
+        dirs.append(w.store_lib(f"l{i}", f"int f{i}(void) {{ return {i}; }}\n", soname=so))
+    write(os.path.join(w.build, "main.c"),
+          "".join(f"int f{i}(void);\n" for i in range(8)) +
+          "int main(void) { return " + " + ".join(f"f{i}()" for i in range(8)) + " - 28; }\n")
+    flags = " ".join(f"-L{d} -ll{i}" for i, d in enumerate(dirs))
+    res = w.cc(f"main.c {flags} -o prog", env={"NIX_DEBUG": "1"})
+    check("ldpin-ld: relinking: the libraries need" in res.stderr,
+          f"no relink reported:\n{res.stderr[-2000:]}")
+    info = inspect(os.path.join(w.build, "prog"))
+    pinned = [n for n in info["needed"] if n.startswith(w.store)]
+    check(len(pinned) == 8, f"{len(pinned)} of 8 long sonames pinned: {info['needed']}")
+    rec = record(info)
+    check(rec is not None and len(rec["needed"]) == len(info["needed"]),
+          "the record does not list every DT_NEEDED")
+    res, fails = failed_lookups([os.path.join(w.build, "prog")])
+    check(res.returncode == 0 and fails == 0,
+          f"relinked program: status {res.returncode}, {fails} failed lookups")
+    # Names of the usual length need no second link.
+    d = w.store_lib("short", "int s(void) { return 0; }\n")
+    write(os.path.join(w.build, "short.c"), "int s(void);\nint main(void) { return s(); }\n")
+    short = w.cc(f"short.c -L{d} -lshort -o prog2", env={"NIX_DEBUG": "1"})
+    check("relinking" not in short.stderr, "relinked a link whose bound held")
+    check(sh([os.path.join(w.build, "prog2")], ok=False).returncode == 0, "prog2 fails")
+
+
 @with_bfd
 def nix_debug_shows_commands_and_every_decision(w):
     d = w.store_lib("foo", "int foo(void) { return 1; }\n")

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -40,6 +41,34 @@ Error writeAll(int fd, const uint8_t *data, size_t size, uint64_t offset,
 
 } // namespace
 
+Expected<Image> Image::map(int fd, size_t size) {
+  void *p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+  if (p == MAP_FAILED)
+    return makeError("cannot map: " + Twine(std::strerror(errno)));
+  Image image;
+  image.map_ = static_cast<uint8_t *>(p);
+  image.mapSize_ = size;
+  return image;
+}
+
+Image &Image::operator=(Image &&other) noexcept {
+  if (this != &other) {
+    if (map_)
+      ::munmap(map_, mapSize_);
+    owned_ = std::move(other.owned_);
+    map_ = other.map_;
+    mapSize_ = other.mapSize_;
+    other.map_ = nullptr;
+    other.mapSize_ = 0;
+  }
+  return *this;
+}
+
+Image::~Image() {
+  if (map_)
+    ::munmap(map_, mapSize_);
+}
+
 Expected<Editor> Editor::load(const std::string &path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0)
@@ -49,7 +78,19 @@ Expected<Editor> Editor::load(const std::string &path) {
     ::close(fd);
     return makeError("not a regular file");
   }
-  std::vector<uint8_t> bytes(static_cast<size_t>(st.st_size));
+  const size_t size = static_cast<size_t>(st.st_size);
+  if (size > kMapAbove) {
+    Expected<Image> mapped = Image::map(fd, size);
+    ::close(fd);
+    if (!mapped)
+      return mapped.takeError();
+    Editor e;
+    e.image_ = std::move(*mapped);
+    if (Error err = e.init())
+      return err;
+    return e;
+  }
+  std::vector<uint8_t> bytes(size);
   size_t done = 0;
   while (done < bytes.size()) {
     ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
@@ -68,7 +109,7 @@ Expected<Editor> Editor::load(const std::string &path) {
 
 Expected<Editor> Editor::fromBytes(std::vector<uint8_t> bytes) {
   Editor e;
-  e.image_ = std::move(bytes);
+  e.image_ = Image(std::move(bytes));
   if (Error err = e.init())
     return err;
   return e;
@@ -385,11 +426,24 @@ Error Editor::applyInPlace(const std::string &path) const {
   if (fd < 0)
     return makeError(path +
                      ": cannot open for writing: " + std::strerror(errno));
+  // The image holds every patch applied, so each run of patches (sorted,
+  // with gaps of less than kMergeGap bytes between them, which hold the
+  // file's own bytes) is one write from it.
+  constexpr uint64_t kMergeGap = 4096;
+  std::vector<std::pair<uint64_t, uint64_t>> ranges; // [begin, end)
   for (const auto &[offset, data] : patches_)
-    if (Error e = writeAll(fd, data.data(), data.size(), offset, path)) {
+    ranges.emplace_back(offset, offset + data.size());
+  std::sort(ranges.begin(), ranges.end());
+  for (size_t i = 0; i < ranges.size();) {
+    uint64_t begin = ranges[i].first, end = ranges[i].second;
+    for (++i; i < ranges.size() && ranges[i].first <= end + kMergeGap; ++i)
+      end = std::max(end, ranges[i].second);
+    if (Error e = writeAll(fd, image_.data() + begin, end - begin, begin,
+                           path)) {
       ::close(fd);
       return e;
     }
+  }
   if (::close(fd) != 0)
     return makeError(path + ": cannot write: " + std::strerror(errno));
   return Error::success();

@@ -61,10 +61,14 @@ strings(llvm::ArrayRef<uint8_t> value, size_t count, const char *what) {
 
 } // namespace
 
+uint32_t entrySize(uint64_t valueLength) {
+  return static_cast<uint32_t>(8 + pad4(valueLength));
+}
+
 uint32_t encodedSize(const Record &r) {
   uint64_t size = kHeaderSize + 8; // header and end record
   for (const auto &[tag, value] : records(r))
-    size += 8 + pad4(value.size());
+    size += entrySize(value.size());
   return static_cast<uint32_t>(size);
 }
 

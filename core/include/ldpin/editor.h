@@ -12,8 +12,9 @@
 // they name (glibc asserts when a version need names a library no loaded
 // object answers to).
 //
-// The editor works on a private copy of the image and keeps a list of byte
-// patches; applyInPlace() writes them into a file the caller owns (the
+// The editor works on a private copy of the image (a copy-on-write mapping
+// for a large file, so that only the pages it reads are touched) and keeps a
+// list of byte patches; applyInPlace() writes them into a file the caller owns (the
 // wrapper's temporary link output), commit() writes a temporary file beside
 // the target and renames it over it, so a file is never half-written.
 #pragma once
@@ -31,15 +32,43 @@
 
 namespace ldpin::edit {
 
+// The bytes of a file being edited: owned in memory, or a private
+// copy-on-write mapping of the file.
+class Image {
+public:
+  Image() = default;
+  explicit Image(std::vector<uint8_t> bytes) : owned_(std::move(bytes)) {}
+  // Maps `size` bytes of `fd` privately (PROT_READ | PROT_WRITE).
+  static llvm::Expected<Image> map(int fd, size_t size);
+  Image(Image &&other) noexcept { *this = std::move(other); }
+  Image &operator=(Image &&other) noexcept;
+  Image(const Image &) = delete;
+  Image &operator=(const Image &) = delete;
+  ~Image();
+
+  uint8_t *data() { return map_ ? map_ : owned_.data(); }
+  const uint8_t *data() const { return map_ ? map_ : owned_.data(); }
+  size_t size() const { return map_ ? mapSize_ : owned_.size(); }
+  uint8_t *begin() { return data(); }
+  const uint8_t *begin() const { return data(); }
+  operator llvm::ArrayRef<uint8_t>() const { return {data(), size()}; }
+
+private:
+  std::vector<uint8_t> owned_;
+  uint8_t *map_ = nullptr;
+  size_t mapSize_ = 0;
+};
+
 class Editor {
 public:
-  // Reads `path` whole and parses it; it must have a dynamic section with a
-  // string table.
+  // Reads `path` (a file above kMapAbove bytes is mapped) and parses it; it
+  // must have a dynamic section with a string table.
+  static constexpr size_t kMapAbove = 256 * 1024;
   static llvm::Expected<Editor> load(const std::string &path);
   static llvm::Expected<Editor> fromBytes(std::vector<uint8_t> bytes);
 
   const elf::ElfInfo &info() const { return info_; }
-  const std::vector<uint8_t> &bytes() const { return image_; }
+  llvm::ArrayRef<uint8_t> bytes() const { return image_; }
 
   // Makes the string of dynamic entry `dynIndex` (its position in
   // info().dynamic) the reserved region, for an output just linked with a
@@ -91,7 +120,7 @@ private:
   llvm::Error removeDynamicEntry(size_t dynIndex);
   std::optional<size_t> findTag(int64_t tag) const;
 
-  std::vector<uint8_t> image_;
+  Image image_;
   elf::ElfInfo info_;
   uint64_t cursor_ = 0, limit_ = 0; // free space in .dynstr offsets
   bool haveRegion_ = false;

@@ -47,6 +47,9 @@ struct Record {
 
 // Bytes of descriptor `r` needs (a multiple of 4).
 uint32_t encodedSize(const Record &r);
+// Bytes one entry whose value is `valueLength` bytes long (its strings with
+// their NULs) adds to encodedSize(): for sizing a record from lengths alone.
+uint32_t entrySize(uint64_t valueLength);
 
 // The descriptor for `r`, `descSize` bytes long (zero padded), in the given
 // byte order. Fails when `descSize` is smaller than encodedSize(r) or not a
