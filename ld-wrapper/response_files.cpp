@@ -91,12 +91,22 @@ std::vector<std::string> splitResponseText(const std::string &text) {
 }
 
 std::string quoteForResponseFile(const std::string &arg) {
-  std::string out = "\"";
-  for (char c : arg) {
-    if (c == '\\' || c == '"')
-      out += '\\';
-    out += c;
+  // Only blanks, quotes and backslashes mean something inside a response
+  // file; an argument without any (nearly all) is written as it is.
+  constexpr const char *kSpecial = " \t\n\v\f\r\"'\\";
+  if (!arg.empty() && arg.find_first_of(kSpecial) == std::string::npos)
+    return arg;
+  std::string out;
+  out.reserve(arg.size() + 8);
+  out += '"';
+  size_t start = 0;
+  for (size_t at; (at = arg.find_first_of("\\\"", start)) != std::string::npos;
+       start = at + 1) {
+    out.append(arg, start, at - start);
+    out += '\\';
+    out += arg[at];
   }
+  out.append(arg, start, std::string::npos);
   out += '"';
   return out;
 }

@@ -45,9 +45,9 @@ namespace {
 // ":."), and it names ldpin so that a stray one is recognisable.
 constexpr const char *kPlaceholderHead = "/ldpin-reserved-space/";
 constexpr const char *kPlaceholderTail = ":.";
-// Commands longer than this reach the linker as a response file (well under
-// ARG_MAX and the 128 KiB limit on one argument).
-constexpr size_t kResponseFileAbove = 64 * 1024;
+// Linux refuses to exec a command with one argument of this many bytes or
+// more (MAX_ARG_STRLEN, 32 pages).
+constexpr size_t kMaxArgument = 32 * 4096;
 
 // The bound of the string space and the record, taken before the libraries
 // are read (see boundFromCommand): sonames up to kSonameSlack bytes longer
@@ -482,27 +482,24 @@ int Wrapper::run(const std::vector<std::string> &rawArgs) {
                    !cmd.isStatic && !cmd.staticPie;
   std::vector<std::string> ours; // ldpin's own additions
   LinkExtras extras;
-  Resolution res;
+  // Never freed: tearing down the directory listings entry by entry is
+  // time the link would wait for, and the process ends after one link. (A
+  // static pointer keeps it reachable, so leak checkers stay quiet.)
+  static Resolution *kept = nullptr;
+  kept = new Resolution;
+  Resolution &res = *kept;
   std::thread resolver;
   double resolveMs = 0; // the resolver's time, beside the linker's
   phase("setup");
   std::optional<note::ObjectTarget> target;
   Reservation bound;
   if (pin) {
-    // The libraries are read while the linker runs: the space the edits
-    // need is sized from the command line alone (boundFromCommand), and
-    // the rare link whose libraries need more is linked again (below).
-    resolver = std::thread([&res, &cmd, &resolveMs] {
-      Clock::time_point start = Clock::now();
-      res = resolveInputs(cmd);
-      resolveMs =
-          std::chrono::duration<double, std::milli>(Clock::now() - start)
-              .count();
-    });
+    // The libraries are read while the linker runs (below): the space the
+    // edits need is sized from the command line alone, and the rare link
+    // whose libraries need more is linked again.
     target = firstObjectTarget(cmd);
     bound = boundFromCommand(cmd);
     if (llvm::Error e = prepareExtras(bound, target, extras)) {
-      resolver.join();
       err << "ldpin-ld: " << llvm::toString(std::move(e)) << "\n";
       return 1;
     }
@@ -523,6 +520,14 @@ int Wrapper::run(const std::vector<std::string> &rawArgs) {
       printOurs(extras, ours);
   }
   phase("prepare");
+  if (pin)
+    resolver = std::thread([&res, &cmd, &resolveMs] {
+      Clock::time_point start = Clock::now();
+      res = resolveInputs(cmd);
+      resolveMs =
+          std::chrono::duration<double, std::milli>(Clock::now() - start)
+              .count();
+    });
   int status = link(argv);
   extras.removeObject();
   if (resolver.joinable())
@@ -574,15 +579,25 @@ int Wrapper::run(const std::vector<std::string> &rawArgs) {
   return status;
 }
 
-// Runs the linker. A long command goes to it as a response file, as
-// nixpkgs' wrapper does: the arguments may have come in one (expanded in
-// run()) just because they do not fit on a command line.
+// Runs the linker. The command goes to it in a response file when
+// NIX_LD_USE_RESPONSE_FILE is 1 or more (as with nixpkgs' wrapper, whose
+// default on Linux is 0), and whenever it would not fit on a command line:
+// the arguments may have come in a response file (expanded in run()) just
+// because they do not fit.
 int Wrapper::link(std::vector<std::string> argv) {
   std::string responseFile;
-  size_t argBytes = 0;
-  for (const std::string &a : argv)
-    argBytes += a.size() + 1;
-  if (argBytes > kResponseFileAbove) {
+  uint64_t bytes = 0;
+  bool tooLong = false;
+  for (const std::string &a : argv) {
+    bytes += a.size() + 1 + sizeof(char *);
+    tooLong |= a.size() + 1 > kMaxArgument;
+  }
+  for (char **e = environ; *e; ++e)
+    bytes += std::strlen(*e) + 1 + sizeof(char *);
+  long argMax = ::sysconf(_SC_ARG_MAX);
+  // A margin for what the kernel and the loader add (auxv, the file name).
+  tooLong |= argMax > 0 && bytes + 64 * 1024 > static_cast<uint64_t>(argMax);
+  if (tooLong || std::atol(value("NIX_LD_USE_RESPONSE_FILE", "0").c_str()) >= 1) {
     std::string tmpl = value("TMPDIR", "/tmp") + "/ldpin-args-XXXXXX";
     int fd = ::mkstemp(tmpl.data());
     std::string text;
@@ -603,6 +618,8 @@ int Wrapper::link(std::vector<std::string> argv) {
     responseFile = tmpl;
     argv = {argv[0], "@" + responseFile};
   }
+  if (!responseFile.empty())
+    phase("response-file");
   int status = spawn(argv);
   if (!responseFile.empty())
     ::unlink(responseFile.c_str());
@@ -651,12 +668,14 @@ Reservation Wrapper::fixedParts(const Command &cmd) const {
   if (cmd.shared)
     r.space += std::max<size_t>(longestOutput(), 64) + 5 +
                (cmd.soname ? cmd.soname->size() : 64) + 1;
-  note::Record record;
-  record.channel = value("LDPIN_CHANNEL");
-  record.soname = cmd.soname;
+  // The record: its header, the channel, the SONAME and the build-tree
+  // RUNPATH entries (at most every -rpath argument).
+  r.record = note::encodedSize(note::Record{}) +
+             note::entrySize(value("LDPIN_CHANNEL").size() + 1);
+  if (cmd.soname)
+    r.record += note::entrySize(cmd.soname->size() + 1);
   for (const RpathArg &a : cmd.rpaths)
-    record.buildRunpath.push_back(a.value);
-  r.record = note::encodedSize(record);
+    r.record += note::entrySize(a.value.size() + 1);
   return r;
 }
 

@@ -438,6 +438,19 @@ def nix_environment_interface_is_honoured(w):
     check(res.returncode == 0, f"long command link: {res.returncode} {res.stderr[-300:]}")
     check(f"{d}/libfoo.so.1" in inspect(os.path.join(w.build, "p5.so"))["needed"],
           "long command link not pinned")
+    # NIX_LD_USE_RESPONSE_FILE=1 hands the linker a response file, as
+    # nixpkgs' wrapper does; otherwise a command that fits goes as it is.
+    def linker_argv(extra_env):
+        log = os.path.join(w.build, "exec.log")
+        sh(["strace", "-f", "-qq", "-e", "trace=execve", "-s", "200", "-o", log, ld,
+            "-shared", "b.o", f"-L{d}", "-lfoo", "-o", "p6.so"],
+           env=dict(w.env, **extra_env), cwd=w.build)
+        with open(log) as f:
+            return [l for l in f if "ld.bfd" in l and "execve(" in l][0]
+    call = linker_argv({"NIX_LD_USE_RESPONSE_FILE": "1"})
+    check('"@' in call and "-lfoo" not in call, f"no response file: {call}")
+    call = linker_argv({})
+    check('"@' not in call and "-lfoo" in call, f"a short command went in a file: {call}")
     # A response file with GCC quoting.
     spaced = os.path.join(w.store, "1111-sp ace", "lib")
     os.makedirs(spaced)

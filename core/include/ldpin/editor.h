@@ -63,7 +63,7 @@ class Editor {
 public:
   // Reads `path` (a file above kMapAbove bytes is mapped) and parses it; it
   // must have a dynamic section with a string table.
-  static constexpr size_t kMapAbove = 256 * 1024;
+  static constexpr size_t kMapAbove = 64 * 1024;
   static llvm::Expected<Editor> load(const std::string &path);
   static llvm::Expected<Editor> fromBytes(std::vector<uint8_t> bytes);
 
