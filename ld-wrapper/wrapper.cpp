@@ -983,7 +983,7 @@ int Wrapper::pinAndEdit(const Command &cmd, const Resolution &res) {
       ed.info().notes.begin(), ed.info().notes.end(),
       [](const elf::Note &n) { return n.kind == elf::NoteKind::Ldpin; });
   if (hasRecord)
-    if (llvm::Error e = ed.setRecord(record))
+    if (llvm::Error e = ed.setRecord(std::move(record)))
       return fail(llvm::toString(std::move(e)));
   // In place: the linker has just written the output as a new file that
   // nothing else holds (bfd and gold unlink it first, lld and mold rename a

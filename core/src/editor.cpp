@@ -147,7 +147,7 @@ void Editor::patch(uint64_t offset, const void *data, size_t size) {
   if (std::equal(p, p + size, image_.begin() + offset))
     return;
   std::copy(p, p + size, image_.begin() + offset);
-  patches_.emplace_back(offset, std::vector<uint8_t>(p, p + size));
+  patches_.emplace_back(offset, size);
 }
 
 void Editor::patchWord(uint64_t offset, uint64_t value, unsigned size) {
@@ -431,8 +431,8 @@ Error Editor::applyInPlace(const std::string &path) const {
   // file's own bytes) is one write from it.
   constexpr uint64_t kMergeGap = 4096;
   std::vector<std::pair<uint64_t, uint64_t>> ranges; // [begin, end)
-  for (const auto &[offset, data] : patches_)
-    ranges.emplace_back(offset, offset + data.size());
+  for (const auto &[offset, size] : patches_)
+    ranges.emplace_back(offset, offset + size);
   std::sort(ranges.begin(), ranges.end());
   for (size_t i = 0; i < ranges.size();) {
     uint64_t begin = ranges[i].first, end = ranges[i].second;

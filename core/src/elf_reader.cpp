@@ -306,6 +306,8 @@ private:
     LDPIN_TRY(bytes,
               checkedSlice(file, dyn->offset, dyn->filesz, "dynamic section"));
     uint64_t count = bytes.size() / sizeof(Dyn);
+    // The table usually ends (DT_NULL) well before its segment does.
+    out.dynamic.reserve(std::min<uint64_t>(count, 1024));
     for (uint64_t i = 0; i < count; ++i) {
       LDPIN_TRY(d, checkedRead<Dyn>(bytes, i * sizeof(Dyn), "dynamic entry"));
       DynEntry e;

@@ -23,20 +23,20 @@ void store32(uint8_t *p, uint32_t v, bool big) {
     llvm::support::endian::write32le(p, v);
 }
 
-// The records of `r` as (tag, value) pairs, in the order they are written.
-std::vector<std::pair<uint32_t, std::string>> records(const Record &r) {
-  std::vector<std::pair<uint32_t, std::string>> out;
+// Calls f(tag, strings) for each record of `r`, in the order they are
+// written; a record's value is its strings, each followed by a NUL.
+template <typename F> void forEachRecord(const Record &r, F &&f) {
   if (r.channel)
-    out.emplace_back(kChannel, *r.channel + '\0');
+    f(kChannel, {llvm::StringRef(*r.channel)});
   if (r.libc)
-    out.emplace_back(kLibc, *r.libc + '\0');
+    f(kLibc, {llvm::StringRef(*r.libc)});
   for (const Needed &n : r.needed)
-    out.emplace_back(kNeeded, n.name + '\0' + n.path + '\0' + n.buildId + '\0');
+    f(kNeeded, {llvm::StringRef(n.name), llvm::StringRef(n.path),
+                llvm::StringRef(n.buildId)});
   if (r.soname)
-    out.emplace_back(kSoname, *r.soname + '\0');
+    f(kSoname, {llvm::StringRef(*r.soname)});
   for (const std::string &d : r.buildRunpath)
-    out.emplace_back(kBuildRunpath, d + '\0');
-  return out;
+    f(kBuildRunpath, {llvm::StringRef(d)});
 }
 
 // Splits a value into exactly `count` NUL-terminated strings.
@@ -59,6 +59,12 @@ strings(llvm::ArrayRef<uint8_t> value, size_t count, const char *what) {
   return out;
 }
 
+uint64_t valueLength(std::initializer_list<llvm::StringRef> strings) {
+  uint64_t n = 0;
+  for (llvm::StringRef s : strings)
+    n += s.size() + 1;
+  return n;
+}
 } // namespace
 
 uint32_t entrySize(uint64_t valueLength) {
@@ -67,8 +73,9 @@ uint32_t entrySize(uint64_t valueLength) {
 
 uint32_t encodedSize(const Record &r) {
   uint64_t size = kHeaderSize + 8; // header and end record
-  for (const auto &[tag, value] : records(r))
-    size += entrySize(value.size());
+  forEachRecord(r, [&](uint32_t, std::initializer_list<llvm::StringRef> v) {
+    size += entrySize(valueLength(v));
+  });
   return static_cast<uint32_t>(size);
 }
 
@@ -88,12 +95,17 @@ llvm::Expected<std::vector<uint8_t>> encode(const Record &r, bool bigEndian,
   store32(&out[8], r.reserveOffset, bigEndian);
   store32(&out[12], r.reserveSize, bigEndian);
   size_t pos = kHeaderSize;
-  for (const auto &[tag, value] : records(r)) {
+  forEachRecord(r, [&](uint32_t tag, std::initializer_list<llvm::StringRef> v) {
+    uint64_t length = valueLength(v);
     store32(&out[pos], tag, bigEndian);
-    store32(&out[pos + 4], static_cast<uint32_t>(value.size()), bigEndian);
-    std::copy(value.begin(), value.end(), out.begin() + pos + 8);
-    pos += 8 + pad4(value.size());
-  }
+    store32(&out[pos + 4], static_cast<uint32_t>(length), bigEndian);
+    size_t at = pos + 8;
+    for (llvm::StringRef s : v) {
+      std::copy(s.begin(), s.end(), out.begin() + at);
+      at += s.size() + 1; // the NUL: `out` is zero-filled
+    }
+    pos += entrySize(length);
+  });
   store32(&out[pos], kEnd, bigEndian); // and a zero length
   return out;
 }

@@ -128,7 +128,8 @@ private:
   std::vector<size_t> neededEntries_; // DT_NEEDED positions in info_.dynamic
   std::map<std::string, uint32_t> written_; // strings placed this session
   // (file offset, bytes), in the order they were made.
-  std::vector<std::pair<uint64_t, std::vector<uint8_t>>> patches_;
+  // (offset, size) of every patch; the bytes are in image_.
+  std::vector<std::pair<uint64_t, uint64_t>> patches_;
 };
 
 } // namespace ldpin::edit
