@@ -16,6 +16,11 @@ The libraries are read on a second thread while the linker runs; that time
 is shown apart, as it is not added to the link unless the linker finishes
 first.
 
+The paired differences are noisy on a shared machine (their interquartile
+range spans several milliseconds), so the table gives the median with a 95%
+bootstrap confidence interval; --runs sets the pairs for 30 libraries (a
+quarter as many for 300).
+
 Goals: under 2 ms (30 libraries) and under 5 ms (300). For scale, nixpkgs'
 bash ld-wrapper was measured adding 35 ms and 160 ms to the same links.
 Prints the tables and writes them to bench/results/wrapper-overhead.md.
@@ -25,6 +30,7 @@ Usage: bench/wrapper_overhead.py [--runs N]
 """
 import argparse
 import os
+import random
 import shutil
 import statistics
 import subprocess
@@ -80,6 +86,14 @@ def phases(stderr):
     return out
 
 
+def median_ci(values, rounds=2000):
+    """The median of `values` and a 95% bootstrap interval for it."""
+    rng = random.Random(1)
+    meds = sorted(statistics.median(rng.choices(values, k=len(values)))
+                  for _ in range(rounds))
+    return statistics.median(values), meds[int(0.025 * rounds)], meds[int(0.975 * rounds)]
+
+
 def startup_ms(env, runs):
     true = shutil.which("true")
     e = dict(env, LDPIN_LINKER=true)
@@ -92,7 +106,7 @@ def startup_ms(env, runs):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--runs", type=int, default=40)
+    ap.add_argument("--runs", type=int, default=200)
     args = ap.parse_args()
     if not os.access(LDPIN_LD, os.X_OK):
         sys.exit("ldpin: bench: build first (cmake --build --preset default)")
@@ -117,7 +131,7 @@ def main():
                     timed(direct, env)
                     timed(wrapped, env)
                 diffs, d_times, w_times, ph = [], [], [], []
-                runs = args.runs if n == 30 else max(args.runs // 2, 10)
+                runs = args.runs if n == 30 else max(args.runs // 4, 10)
                 for i in range(runs):
                     if i % 2:
                         w, err = timed(wrapped, env)
@@ -132,12 +146,13 @@ def main():
                 if subprocess.run([os.path.join(work, "w")]).returncode != 0:
                     sys.exit("ldpin: bench: the program linked through ldpin-ld does not run")
                 med = {k: statistics.median(p.get(k, 0) for p in ph) for k in ph[0]}
-                serial = ("setup", "prepare", "relink", "edit")
+                serial = ("setup", "prepare", "response-file", "relink", "edit")
                 own = start + sum(med.get(k, 0) for k in serial)
                 goal = "< 2 ms" if n == 30 else "< 5 ms"
+                mid, lo, hi = median_ci(diffs)
                 rows.append(f"| {n} | {linker} | {statistics.median(d_times):.1f} ms | "
                             f"{statistics.median(w_times):.1f} ms | "
-                            f"{statistics.median(diffs):+.2f} ms | {goal} |")
+                            f"{mid:+.2f} ms ({lo:+.2f} to {hi:+.2f}) | {goal} |")
                 phase_rows.append(f"| {n} | {linker} | {start:.2f} | {med['setup']:.2f} | "
                                   f"{med['prepare']:.2f} | {med.get('edit', 0):.2f} | "
                                   f"**{own:.2f} ms** | {goal} | "
@@ -150,10 +165,10 @@ def main():
             "",
             "## Whole link, gcc driving the linker directly or through ldpin-ld",
             "",
-            f"Median of {args.runs} (30 libraries) / {max(args.runs // 2, 10)} (300) "
-            "alternating pairs.",
+            f"Median of {args.runs} (30 libraries) / {max(args.runs // 4, 10)} (300) "
+            "alternating pairs, with its 95% bootstrap confidence interval.",
             "",
-            "| libraries | linker | direct | through ldpin-ld | overhead (median of pairs) | goal |",
+            "| libraries | linker | direct | through ldpin-ld | overhead (median of pairs, 95% CI) | goal |",
             "|---|---|---|---|---|---|",
             *rows,
             "",
