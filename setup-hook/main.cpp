@@ -1,5 +1,6 @@
 // ldpin: the command-line front end. Parses arguments with CLI11 and hands
 // each subcommand to its library function; only this file exits.
+#include "fixup_command.h"
 #include "inspect_command.h"
 
 #include <CLI/CLI.hpp>
@@ -24,6 +25,58 @@ int main(int argc, char **argv) {
                        "Print one JSON document (schema ldpin-inspect/1, see "
                        "doc/inspect-json.md) instead of text");
 
+  ldpin::cli::FixupOptions fixup;
+  fixup.report = "text";
+  CLI::App *fixupCmd = app.add_subcommand(
+      "fixup",
+      "Pin the ELF files of installed outputs: absolute SONAME for libraries, "
+      "absolute DT_NEEDED for every name still bare (from the file's "
+      ".note.ldpin record, the outputs or --deps), RUNPATH without build "
+      "directories; then validate every file's closure (every library found, "
+      "every needed symbol version defined, one C library) and fail listing "
+      "every problem. Files are replaced atomically; a file with a problem is "
+      "left as it was");
+  CLI::App *checkCmd = app.add_subcommand(
+      "check", "Validate, as fixup does after its edits, without changing "
+               "anything");
+  for (CLI::App *cmd : {fixupCmd, checkCmd}) {
+    cmd->add_option("OUTPUT", fixup.outputs,
+                    "Output directories (or files) to walk")
+        ->required();
+    cmd->add_option("--deps", fixup.deps,
+                    "A dependency prefix whose lib/ and lib64/ provide "
+                    "libraries (a directory with neither is a library "
+                    "directory itself); repeatable, searched in order");
+    cmd->add_option("--ignore-missing", fixup.ignoreMissing,
+                    "A glob of DT_NEEDED names that may stay unresolved; "
+                    "repeatable");
+    cmd->add_option("--interpreter", fixup.interpreter,
+                    "The store's dynamic linker: set for programs whose "
+                    "interpreter is outside the store, and where the "
+                    "loader's default directories are taken from");
+    cmd->add_option("--build-dir", fixup.buildDirs,
+                    "A build or temporary directory no output may name "
+                    "(NIX_BUILD_TOP, TMPDIR, TMP, TEMP and TEMPDIR are always "
+                    "taken); repeatable");
+    cmd->add_option("--report", fixup.report,
+                    "text (problems on stderr) or json (schema ldpin-fixup/1 "
+                    "on stdout: every change and its reason, per file)")
+        ->check(CLI::IsMember({"text", "json"}));
+    cmd->add_option("--config", fixup.config,
+                    "The policy file (default: LDPIN_CONFIG)");
+    cmd->add_option("--store", fixup.store,
+                    "The store directory (default: NIX_STORE, /nix/store)");
+    cmd->add_option("-j,--jobs", fixup.jobs,
+                    "Threads reading and editing files (default: one per "
+                    "core)");
+    cmd->add_flag("-v,--verbose", fixup.verbose,
+                  "One line per changed file on stderr");
+  }
+  fixupCmd->add_option("--runtime-dependency", fixup.runtimeDependencies,
+                       "A prefix whose library directories are added to the "
+                       "RUNPATH of every file (for libraries loaded with "
+                       "dlopen by bare name); repeatable");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {
@@ -31,5 +84,9 @@ int main(int argc, char **argv) {
   }
   if (*inspectCmd)
     return ldpin::cli::runInspect(inspect, llvm::outs(), llvm::errs());
+  if (*fixupCmd || *checkCmd) {
+    fixup.checkOnly = bool(*checkCmd);
+    return ldpin::cli::runFixup(fixup, llvm::outs(), llvm::errs());
+  }
   return 2;
 }

@@ -12,6 +12,8 @@ packages=(
   llvm-16-dev libzstd-dev   # libObject, linked statically (libzstd-dev: LLVMSupport's link interface)
   libcli11-dev libtomlplusplus-dev libgtest-dev
   libncurses-dev            # libtinfo.a for the static ldpin-ld
+  # run time: ldpin fixup grows files that ldpin-ld did not link with patchelf
+  patchelf
   # tests: readelf and the linkers (bfd, gold, lld, mold), foreign-architecture
   # files, fuzzing, strace, an unprivileged user
   binutils clang-16 lld-16 llvm-16 mold libclang-rt-16-dev strace util-linux

@@ -298,7 +298,7 @@ Expected<uint32_t> Editor::allocate(const std::string &s) {
 
 Expected<uint32_t> Editor::setEntryString(elf::DynEntry &d,
                                           const std::string &value) {
-  if (*d.str == value)
+  if (d.str && *d.str == value)
     return static_cast<uint32_t>(d.value);
   Expected<uint32_t> at = allocate(value);
   if (!at)
@@ -377,6 +377,9 @@ Error Editor::setRunpath(const std::string &value) {
       return Error::success();
     return makeError("has no DT_RUNPATH or DT_RPATH entry to set");
   }
+  // The entry whose string became the reserved region must get its value
+  // written anew, even an unchanged one: its old bytes are free space.
+  const bool holder = placeholderEntry_ == i;
   placeholderEntry_.reset();
   if (value.empty()) {
     if (info_.dynamic[*i].tag == llvm::ELF::DT_RUNPATH)
@@ -386,6 +389,8 @@ Error Editor::setRunpath(const std::string &value) {
     return removeDynamicEntry(*i);
   }
   elf::DynEntry &d = info_.dynamic[*i];
+  if (holder)
+    d.str.reset(); // so that setEntryString does not keep the old offset
   Expected<uint32_t> at = setEntryString(d, value);
   if (!at)
     return at.takeError();

@@ -65,6 +65,11 @@ llvm::Expected<Policy> parsePolicy(const std::string &text,
       if (!b)
         return makeError(where() + "new_dtags must be true or false");
       p.new_dtags = *b;
+    } else if (k == "absolute_soname") {
+      std::optional<bool> b = value.value<bool>();
+      if (!b)
+        return makeError(where() + "absolute_soname must be true or false");
+      p.absolute_soname = *b;
     } else if (k == "reserve_extra") {
       std::optional<int64_t> n = value.value<int64_t>();
       if (!n || *n < 0 || *n > (1 << 20))
@@ -75,7 +80,7 @@ llvm::Expected<Policy> parsePolicy(const std::string &text,
     } else {
       return makeError(where() + "unknown key '" + k +
                        "' (known: linker, dlopen_dirs, pin, new_dtags, "
-                       "reserve_extra)");
+                       "absolute_soname, reserve_extra)");
     }
   }
   return p;

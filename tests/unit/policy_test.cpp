@@ -21,6 +21,7 @@ TEST(Policy, EmptyFileGivesTheDefaults) {
   EXPECT_EQ(p->pin, Policy::Pin::Store);
   EXPECT_TRUE(p->new_dtags);
   EXPECT_EQ(p->reserve_extra, 256u);
+  EXPECT_TRUE(p->absolute_soname);
   EXPECT_TRUE(p->linker.empty());
   EXPECT_TRUE(p->dlopen_dirs.empty());
 }
@@ -29,7 +30,8 @@ TEST(Policy, EveryKey) {
   llvm::Expected<Policy> p = parsePolicy(
       "linker = \"/nix/store/x-binutils/bin/ld\"\n"
       "dlopen_dirs = [\"/run/opengl-driver/lib\", \"$ORIGIN/plugins\"]\n"
-      "pin = \"all\"\nnew_dtags = false\nreserve_extra = 1024\n",
+      "pin = \"all\"\nnew_dtags = false\nreserve_extra = 1024\n"
+      "absolute_soname = false\n",
       "ldpin.toml");
   ASSERT_TRUE(bool(p)) << llvm::toString(p.takeError());
   EXPECT_EQ(p->linker, "/nix/store/x-binutils/bin/ld");
@@ -38,6 +40,7 @@ TEST(Policy, EveryKey) {
   EXPECT_EQ(p->pin, Policy::Pin::All);
   EXPECT_FALSE(p->new_dtags);
   EXPECT_EQ(p->reserve_extra, 1024u);
+  EXPECT_FALSE(p->absolute_soname);
 }
 
 TEST(Policy, BadValuesAndUnknownKeysAreErrorsWithTheLine) {

@@ -27,6 +27,12 @@ struct Policy {
   // new_dtags: write DT_RUNPATH (true) or DT_RPATH (false) when the user did
   // not choose with --enable/--disable-new-dtags.
   bool new_dtags = true;
+  // absolute_soname: `ldpin fixup` makes the SONAME of an installed library
+  // its absolute path, so that whatever links against it later records
+  // that path. A bare dlopen("libfoo.so.1") then no longer finds the
+  // library already loaded under its absolute name (glibc compares
+  // sonames); false keeps sonames bare.
+  bool absolute_soname = true;
   // reserve_extra: bytes of string space reserved beyond what the wrapper
   // computes, for edits after link time.
   uint32_t reserve_extra = 256;

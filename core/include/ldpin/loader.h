@@ -1,0 +1,127 @@
+// The loader's search for a DT_NEEDED entry, modelled on glibc's
+// _dl_map_object (elf/dl-load.c), and the closure of an object built from it.
+//
+// ldpin uses the model to decide, before anything runs, which file each
+// library name will load: `ldpin fixup` pins bare names to those files and
+// `ldpin fixup`/`check` validate the result (every NEEDED found, with the
+// right class and machine; every needed symbol version defined by the library
+// that provides it; one C library per closure). What it does not model:
+// ld.so.cache (nixpkgs' glibc does not read the host's), $LIB and $PLATFORM
+// expansion, and hardware capability subdirectories.
+#pragma once
+
+#include "ldpin/elf.h"
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <llvm/Support/Error.h>
+
+namespace ldpin::loader {
+
+// How a library was found, in the order the loader tries.
+enum class How {
+  Path,          // the name has a slash: opened as it is (absolute pins)
+  Rpath,         // DT_RPATH of the object or of an object that loaded it
+  LdLibraryPath, // LD_LIBRARY_PATH
+  Runpath,       // DT_RUNPATH of the object itself
+  Default,       // the loader's default directories
+  NotFound,
+};
+const char *howName(How how);
+
+// What the search needs of an object.
+struct Object {
+  std::string path; // as opened: $ORIGIN is its directory
+  unsigned elfClass = 0;
+  uint16_t machine = 0;
+  std::optional<std::string> rpath, runpath;
+  uint64_t flags1 = 0; // DT_FLAGS_1 (DF_1_NODEFLIB)
+};
+
+Object objectOf(const std::string &path, const elf::ElfInfo &info);
+
+// A directory list entry with $ORIGIN / ${ORIGIN} replaced by the directory
+// of `objectPath`; nullopt when it uses a token the model does not expand.
+std::optional<std::string> expandOrigin(const std::string &entry,
+                                        const std::string &objectPath);
+
+struct SearchSettings {
+  std::vector<std::string> ldLibraryPath; // empty when validating builds
+  std::vector<std::string> defaultDirs;   // the loader's built-in directories
+  // Whether `path` is a file the loader would accept for an object of this
+  // class and machine (exists, is ELF, same class and machine). The loader
+  // skips a file it cannot use and goes on searching.
+  std::function<bool(const std::string &path, unsigned elfClass,
+                     uint16_t machine)>
+      usable;
+};
+
+struct Found {
+  How how = How::NotFound;
+  std::string path; // "" when not found
+};
+
+// The file the loader opens for DT_NEEDED `name` of `requester`, which was
+// loaded because of `loaders` (nearest first, the executable last).
+Found search(const std::string &name, const Object &requester,
+             const std::vector<const Object *> &loaders,
+             const SearchSettings &settings);
+
+// --- closures and their validation -------------------------------------
+
+// ElfInfo of the files a closure visits, each read once (with versions).
+class FileCache {
+public:
+  // nullptr when the file cannot be read as ELF; `error` says why.
+  const elf::ElfInfo *get(const std::string &path, std::string *error = nullptr);
+  // Adds an already-read file.
+  void put(const std::string &path, elf::ElfInfo info);
+
+private:
+  struct Entry {
+    std::unique_ptr<elf::ElfInfo> info;
+    std::string error;
+  };
+  std::map<std::string, Entry> files_;
+};
+
+// A SearchSettings::usable that reads candidates through `cache`: a regular
+// file holding a shared object (ET_DYN) of the class and machine asked for.
+std::function<bool(const std::string &, unsigned, uint16_t)>
+usableFrom(FileCache &cache);
+
+struct Problem {
+  std::string file;    // the object the problem is about
+  std::string message; // what is wrong, naming what it needs and from whom
+};
+
+struct ClosureEntry {
+  std::string path;
+  std::string neededBy; // the object that first asked for it ("" for the root)
+  std::string name;     // the DT_NEEDED string it was asked for by
+  How how = How::Path;
+};
+
+struct Closure {
+  std::vector<ClosureEntry> objects; // breadth first, the root first
+  std::vector<Problem> problems;
+};
+
+// Loads `root` the way the loader would (breadth first, each file once,
+// after its interpreter, or `fallbackInterpreter` when it has none) and
+// checks: every NEEDED found (unless `ignoreMissing` says so), every needed
+// symbol version (not weak) defined by the object that provides it, and one
+// C library and one dynamic linker, from one directory.
+Closure closureOf(const std::string &root, FileCache &cache,
+                  const SearchSettings &settings,
+                  const std::function<bool(const std::string &name)>
+                      &ignoreMissing = nullptr,
+                  const std::string &fallbackInterpreter = "");
+
+} // namespace ldpin::loader

@@ -1,0 +1,399 @@
+// The loader model (see loader.h). search() follows _dl_map_object in
+// glibc's elf/dl-load.c step by step; closureOf() follows _dl_map_object_deps
+// (breadth first, an object loaded once however many ask for it) and
+// _dl_check_map_versions (elf/dl-version.c) for symbol versions.
+#include "ldpin/loader.h"
+
+#include "ldpin/checked.h"
+
+#include <llvm/BinaryFormat/ELF.h>
+
+#include <cctype>
+#include <climits>
+#include <cstdlib>
+#include <deque>
+#include <set>
+#include <sys/stat.h>
+
+namespace ldpin::loader {
+namespace {
+
+std::vector<std::string> splitColons(const std::string &s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (size_t end; (end = s.find(':', start)) != std::string::npos;
+       start = end + 1)
+    out.push_back(s.substr(start, end - start));
+  out.push_back(s.substr(start));
+  return out;
+}
+
+std::string dirOf(const std::string &p) {
+  size_t slash = p.rfind('/');
+  if (slash == std::string::npos)
+    return ".";
+  return slash == 0 ? "/" : p.substr(0, slash);
+}
+
+std::string baseOf(const std::string &p) {
+  size_t slash = p.rfind('/');
+  return slash == std::string::npos ? p : p.substr(slash + 1);
+}
+
+std::string realOf(const std::string &p) {
+  char *r = ::realpath(p.c_str(), nullptr);
+  if (!r)
+    return p;
+  std::string out(r);
+  std::free(r);
+  return out;
+}
+
+// Looks for `name` in each directory of a colon-separated list.
+std::optional<std::string> inDirs(const std::string &name,
+                                  const std::vector<std::string> &dirs,
+                                  const Object &forObject,
+                                  const SearchSettings &settings) {
+  for (const std::string &dir : dirs) {
+    // An empty entry is the current directory to glibc; a build never
+    // means that, and the model does not follow it.
+    if (dir.empty())
+      continue;
+    std::string candidate = dir + (dir.back() == '/' ? "" : "/") + name;
+    if (settings.usable(candidate, forObject.elfClass, forObject.machine))
+      return candidate;
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> expanded(const std::string &list,
+                                  const std::string &objectPath) {
+  std::vector<std::string> out;
+  for (const std::string &entry : splitColons(list))
+    if (std::optional<std::string> e = expandOrigin(entry, objectPath))
+      out.push_back(*e);
+  return out;
+}
+
+} // namespace
+
+const char *howName(How how) {
+  switch (how) {
+  case How::Path:
+    return "path";
+  case How::Rpath:
+    return "rpath";
+  case How::LdLibraryPath:
+    return "LD_LIBRARY_PATH";
+  case How::Runpath:
+    return "runpath";
+  case How::Default:
+    return "default";
+  case How::NotFound:
+    return "not found";
+  }
+  return "?";
+}
+
+Object objectOf(const std::string &path, const elf::ElfInfo &info) {
+  Object o;
+  o.path = path;
+  o.elfClass = info.elfClass;
+  o.machine = info.machine;
+  o.rpath = info.rpath;
+  o.runpath = info.runpath;
+  o.flags1 = info.dtFlags1.value_or(0);
+  return o;
+}
+
+std::optional<std::string> expandOrigin(const std::string &entry,
+                                        const std::string &objectPath) {
+  std::string out;
+  for (size_t i = 0; i < entry.size();) {
+    if (entry[i] != '$') {
+      out += entry[i++];
+      continue;
+    }
+    size_t len = 0;
+    if (entry.compare(i, 9, "${ORIGIN}") == 0)
+      len = 9;
+    else if (entry.compare(i, 7, "$ORIGIN") == 0 &&
+             (i + 7 == entry.size() ||
+              !(std::isalnum(static_cast<unsigned char>(entry[i + 7])) ||
+                entry[i + 7] == '_')))
+      len = 7;
+    if (len == 0)
+      return std::nullopt; // $LIB, $PLATFORM or a stray '$'
+    out += dirOf(objectPath);
+    i += len;
+  }
+  return out;
+}
+
+Found search(const std::string &name, const Object &requester,
+             const std::vector<const Object *> &loaders,
+             const SearchSettings &settings) {
+  // A name with a slash is opened as it is, not searched for.
+  if (name.find('/') != std::string::npos) {
+    if (settings.usable(name, requester.elfClass, requester.machine))
+      return {How::Path, name};
+    return {How::NotFound, ""};
+  }
+  // 1. DT_RPATH, unless the requester has DT_RUNPATH: the requester's own,
+  //    then that of each object that loaded it, up to the executable. An
+  //    object with DT_RUNPATH has no DT_RPATH as far as the loader goes.
+  if (!requester.runpath) {
+    std::vector<const Object *> chain = {&requester};
+    chain.insert(chain.end(), loaders.begin(), loaders.end());
+    for (const Object *o : chain)
+      if (!o->runpath && o->rpath)
+        if (std::optional<std::string> f =
+                inDirs(name, expanded(*o->rpath, o->path), requester, settings))
+          return {How::Rpath, *f};
+  }
+  // 2. LD_LIBRARY_PATH.
+  if (std::optional<std::string> f =
+          inDirs(name, settings.ldLibraryPath, requester, settings))
+    return {How::LdLibraryPath, *f};
+  // 3. DT_RUNPATH of the requester (never of the objects that loaded it).
+  if (requester.runpath)
+    if (std::optional<std::string> f = inDirs(
+            name, expanded(*requester.runpath, requester.path), requester,
+            settings))
+      return {How::Runpath, *f};
+  // 4. ld.so.cache: not modelled (see loader.h).
+  // 5. The default directories, unless the requester was linked with
+  //    -z nodeflib.
+  if (!(requester.flags1 & llvm::ELF::DF_1_NODEFLIB))
+    if (std::optional<std::string> f =
+            inDirs(name, settings.defaultDirs, requester, settings))
+      return {How::Default, *f};
+  return {How::NotFound, ""};
+}
+
+const elf::ElfInfo *FileCache::get(const std::string &path,
+                                   std::string *error) {
+  auto it = files_.find(path);
+  if (it == files_.end()) {
+    Entry e;
+    llvm::Expected<elf::ElfInfo> info = elf::readFile(path);
+    if (info)
+      e.info = std::make_unique<elf::ElfInfo>(std::move(*info));
+    else
+      e.error = llvm::toString(info.takeError());
+    it = files_.emplace(path, std::move(e)).first;
+  }
+  if (error)
+    *error = it->second.error;
+  return it->second.info.get();
+}
+
+void FileCache::put(const std::string &path, elf::ElfInfo info) {
+  files_[path] = Entry{std::make_unique<elf::ElfInfo>(std::move(info)), ""};
+}
+
+std::function<bool(const std::string &, unsigned, uint16_t)>
+usableFrom(FileCache &cache) {
+  return [&cache](const std::string &path, unsigned elfClass,
+                  uint16_t machine) {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+      return false;
+    const elf::ElfInfo *info = cache.get(path);
+    return info && info->type == llvm::ELF::ET_DYN &&
+           info->elfClass == elfClass && info->machine == machine;
+  };
+}
+
+namespace {
+
+bool isLibcName(const std::string &soname) {
+  return soname.rfind("libc.so.", 0) == 0;
+}
+
+bool isLoaderName(const std::string &soname) {
+  return soname.rfind("ld-linux", 0) == 0 || soname.rfind("ld64.so", 0) == 0 ||
+         soname.rfind("ld.so", 0) == 0;
+}
+
+} // namespace
+
+Closure closureOf(const std::string &root, FileCache &cache,
+                  const SearchSettings &settings,
+                  const std::function<bool(const std::string &)> &ignoreMissing,
+                  const std::string &fallbackInterpreter) {
+  Closure out;
+  std::string error;
+  const elf::ElfInfo *rootInfo = cache.get(root, &error);
+  if (!rootInfo) {
+    out.problems.push_back({root, "cannot be read: " + error});
+    return out;
+  }
+
+  struct Loaded {
+    Object object;
+    const elf::ElfInfo *info;
+    std::vector<size_t> chain; // indices of the objects that loaded it
+  };
+  std::vector<Loaded> loaded;
+  // Names a loaded object answers to: the name it was asked for by, its
+  // path, and its DT_SONAME (glibc matches a loaded object's soname before
+  // it searches), and its real path (the loader compares file identities).
+  std::map<std::string, size_t> byName, byReal;
+  // (object, DT_NEEDED string) -> the object it loaded.
+  std::map<std::pair<size_t, std::string>, size_t> provider;
+
+  auto add = [&](const std::string &path, const elf::ElfInfo *info,
+                 std::vector<size_t> chain, const ClosureEntry &entry) {
+    size_t index = loaded.size();
+    loaded.push_back({objectOf(path, *info), info, std::move(chain)});
+    out.objects.push_back(entry);
+    byName.emplace(entry.name.empty() ? path : entry.name, index);
+    byName.emplace(path, index);
+    if (info->soname)
+      byName.emplace(*info->soname, index);
+    byReal.emplace(realOf(path), index);
+    return index;
+  };
+  add(root, rootInfo, {}, {root, "", "", How::Path});
+  // The dynamic linker is loaded before anything else and answers to its
+  // soname (libc.so.6 needs ld-linux-x86-64.so.2 and finds it so). With no
+  // interpreter known (a library checked on its own), a name of a dynamic
+  // linker is taken as satisfied by whichever program loads the library.
+  std::string interp = rootInfo->interpreter.value_or(fallbackInterpreter);
+  bool anyLoader = interp.empty();
+  if (!interp.empty()) {
+    const elf::ElfInfo *ldso = cache.get(interp, &error);
+    if (ldso) {
+      size_t index = loaded.size();
+      loaded.push_back({objectOf(interp, *ldso), ldso, {0}});
+      out.objects.push_back({interp, root, "", How::Path});
+      byName.emplace(interp, index);
+      if (ldso->soname)
+        byName.emplace(*ldso->soname, index);
+      byReal.emplace(realOf(interp), index);
+    } else {
+      out.problems.push_back(
+          {root, "its interpreter " + printable(interp) +
+                     " cannot be read: " + error});
+    }
+  }
+
+  for (size_t i = 0; i < loaded.size(); ++i) {
+    const elf::ElfInfo *info = loaded[i].info;
+    std::vector<const Object *> loaders;
+    for (size_t j : loaded[i].chain)
+      loaders.push_back(&loaded[j].object);
+    std::vector<size_t> childChain = {i};
+    childChain.insert(childChain.end(), loaded[i].chain.begin(),
+                      loaded[i].chain.end());
+    for (const std::string &name : info->needed) {
+      if (auto it = byName.find(name); it != byName.end()) {
+        provider[{i, name}] = it->second;
+        continue;
+      }
+      Found f = search(name, loaded[i].object, loaders, settings);
+      if (f.how == How::NotFound) {
+        if ((ignoreMissing && ignoreMissing(name)) ||
+            (anyLoader && isLoaderName(baseOf(name))))
+          continue;
+        std::string why;
+        if (name.find('/') != std::string::npos) {
+          struct stat st;
+          why = ::stat(name.c_str(), &st) != 0
+                    ? "which does not exist"
+                    : "which is not a shared library of this object's class "
+                      "and machine";
+        } else {
+          why = "which no RPATH, RUNPATH or default directory provides";
+        }
+        out.problems.push_back(
+            {loaded[i].object.path, "needs " + printable(name) + ", " + why});
+        continue;
+      }
+      std::string real = realOf(f.path);
+      if (auto it = byReal.find(real); it != byReal.end()) {
+        provider[{i, name}] = it->second;
+        byName.emplace(name, it->second);
+        continue;
+      }
+      const elf::ElfInfo *childInfo = cache.get(f.path, &error);
+      if (!childInfo)
+        continue; // usable() read it; it cannot fail now
+      provider[{i, name}] =
+          add(f.path, childInfo, childChain,
+              {f.path, loaded[i].object.path, name, f.how});
+    }
+  }
+
+  // Symbol versions: each version an object needs (not weak) must be
+  // defined by the object its vn_file names. An object that defines no
+  // versions at all only earns a warning from glibc, not a failure.
+  for (size_t i = 0; i < loaded.size(); ++i)
+    for (const elf::VersionNeed &vn : loaded[i].info->versionNeeds) {
+      auto p = provider.find({i, vn.file});
+      if (p == provider.end())
+        continue; // not loaded: reported above, or ignored
+      const elf::ElfInfo *def = loaded[p->second].info;
+      if (def->versionDefs.empty())
+        continue;
+      for (const elf::VersionNeedAux &aux : vn.aux) {
+        if (aux.flags & llvm::ELF::VER_FLG_WEAK)
+          continue;
+        bool defined = false;
+        for (const elf::VersionDef &vd : def->versionDefs)
+          if (!vd.names.empty() && vd.names[0] == aux.name)
+            defined = true;
+        const std::string &by = loaded[p->second].object.path;
+        if (!defined)
+          out.problems.push_back(
+              {loaded[i].object.path,
+               "needs version " + printable(aux.name) +
+                   (vn.file == by ? "" : " of " + printable(vn.file)) +
+                   ", which " + printable(by) + " does not define"});
+      }
+    }
+
+  // One C library and one dynamic linker, from one directory.
+  std::map<std::string, std::string> libcs, interpreters; // real -> who
+  for (size_t i = 0; i < loaded.size(); ++i) {
+    const elf::ElfInfo *info = loaded[i].info;
+    std::string soname = baseOf(info->soname ? *info->soname
+                                             : loaded[i].object.path);
+    const std::string who = out.objects[i].neededBy.empty()
+                                ? loaded[i].object.path
+                                : out.objects[i].neededBy;
+    if (isLibcName(soname))
+      libcs.emplace(realOf(loaded[i].object.path), who);
+    if (isLoaderName(soname))
+      interpreters.emplace(realOf(loaded[i].object.path), who);
+  }
+  if (rootInfo->interpreter) {
+    struct stat st;
+    if (::stat(rootInfo->interpreter->c_str(), &st) == 0)
+      interpreters.emplace(realOf(*rootInfo->interpreter), root);
+  }
+  auto describeAll = [](const std::map<std::string, std::string> &m) {
+    std::string s;
+    for (const auto &[path, who] : m)
+      s += (s.empty() ? "" : ", ") + printable(path) + " (for " +
+           printable(who) + ")";
+    return s;
+  };
+  if (libcs.size() > 1)
+    out.problems.push_back(
+        {root, "loads two C libraries: " + describeAll(libcs)});
+  if (interpreters.size() > 1)
+    out.problems.push_back(
+        {root, "names two dynamic linkers: " + describeAll(interpreters)});
+  if (libcs.size() == 1 && interpreters.size() == 1 &&
+      dirOf(libcs.begin()->first) != dirOf(interpreters.begin()->first))
+    out.problems.push_back(
+        {root, "its C library " + printable(libcs.begin()->first) +
+                   " and its dynamic linker " +
+                   printable(interpreters.begin()->first) +
+                   " come from different directories (two glibcs)"});
+  return out;
+}
+
+} // namespace ldpin::loader

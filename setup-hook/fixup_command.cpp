@@ -1,0 +1,874 @@
+// `ldpin fixup` and `ldpin check` (see fixup_command.h).
+#include "fixup_command.h"
+
+#include "ldpin/checked.h"
+#include "ldpin/describe.h"
+#include "ldpin/editor.h"
+#include "ldpin/elf.h"
+#include "ldpin/loader.h"
+#include "ldpin/note.h"
+#include "ldpin/policy.h"
+
+#include <llvm/BinaryFormat/ELF.h>
+#include <llvm/Support/JSON.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <dirent.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <map>
+#include <optional>
+#include <set>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+extern char **environ;
+
+namespace ldpin::cli {
+namespace {
+
+// --- small helpers -------------------------------------------------------
+
+std::string dirName(const std::string &p) {
+  size_t slash = p.rfind('/');
+  if (slash == std::string::npos)
+    return ".";
+  return slash == 0 ? "/" : p.substr(0, slash);
+}
+
+std::string baseName(const std::string &p) {
+  size_t slash = p.rfind('/');
+  return slash == std::string::npos ? p : p.substr(slash + 1);
+}
+
+std::string realPath(const std::string &p) {
+  char *r = ::realpath(p.c_str(), nullptr);
+  if (!r)
+    return "";
+  std::string out(r);
+  std::free(r);
+  return out;
+}
+
+bool under(const std::string &p, const std::string &dir) {
+  if (dir.empty() || p.compare(0, dir.size(), dir) != 0)
+    return false;
+  return p.size() == dir.size() || p[dir.size()] == '/' || dir.back() == '/';
+}
+
+std::vector<std::string> splitColons(const std::string &s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (size_t end; (end = s.find(':', start)) != std::string::npos;
+       start = end + 1)
+    out.push_back(s.substr(start, end - start));
+  out.push_back(s.substr(start));
+  return out;
+}
+
+std::string joinColons(const std::vector<std::string> &v) {
+  std::string s;
+  for (const std::string &e : v)
+    s += (s.empty() ? "" : ":") + e;
+  return s;
+}
+
+std::string utf8(const std::string &s) {
+  return llvm::json::isUTF8(s) ? s : llvm::json::fixUTF8(s);
+}
+
+void parallelFor(size_t n, unsigned jobs,
+                 const std::function<void(size_t)> &fn) {
+  unsigned threads = jobs ? jobs : std::max(1u, std::thread::hardware_concurrency());
+  threads = static_cast<unsigned>(std::min<size_t>(threads, n));
+  if (threads <= 1) {
+    for (size_t i = 0; i < n; ++i)
+      fn(i);
+    return;
+  }
+  std::atomic<size_t> next{0};
+  std::vector<std::thread> pool;
+  for (unsigned t = 0; t < threads; ++t)
+    pool.emplace_back([&] {
+      for (size_t i; (i = next.fetch_add(1)) < n;)
+        fn(i);
+    });
+  for (std::thread &t : pool)
+    t.join();
+}
+
+// Runs `argv` (found on PATH), collecting its stdout and stderr.
+int runProgram(const std::vector<std::string> &argv, std::string &output) {
+  int pipeFds[2];
+  if (::pipe2(pipeFds, O_CLOEXEC) != 0)
+    return -1;
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, pipeFds[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, pipeFds[1], 2);
+  std::vector<char *> cargv;
+  for (const std::string &a : argv)
+    cargv.push_back(const_cast<char *>(a.c_str()));
+  cargv.push_back(nullptr);
+  pid_t pid;
+  int rc = ::posix_spawnp(&pid, argv[0].c_str(), &actions, nullptr,
+                          cargv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(pipeFds[1]);
+  if (rc != 0) {
+    ::close(pipeFds[0]);
+    output = std::strerror(rc);
+    return -1;
+  }
+  char buf[4096];
+  for (ssize_t n; (n = ::read(pipeFds[0], buf, sizeof buf)) != 0;) {
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      break;
+    output.append(buf, static_cast<size_t>(n));
+  }
+  ::close(pipeFds[0]);
+  int status;
+  while (::waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR)
+      return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// --- the files -------------------------------------------------------------
+
+struct Change {
+  std::string what; // "soname", "needed", "runpath", "rpath", "interpreter"
+  std::string from, to, why;
+};
+
+struct File {
+  std::string path;
+  std::optional<elf::ElfInfo> info; // nullopt: not ELF, or unreadable
+  std::string error;                // why it could not be read as ELF
+  std::optional<note::Record> record;
+  // The plan.
+  std::optional<std::string> soname;
+  std::map<size_t, std::string> needed; // DT_NEEDED index -> new value
+  std::optional<std::string> runpath;   // new RUNPATH/RPATH ("" removes it)
+  std::optional<std::string> interpreter;
+  std::optional<note::Record> newRecord;
+  std::vector<Change> changes;
+  std::string method = "unchanged"; // "record space", "in place", "patchelf"
+  std::vector<std::string> problems;
+
+  bool dynamic() const { return info && info->hasDynamic && info->dynstr; }
+  bool planned() const {
+    return soname || !needed.empty() || runpath || interpreter ||
+           (newRecord && record && !(*newRecord == *record));
+  }
+};
+
+class Fixup {
+public:
+  Fixup(const FixupOptions &o, llvm::raw_ostream &out, llvm::raw_ostream &err)
+      : o(o), out(out), err(err) {}
+  int run();
+
+private:
+  const FixupOptions &o;
+  llvm::raw_ostream &out, &err;
+  Policy policy;
+  std::string store;
+  std::vector<std::string> buildDirs;
+  std::vector<std::string> depDirs, runtimeDirs;
+  std::vector<File> files;
+  std::vector<std::string> walkErrors;
+  // Names the outputs provide: soname or file name -> installed path.
+  std::map<std::string, std::string> provided;
+  loader::FileCache cache;
+
+  bool setUp();
+  void walk(const std::string &path, std::set<std::pair<dev_t, ino_t>> &seen,
+            std::vector<std::string> &found,
+            std::vector<std::pair<std::string, std::string>> &links);
+  bool inBuildDir(const std::string &p) const {
+    return std::any_of(buildDirs.begin(), buildDirs.end(),
+                       [&](const std::string &d) { return under(p, d); });
+  }
+  bool usable(const std::string &path, const elf::ElfInfo &forFile) {
+    return loader::usableFrom(cache)(path, forFile.elfClass, forFile.machine);
+  }
+  std::string installedPath(const File &lib) const;
+  std::optional<std::pair<std::string, std::string>>
+  resolve(const File &f, size_t index);
+  void plan(File &f);
+  void apply(File &f);
+  bool applyWithEditor(File &f, bool haveRecord, std::string &why);
+  void applyWithPatchelf(File &f);
+  void validate();
+  void report();
+};
+
+// `p` made absolute against the current directory, symbolic links kept.
+std::string absolutePath(const std::string &p) {
+  if (!p.empty() && p[0] == '/')
+    return p;
+  char cwd[PATH_MAX];
+  if (!::getcwd(cwd, sizeof cwd))
+    return p;
+  std::string out = cwd;
+  std::string rest = p;
+  while (rest.compare(0, 2, "./") == 0)
+    rest.erase(0, 2);
+  return rest.empty() || rest == "." ? out : out + "/" + rest;
+}
+
+bool Fixup::setUp() {
+  std::string config = o.config;
+  if (config.empty())
+    if (const char *c = std::getenv("LDPIN_CONFIG"))
+      config = c;
+  if (!config.empty()) {
+    llvm::Expected<Policy> p = readPolicy(config);
+    if (!p) {
+      err << "ldpin: " << llvm::toString(p.takeError()) << "\n";
+      return false;
+    }
+    policy = std::move(*p);
+  }
+  store = o.store;
+  if (store.empty())
+    if (const char *s = std::getenv("NIX_STORE"))
+      store = s;
+  if (store.empty())
+    store = "/nix/store";
+  // Build and temporary directories; one that holds an output (a test that
+  // installs below TMPDIR) does not count.
+  std::vector<std::string> candidates = o.buildDirs;
+  for (const char *name : {"NIX_BUILD_TOP", "TMPDIR", "TMP", "TEMP", "TEMPDIR"})
+    if (const char *v = std::getenv(name); v && *v == '/')
+      candidates.push_back(v);
+  for (std::string d : candidates) {
+    while (d.size() > 1 && d.back() == '/')
+      d.pop_back();
+    bool holdsOutput = std::any_of(
+        o.outputs.begin(), o.outputs.end(), [&](const std::string &out) {
+          return under(absolutePath(out), d) || under(realPath(out), d);
+        });
+    if (!holdsOutput &&
+        std::find(buildDirs.begin(), buildDirs.end(), d) == buildDirs.end())
+      buildDirs.push_back(d);
+  }
+  auto libDirs = [](const std::string &prefix) {
+    std::vector<std::string> dirs;
+    struct stat st;
+    for (const char *sub : {"/lib", "/lib64"})
+      if (::stat((prefix + sub).c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+        dirs.push_back(prefix + sub);
+    if (dirs.empty())
+      dirs.push_back(prefix);
+    return dirs;
+  };
+  for (const std::string &d : o.deps)
+    for (std::string &l : libDirs(d))
+      depDirs.push_back(std::move(l));
+  for (const std::string &d : o.runtimeDependencies)
+    for (std::string &l : libDirs(d))
+      runtimeDirs.push_back(std::move(l));
+  for (const std::string &out : o.outputs) {
+    struct stat st;
+    if (::lstat(out.c_str(), &st) != 0) {
+      err << "ldpin: " << printable(out) << ": " << std::strerror(errno)
+          << "\n";
+      return false;
+    }
+  }
+  if (o.report != "text" && o.report != "json") {
+    err << "ldpin: --report must be text or json, not "
+        << printable(o.report) << "\n";
+    return false;
+  }
+  return true;
+}
+
+void Fixup::walk(const std::string &path,
+                 std::set<std::pair<dev_t, ino_t>> &seen,
+                 std::vector<std::string> &found,
+                 std::vector<std::pair<std::string, std::string>> &links) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) {
+    walkErrors.push_back(printable(path) + ": " + std::strerror(errno));
+    return;
+  }
+  if (S_ISLNK(st.st_mode)) {
+    std::string target = realPath(path);
+    if (!target.empty())
+      links.emplace_back(path, target);
+    return;
+  }
+  if (S_ISREG(st.st_mode)) {
+    if (seen.insert({st.st_dev, st.st_ino}).second)
+      found.push_back(path);
+    return;
+  }
+  if (!S_ISDIR(st.st_mode))
+    return;
+  DIR *d = ::opendir(path.c_str());
+  if (!d) {
+    walkErrors.push_back(printable(path) + ": " + std::strerror(errno));
+    return;
+  }
+  std::vector<std::string> names;
+  while (struct dirent *e = ::readdir(d))
+    if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0)
+      names.push_back(e->d_name);
+  ::closedir(d);
+  std::sort(names.begin(), names.end()); // the same order on every run
+  for (const std::string &n : names)
+    walk(path + (path.back() == '/' ? "" : "/") + n, seen, found, links);
+}
+
+// The absolute SONAME of an installed library: the file its soname names in
+// its directory (libfoo.so.1, usually a link to libfoo.so.1.2.3) when there
+// is one, else the file itself.
+std::string Fixup::installedPath(const File &lib) const {
+  const std::optional<std::string> &soname = lib.info->soname;
+  if (soname && (*soname)[0] == '/')
+    return *soname;
+  if (soname && soname->find('/') == std::string::npos) {
+    std::string named = dirName(lib.path) + "/" + *soname;
+    struct stat st;
+    if (::stat(named.c_str(), &st) == 0 && realPath(named) == realPath(lib.path))
+      return named;
+  }
+  return lib.path;
+}
+
+// The file DT_NEEDED number `index` of `f` should name, and why.
+std::optional<std::pair<std::string, std::string>>
+Fixup::resolve(const File &f, size_t index) {
+  const std::string &name = f.info->needed[index];
+  // 1. What the record says it was linked against.
+  if (f.record && index < f.record->needed.size() &&
+      f.record->needed[index].name == name &&
+      !f.record->needed[index].path.empty()) {
+    const note::Needed &r = f.record->needed[index];
+    if (inBuildDir(r.path)) {
+      auto it = provided.find(name);
+      if (it != provided.end()) {
+        const elf::ElfInfo *lib = cache.get(it->second);
+        std::string id = lib ? describe::hexBytes(lib->buildId) : "";
+        if (r.buildId.empty() || id.empty() || id == r.buildId)
+          return std::make_pair(
+              it->second, "the installed copy of the in-tree library it was "
+                          "linked against" +
+                              std::string(r.buildId.empty() || id.empty()
+                                              ? ""
+                                              : " (same build-id)"));
+      }
+    } else if (usable(r.path, *f.info)) {
+      return std::make_pair(r.path, "the library it was linked against");
+    }
+  }
+  // 2. The outputs.
+  if (auto it = provided.find(name); it != provided.end())
+    if (usable(it->second, *f.info))
+      return std::make_pair(it->second, "provided by the outputs");
+  // 3. The declared dependencies, in order.
+  for (const std::string &dir : depDirs) {
+    std::string candidate = dir + "/" + name;
+    if (usable(candidate, *f.info))
+      return std::make_pair(candidate, "provided by dependency " + dir);
+  }
+  // 4. Its own RUNPATH or RPATH, as the loader would search it (build
+  //    directories aside).
+  const std::optional<std::string> &list =
+      f.info->runpath ? f.info->runpath : f.info->rpath;
+  if (list)
+    for (const std::string &entry : splitColons(*list)) {
+      std::optional<std::string> dir = loader::expandOrigin(entry, f.path);
+      if (!dir || dir->empty() || inBuildDir(*dir))
+        continue;
+      std::string candidate = *dir + "/" + name;
+      if (usable(candidate, *f.info))
+        return std::make_pair(candidate, "found in its RUNPATH entry " + entry);
+    }
+  return std::nullopt;
+}
+
+void Fixup::plan(File &f) {
+  const elf::ElfInfo &info = *f.info;
+  // SONAME.
+  if (policy.absolute_soname && info.soname && !info.soname->empty() &&
+      (*info.soname)[0] != '/' && info.soname->find('/') == std::string::npos) {
+    std::string abs = installedPath(f);
+    f.soname = abs;
+    f.changes.push_back({"soname", *info.soname, abs, "its installed path"});
+  }
+  // DT_NEEDED.
+  std::vector<std::string> stillBare;
+  for (size_t i = 0; i < info.needed.size(); ++i) {
+    const std::string &name = info.needed[i];
+    if (name.find('/') != std::string::npos)
+      continue;
+    std::optional<std::pair<std::string, std::string>> r = resolve(f, i);
+    if (r) {
+      f.needed[i] = r->first;
+      f.changes.push_back({"needed", name, r->first, r->second});
+    } else {
+      stillBare.push_back(name);
+    }
+  }
+  // RUNPATH (or RPATH): build directories go; $ORIGIN forms, declared
+  // dlopen directories and directories that provide a name still bare stay;
+  // the runtime dependencies are added.
+  const bool isRunpath = info.runpath.has_value();
+  const std::optional<std::string> &list = isRunpath ? info.runpath : info.rpath;
+  std::vector<std::string> keep;
+  std::set<std::string> seen;
+  if (list)
+    for (const std::string &entry : splitColons(*list)) {
+      std::string why;
+      bool kept = false;
+      if (entry.empty()) {
+        why = "empty entry";
+      } else if (!seen.insert(entry).second) {
+        why = "duplicate";
+      } else if (inBuildDir(entry)) {
+        why = "build directory";
+      } else if (entry.find("$ORIGIN") != std::string::npos ||
+                 entry.find("${ORIGIN}") != std::string::npos) {
+        kept = true;
+      } else if (std::find(policy.dlopen_dirs.begin(), policy.dlopen_dirs.end(),
+                           entry) != policy.dlopen_dirs.end()) {
+        kept = true;
+      } else {
+        for (const std::string &b : stillBare)
+          if (usable(entry + "/" + b, info)) {
+            kept = true;
+            break;
+          }
+        if (!kept)
+          why = "the libraries are loaded by path";
+      }
+      if (kept)
+        keep.push_back(entry);
+      else
+        f.changes.push_back({isRunpath ? "runpath" : "rpath", entry, "", why});
+    }
+  for (const std::string &d : runtimeDirs)
+    if (seen.insert(d).second) {
+      keep.push_back(d);
+      f.changes.push_back({isRunpath || !list ? "runpath" : "rpath", "", d,
+                           "runtime dependency"});
+    }
+  std::string newList = joinColons(keep);
+  if (newList != list.value_or(""))
+    f.runpath = newList;
+  // The interpreter of a prebuilt program.
+  if (!o.interpreter.empty() && info.interpreter &&
+      *info.interpreter != o.interpreter && !under(*info.interpreter, store)) {
+    f.interpreter = o.interpreter;
+    f.changes.push_back(
+        {"interpreter", *info.interpreter, o.interpreter, "the store's"});
+  }
+  // The record: what each DT_NEEDED resolves to now, no build directories.
+  if (f.record) {
+    note::Record r = *f.record;
+    for (size_t i = 0; i < r.needed.size(); ++i)
+      if (inBuildDir(r.needed[i].path)) {
+        auto it = f.needed.find(i);
+        r.needed[i].path = it != f.needed.end() ? it->second : "";
+      }
+    r.buildRunpath.clear();
+    f.newRecord = std::move(r);
+  }
+}
+
+// Edits with the core editor: into the space the record names, or (no
+// record) into the bytes of the RUNPATH string, which the edit replaces.
+// False with `why` when the strings do not fit.
+bool Fixup::applyWithEditor(File &f, bool haveRecord, std::string &why) {
+  llvm::Expected<edit::Editor> loaded = edit::Editor::load(f.path);
+  if (!loaded) {
+    why = llvm::toString(loaded.takeError());
+    return false;
+  }
+  edit::Editor &ed = *loaded;
+  llvm::Error e = llvm::Error::success();
+  if (haveRecord) {
+    e = ed.reserveRange(f.record->reserveOffset, f.record->reserveSize);
+  } else {
+    std::optional<size_t> holder;
+    for (size_t i = 0; i < ed.info().dynamic.size(); ++i)
+      if (ed.info().dynamic[i].tag == llvm::ELF::DT_RUNPATH ||
+          ed.info().dynamic[i].tag == llvm::ELF::DT_RPATH)
+        holder = i;
+    if (!holder && (f.soname || !f.needed.empty())) {
+      why = "no reserved space and no RUNPATH string to reuse";
+      return false;
+    }
+    if (holder) {
+      e = ed.reserveFromEntry(*holder);
+      if (!e && !f.runpath) // the holder is rewritten: keep its value
+        f.runpath = ed.info().dynamic[*holder].str.value_or("");
+    }
+  }
+  auto fail = [&](llvm::Error error) {
+    why = llvm::toString(std::move(error));
+    return false;
+  };
+  if (e)
+    return fail(std::move(e));
+  // The RUNPATH first: written where it was, a kept one leaves its bytes as
+  // they are and a shorter one frees the rest for the other strings.
+  if (f.runpath)
+    if (llvm::Error e2 = ed.setRunpath(*f.runpath))
+      return fail(std::move(e2));
+  if (f.soname)
+    if (llvm::Error e2 = ed.setSoname(*f.soname))
+      return fail(std::move(e2));
+  for (const auto &[i, value] : f.needed)
+    if (llvm::Error e2 = ed.setNeeded(i, value))
+      return fail(std::move(e2));
+  if (haveRecord && f.newRecord)
+    if (llvm::Error e2 = ed.setRecord(*f.newRecord))
+      return fail(std::move(e2));
+  if (llvm::Error e2 = ed.commit(f.path))
+    return fail(std::move(e2));
+  return true;
+}
+
+// patchelf on a copy beside the file, checked before it replaces the file.
+// One patchelf run per kind of change: patchelf 0.14 given --set-soname and
+// --replace-needed together writes the same string for both (seen here; the
+// check below caught it).
+void Fixup::applyWithPatchelf(File &f) {
+  const elf::ElfInfo &info = *f.info;
+  std::vector<std::vector<std::string>> runs;
+  if (f.interpreter)
+    runs.push_back({"--set-interpreter", *f.interpreter});
+  if (f.soname)
+    runs.push_back({"--set-soname", *f.soname});
+  if (!f.needed.empty()) {
+    runs.emplace_back();
+    for (const auto &[i, value] : f.needed)
+      runs.back().insert(runs.back().end(),
+                         {"--replace-needed", info.needed[i], value});
+  }
+  if (f.runpath) {
+    if (f.runpath->empty())
+      runs.push_back({"--remove-rpath"});
+    else if (!info.runpath && info.rpath)
+      runs.push_back({"--set-rpath", *f.runpath, "--force-rpath"}); // DT_RPATH stays
+    else
+      runs.push_back({"--set-rpath", *f.runpath});
+  }
+  struct stat st;
+  if (::stat(f.path.c_str(), &st) != 0) {
+    f.problems.push_back(std::string("cannot stat: ") + std::strerror(errno));
+    return;
+  }
+  std::string tmp = f.path + ".ldpin-XXXXXX";
+  int fd = ::mkstemp(tmp.data());
+  if (fd < 0) {
+    f.problems.push_back(std::string("cannot create a temporary file beside "
+                                     "it: ") +
+                         std::strerror(errno));
+    return;
+  }
+  auto abandon = [&](const std::string &msg) {
+    ::unlink(tmp.c_str());
+    f.problems.push_back(msg);
+  };
+  std::string bytes;
+  {
+    int in = ::open(f.path.c_str(), O_RDONLY | O_CLOEXEC);
+    char buf[65536];
+    ssize_t n = 0;
+    while (in >= 0 && (n = ::read(in, buf, sizeof buf)) > 0)
+      bytes.append(buf, static_cast<size_t>(n));
+    if (in >= 0)
+      ::close(in);
+    bool ok = in >= 0 && n == 0;
+    size_t done = 0;
+    while (ok && done < bytes.size()) {
+      ssize_t w = ::write(fd, bytes.data() + done, bytes.size() - done);
+      if (w <= 0)
+        ok = false;
+      else
+        done += static_cast<size_t>(w);
+    }
+    ok = ok && ::fchmod(fd, (st.st_mode & 07777) | S_IWUSR) == 0;
+    if (::close(fd) != 0)
+      ok = false;
+    if (!ok)
+      return abandon(std::string("cannot copy it for patchelf: ") +
+                     std::strerror(errno));
+  }
+  for (std::vector<std::string> &argv : runs) {
+    argv.insert(argv.begin(), "patchelf");
+    argv.push_back(tmp);
+    std::string output;
+    int rc = runProgram(argv, output);
+    if (rc != 0)
+      return abandon(rc < 0 ? "cannot run patchelf (needed because the new "
+                              "strings do not fit in place): " +
+                                  output
+                            : "patchelf failed: " + output);
+  }
+  // Check the result with our own reader before it replaces the file.
+  llvm::Expected<elf::ElfInfo> after = elf::readFile(tmp);
+  if (!after)
+    return abandon("patchelf wrote a file that does not read back: " +
+                   llvm::toString(after.takeError()));
+  std::vector<std::string> wantNeeded = info.needed;
+  for (const auto &[i, value] : f.needed)
+    wantNeeded[i] = value;
+  std::optional<std::string> wantList =
+      f.runpath ? (f.runpath->empty() ? std::nullopt : f.runpath)
+                : (info.runpath ? info.runpath : info.rpath);
+  std::optional<std::string> gotList = after->runpath ? after->runpath : after->rpath;
+  if (after->needed != wantNeeded ||
+      after->soname != (f.soname ? f.soname : info.soname) ||
+      gotList != wantList ||
+      after->interpreter != (f.interpreter ? f.interpreter : info.interpreter))
+    return abandon("patchelf's result does not say what was asked for");
+  if (::chmod(tmp.c_str(), st.st_mode & 07777) != 0 ||
+      (::getuid() == 0 && ::chown(tmp.c_str(), st.st_uid, st.st_gid) != 0))
+    return abandon(std::string("cannot keep mode and owner: ") +
+                   std::strerror(errno));
+  if (::rename(tmp.c_str(), f.path.c_str()) != 0)
+    return abandon(std::string("cannot replace it: ") + std::strerror(errno));
+  f.method = "patchelf";
+}
+
+void Fixup::apply(File &f) {
+  if (!f.planned())
+    return;
+  std::string why;
+  if (f.record) {
+    // Linked through ldpin-ld: edited in the space it reserved, never grown.
+    if (f.interpreter) {
+      f.problems.push_back("linked through ldpin-ld with the interpreter " +
+                           printable(*f.info->interpreter) +
+                           ", outside the store: link it with the store's "
+                           "dynamic linker");
+      return;
+    }
+    if (applyWithEditor(f, true, why))
+      f.method = "record space";
+    else
+      f.problems.push_back("cannot be fixed in the space ldpin-ld reserved: " +
+                           why);
+    return;
+  }
+  if (!f.interpreter && applyWithEditor(f, false, why)) {
+    f.method = "in place";
+    return;
+  }
+  applyWithPatchelf(f);
+}
+
+void Fixup::validate() {
+  loader::FileCache fresh; // the files as they are now
+  loader::SearchSettings settings;
+  settings.usable = loader::usableFrom(fresh);
+  auto ignored = [&](const std::string &name) {
+    for (const std::string &g : o.ignoreMissing)
+      if (::fnmatch(g.c_str(), name.c_str(), 0) == 0 ||
+          ::fnmatch(g.c_str(), baseName(name).c_str(), 0) == 0)
+        return true;
+    return false;
+  };
+  std::map<std::string, File *> byPath;
+  for (File &f : files)
+    byPath[f.path] = &f;
+  std::set<std::pair<std::string, std::string>> reported;
+  for (File &f : files) {
+    if (!f.dynamic() || !f.problems.empty())
+      continue;
+    std::string error;
+    const elf::ElfInfo *now = fresh.get(f.path, &error);
+    if (!now) {
+      f.problems.push_back("does not read back after the fixup: " + error);
+      continue;
+    }
+    std::string interp = now->interpreter.value_or(o.interpreter);
+    settings.defaultDirs.clear();
+    if (!interp.empty()) {
+      std::string real = realPath(interp);
+      if (!real.empty())
+        settings.defaultDirs.push_back(dirName(real));
+    }
+    loader::Closure c =
+        loader::closureOf(f.path, fresh, settings, ignored, o.interpreter);
+    for (const loader::Problem &p : c.problems) {
+      if (!reported.insert({p.file, p.message}).second)
+        continue;
+      auto it = byPath.find(p.file);
+      if (it != byPath.end())
+        it->second->problems.push_back(p.message);
+      else
+        f.problems.push_back(printable(p.file) + " " + p.message);
+    }
+    // Nothing may name the build: as nixpkgs' audit-tmpdir.
+    std::vector<std::pair<std::string, std::string>> strings;
+    for (const std::string &n : now->needed)
+      strings.emplace_back("DT_NEEDED", n);
+    if (now->soname)
+      strings.emplace_back("SONAME", *now->soname);
+    if (now->runpath)
+      strings.emplace_back("RUNPATH", *now->runpath);
+    if (now->rpath)
+      strings.emplace_back("RPATH", *now->rpath);
+    for (const auto &[what, s] : strings)
+      for (const std::string &entry : splitColons(s))
+        for (const std::string &d : buildDirs)
+          if (under(entry, d))
+            f.problems.push_back("its " + what + " names the build directory " +
+                                 printable(d) + " (" + printable(entry) + ")");
+  }
+}
+
+void Fixup::report() {
+  size_t problems = walkErrors.size(), withProblems = 0, changed = 0;
+  for (const std::string &w : walkErrors)
+    err << "ldpin: " << w << "\n";
+  for (const File &f : files) {
+    if (!f.problems.empty())
+      ++withProblems;
+    if (f.method != "unchanged")
+      ++changed;
+    for (const std::string &p : f.problems) {
+      err << "ldpin: " << printable(f.path) << ": " << p << "\n";
+      ++problems;
+    }
+    if (o.verbose && f.method != "unchanged")
+      err << "ldpin: fixup: " << printable(f.path) << ": " << f.changes.size()
+          << " change" << (f.changes.size() == 1 ? "" : "s") << " ("
+          << f.method << ")\n";
+  }
+  if (problems)
+    err << "ldpin: " << problems << " problem" << (problems == 1 ? "" : "s")
+        << " in " << std::max<size_t>(withProblems, 1) << " file"
+        << (withProblems == 1 ? "" : "s")
+        << (o.checkOnly ? "" : "; files with problems were left as they were")
+        << "\n";
+  if (o.report != "json")
+    return;
+  llvm::json::Array fileArray;
+  for (const File &f : files) {
+    if (!f.info && f.error.empty())
+      continue; // not ELF
+    llvm::json::Array changes, probs;
+    for (const Change &c : f.changes)
+      changes.push_back(llvm::json::Object{{"what", c.what},
+                                           {"from", utf8(c.from)},
+                                           {"to", utf8(c.to)},
+                                           {"why", utf8(c.why)}});
+    for (const std::string &p : f.problems)
+      probs.push_back(utf8(p));
+    fileArray.push_back(llvm::json::Object{{"path", utf8(f.path)},
+                                           {"method", f.method},
+                                           {"changes", std::move(changes)},
+                                           {"problems", std::move(probs)}});
+  }
+  llvm::json::Array walkArray;
+  for (const std::string &w : walkErrors)
+    walkArray.push_back(utf8(w));
+  llvm::json::Object doc{{"schema", "ldpin-fixup/1"},
+                         {"mode", o.checkOnly ? "check" : "fixup"},
+                         {"files", std::move(fileArray)},
+                         {"errors", std::move(walkArray)},
+                         {"changed", static_cast<int64_t>(changed)},
+                         {"problems", static_cast<int64_t>(problems)}};
+  out << llvm::formatv("{0:2}", llvm::json::Value(std::move(doc))) << "\n";
+}
+
+int Fixup::run() {
+  if (!setUp())
+    return 2;
+  std::set<std::pair<dev_t, ino_t>> seen;
+  std::vector<std::string> paths;
+  std::vector<std::pair<std::string, std::string>> links;
+  for (const std::string &output : o.outputs)
+    walk(absolutePath(output), seen, paths, links);
+  files.resize(paths.size());
+  // Read every file once, in parallel.
+  parallelFor(paths.size(), o.jobs, [&](size_t i) {
+    File &f = files[i];
+    f.path = paths[i];
+    llvm::Expected<elf::ElfInfo> info =
+        elf::readFile(f.path, elf::ReadOptions{/*sections=*/false,
+                                               /*versions=*/true});
+    if (!info) {
+      std::string msg = llvm::toString(info.takeError());
+      if (msg != "not an ELF file")
+        f.error = msg;
+      return;
+    }
+    f.info = std::move(*info);
+    for (const elf::Note &n : f.info->notes)
+      if (n.kind == elf::NoteKind::Ldpin) {
+        llvm::Expected<note::Record> r = note::parse(
+            llvm::ArrayRef<uint8_t>(n.desc), f.info->bigEndian);
+        if (r)
+          f.record = std::move(*r);
+        else
+          f.error = "its .note.ldpin record is corrupt: " +
+                    llvm::toString(r.takeError());
+      }
+  });
+  for (File &f : files)
+    if (!f.error.empty()) {
+      f.problems.push_back(f.error + " (left as it was)");
+      f.info.reset();
+    }
+  // What the outputs provide, by soname and by file name (links included).
+  std::map<std::string, const File *> byReal;
+  for (const File &f : files)
+    if (f.dynamic() && f.info->type == llvm::ELF::ET_DYN) {
+      cache.put(f.path, *f.info);
+      byReal.emplace(realPath(f.path), &f);
+    }
+  for (const File &f : files)
+    if (f.dynamic() && f.info->type == llvm::ELF::ET_DYN) {
+      if (f.info->soname)
+        provided.emplace(baseName(*f.info->soname), installedPath(f));
+      provided.emplace(baseName(f.path), f.path);
+    }
+  for (const auto &[link, target] : links)
+    if (byReal.count(target))
+      provided.emplace(baseName(link), link);
+
+  if (!o.checkOnly) {
+    for (File &f : files)
+      if (f.dynamic())
+        plan(f);
+    parallelFor(files.size(), o.jobs, [&](size_t i) {
+      if (files[i].dynamic())
+        apply(files[i]);
+    });
+  }
+  validate();
+  report();
+  bool bad = !walkErrors.empty() ||
+             std::any_of(files.begin(), files.end(),
+                         [](const File &f) { return !f.problems.empty(); });
+  return bad ? 1 : 0;
+}
+
+} // namespace
+
+int runFixup(const FixupOptions &options, llvm::raw_ostream &out,
+             llvm::raw_ostream &err) {
+  return Fixup(options, out, err).run();
+}
+
+} // namespace ldpin::cli

@@ -1,0 +1,61 @@
+// `ldpin fixup` and `ldpin check`: pin the ELF files of installed outputs and
+// refuse what would not load.
+//
+// fixup walks the outputs (regular files, each inode once, symbolic links
+// left as they are), reads every ELF file once, in parallel, and plans for
+// each: an absolute SONAME for a shared library, an absolute DT_NEEDED for
+// every name still bare (from the file's .note.ldpin record, the outputs
+// themselves or the declared dependencies, the way the loader would find
+// it), a RUNPATH without build-tree entries that keeps only what the policy
+// keeps, and for prebuilt programs the store's dynamic linker. A file the
+// wrapper linked is edited in the space it reserved; any other file in
+// unreferenced string bytes when they suffice, else by patchelf on a copy
+// that is checked before it replaces the original. Every write goes to a
+// temporary file renamed over the original (mode and owner kept); a file
+// that fails is left as it was. Then every ELF file's closure is validated
+// (see ldpin/loader.h) and every problem is listed, not only the first.
+//
+// check does the validation alone and changes nothing.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <llvm/Support/raw_ostream.h>
+
+namespace ldpin::cli {
+
+struct FixupOptions {
+  std::vector<std::string> outputs; // OUTPUT...: directories or files
+  // --deps PREFIX: a dependency whose lib/ (and lib64/) directories provide
+  // libraries; a directory without either is taken as a library directory.
+  std::vector<std::string> deps;
+  // --runtime-dependency PREFIX: its library directories are added to the
+  // RUNPATH of every program and library (autoPatchelfHook's
+  // runtimeDependencies, for what is dlopen()ed by bare name).
+  std::vector<std::string> runtimeDependencies;
+  // --ignore-missing GLOB: DT_NEEDED names (fnmatch) that may stay
+  // unresolved.
+  std::vector<std::string> ignoreMissing;
+  // --interpreter PATH: the dynamic linker for programs whose interpreter is
+  // outside the store (prebuilt binaries); also where the loader's default
+  // directories are taken from.
+  std::string interpreter;
+  // --build-dir DIR: build and temporary directories (besides NIX_BUILD_TOP,
+  // TMPDIR, TMP, TEMP, TEMPDIR) that no output may name after the fixup.
+  std::vector<std::string> buildDirs;
+  std::string report;  // --report: "text" (default) or "json" (stdout)
+  std::string config;  // --config: ldpin.toml (else LDPIN_CONFIG)
+  std::string store;   // --store (else NIX_STORE, else /nix/store)
+  unsigned jobs = 0;   // --jobs: threads (0: one per core)
+  bool verbose = false; // --verbose: one line per changed file
+  bool checkOnly = false; // `ldpin check`
+};
+
+// Runs fixup (or check). Returns 0 when every file is fine, 1 when a problem
+// was found (all are listed on `err`, and in the JSON report), 2 for bad
+// arguments.
+int runFixup(const FixupOptions &options, llvm::raw_ostream &out,
+             llvm::raw_ostream &err);
+
+} // namespace ldpin::cli

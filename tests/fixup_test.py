@@ -1,0 +1,478 @@
+#!/usr/bin/env python3
+"""Behaviour tests of `ldpin fixup` and `ldpin check`, with real tools.
+
+Libraries and programs are built with gcc (through ldpin-ld, or plainly for
+"prebuilt" binaries), installed into a fake store (NIX_STORE points at it),
+fixed up, then run with the build tree deleted and traced with strace. The
+host's glibc stands in for the store's: it is either declared as a
+dependency (its library directory) or copied into a store directory with its
+dynamic linker.
+
+Usage: fixup_test.py --ldpin-ld PATH --ldpin PATH [--only NAME]
+Prints one line per test and a closing "N passed, M failed" line.
+"""
+import argparse
+import glob
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import traceback
+
+ARGS = None
+TESTS = []
+HOST_LIBDIR = "/lib/x86_64-linux-gnu"
+HOST_LD = "/lib64/ld-linux-x86-64.so.2"
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise Failure(msg)
+
+
+def sh(cmd, env=None, cwd=None, ok=True):
+    res = subprocess.run(cmd, shell=isinstance(cmd, str), capture_output=True,
+                         text=True, env=env, cwd=cwd, timeout=300)
+    if ok and res.returncode != 0:
+        raise Failure(f"command failed ({res.returncode}): {cmd}\n{res.stdout}{res.stderr}")
+    return res
+
+
+def write(path, text):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def digest(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def inspect(path):
+    res = sh([ARGS.ldpin, "inspect", "--json", path])
+    return json.loads(res.stdout)["files"][0]
+
+
+def failed_lookups(cmd, env=None):
+    """(result, failed openat/stat calls) of running `cmd` under strace."""
+    with tempfile.NamedTemporaryFile(prefix="ldpin-strace-", delete=False) as t:
+        log = t.name
+    try:
+        res = sh(["strace", "-f", "-qq", "-o", log, "-e",
+                  "trace=open,openat,stat,lstat,newfstatat,statx"] + cmd,
+                 env=env, ok=False)
+        with open(log) as f:
+            fails = sum(1 for line in f if "= -1 ENOENT" in line)
+        return res, fails
+    finally:
+        os.unlink(log)
+
+
+class World:
+    """A fake store, a build directory and a wrapper around ldpin-ld."""
+
+    def __init__(self):
+        self.root = tempfile.mkdtemp(prefix="ldpin-fixup-")
+        self.store = os.path.join(self.root, "store")
+        self.build = os.path.join(self.root, "build")
+        self.wrap = os.path.join(self.root, "wrap")
+        for d in (self.store, self.build, os.path.join(self.wrap, "bin"),
+                  os.path.join(self.wrap, "nix-support")):
+            os.makedirs(d)
+        os.symlink(os.path.abspath(ARGS.ldpin_ld), os.path.join(self.wrap, "bin", "ld"))
+        write(os.path.join(self.wrap, "nix-support", "ldpin-linker"), "/usr/bin/ld.bfd\n")
+        self.env = {k: v for k, v in os.environ.items()
+                    if not k.startswith(("NIX_", "LDPIN_"))}
+        self.env.update(NIX_STORE=self.store, NIX_BUILD_TOP=self.build, TMPDIR=self.build)
+
+    def close(self):
+        sh(["chattr", "-R", "-i", self.root], ok=False)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def out(self, name):
+        d = os.path.join(self.store, f"{abs(hash(name)) % 10**8:08d}-{name}")
+        os.makedirs(d, exist_ok=True)
+        return d
+
+    def cc(self, args, cwd=None, env=None, wrapped=True):
+        e = dict(self.env, **(env or {}))
+        b = f"-B{self.wrap}/bin/ " if wrapped else ""
+        return sh(f"gcc {b}{args}", env=e, cwd=cwd or self.build)
+
+    def fixup(self, *args, ok=True, check_only=False, env=None):
+        cmd = [ARGS.ldpin, "check" if check_only else "fixup"] + list(args)
+        return sh(cmd, env=dict(self.env, **(env or {})), ok=ok)
+
+
+def each_world(fn):
+    def run():
+        w = World()
+        try:
+            fn(w)
+        finally:
+            w.close()
+    run.__name__ = fn.__name__
+    return test(run)
+
+
+def no_bare_needed_and_no_build_runpath(w, path):
+    info = inspect(path)
+    bare = [n for n in info["needed"] if not n.startswith("/")]
+    check(not bare, f"{path}: bare DT_NEEDED left: {bare}")
+    for key in ("runpath", "rpath"):
+        check(not info[key] or w.build not in info[key],
+              f"{path}: {key} still names the build tree: {info[key]}")
+    return info
+
+
+FOO_C = "int foo(void) { return 40; }\n"
+BAR_C = "int foo(void);\nint bar(void) { return foo() + 2; }\n"
+MAIN_C = '#include <stdio.h>\nint bar(void);\nint main(void) { printf("%d\\n", bar()); return 0; }\n'
+
+
+@each_world
+def cmake_style_in_tree_libraries_run_installed_without_the_build_tree(w):
+    # CMake: libraries and the program side by side in the build tree, the
+    # program with a build-tree RUNPATH, installed to $out/lib and $out/bin.
+    src = os.path.join(w.build, "proj")
+    for name, text in (("foo.c", FOO_C), ("bar.c", BAR_C), ("main.c", MAIN_C)):
+        write(os.path.join(src, name), text)
+    w.cc("-shared -fPIC foo.c -Wl,-soname,libfoo.so.1 -o libfoo.so.1.0", cwd=src)
+    os.symlink("libfoo.so.1.0", os.path.join(src, "libfoo.so.1"))
+    os.symlink("libfoo.so.1", os.path.join(src, "libfoo.so"))
+    w.cc(f"-shared -fPIC bar.c -Wl,-soname,libbar.so.1 -L{src} -lfoo "
+         f"-Wl,-rpath,{src} -o libbar.so.1", cwd=src)
+    os.symlink("libbar.so.1", os.path.join(src, "libbar.so"))
+    w.cc(f"main.c -L{src} -lbar -lfoo -Wl,-rpath,{src} -o prog", cwd=src)
+    check(sh([os.path.join(src, "prog")]).stdout.strip() == "42", "does not run in the build tree")
+    out = w.out("proj")
+    os.makedirs(os.path.join(out, "lib"))
+    os.makedirs(os.path.join(out, "bin"))
+    for f in ("libfoo.so.1.0", "libfoo.so.1", "libfoo.so", "libbar.so.1", "libbar.so"):
+        shutil.copy(os.path.join(src, f), os.path.join(out, "lib", f), follow_symlinks=False)
+    shutil.copy(os.path.join(src, "prog"), os.path.join(out, "bin", "prog"))
+    prog = os.path.join(out, "bin", "prog")
+    # Without the fixup the installed program still loads from the build tree.
+    check(w.build in (inspect(prog)["runpath"] or ""), "no build-tree RUNPATH to start from")
+    res = w.fixup(out, "--deps", HOST_LIBDIR, "--report", "json")
+    report = json.loads(res.stdout)
+    methods = {os.path.basename(f["path"]): f["method"] for f in report["files"]}
+    check(methods.get("prog") == "record space" and methods.get("libbar.so.1") == "record space",
+          f"files ldpin-ld linked were not edited in their reserved space: {methods}")
+    shutil.rmtree(src)
+    res, fails = failed_lookups([prog])
+    check(res.returncode == 0 and res.stdout.strip() == "42",
+          f"installed program: {res.returncode} {res.stdout!r} {res.stderr!r}")
+    check(fails == 0, f"installed program made {fails} failed lookups")
+    info = no_bare_needed_and_no_build_runpath(w, prog)
+    check(os.path.join(out, "lib", "libbar.so.1") in info["needed"], f"needed {info['needed']}")
+    lib = no_bare_needed_and_no_build_runpath(w, os.path.join(out, "lib", "libbar.so.1"))
+    check(lib["soname"] == os.path.join(out, "lib", "libbar.so.1"), f"soname {lib['soname']}")
+    foo = inspect(os.path.join(out, "lib", "libfoo.so.1.0"))
+    check(foo["soname"] == os.path.join(out, "lib", "libfoo.so.1"),
+          f"soname of libfoo: {foo['soname']} (wanted the name it is loaded by)")
+    rec = [n["record"] for n in info["notes"] if n["kind"] == "ldpin"][0]
+    check(not any(w.build in (n["path"] or "") for n in rec["needed"]),
+          f"the record still names the build tree: {rec['needed']}")
+
+
+@each_world
+def libtool_style_in_tree_libraries_run_installed_without_the_build_tree(w):
+    # libtool: .libs/ with -L only, and "-rpath $libdir" naming the install
+    # directory that is still empty at link time.
+    src = os.path.join(w.build, "pkg")
+    for name, text in (("foo.c", FOO_C), ("main.c", "int foo(void);\nint main(void){return foo()-40;}\n")):
+        write(os.path.join(src, name), text)
+    out = w.out("pkg")
+    libdir = os.path.join(out, "lib")
+    os.makedirs(os.path.join(src, ".libs"))
+    w.cc(f"-shared -fPIC foo.c -Wl,-soname,libfoo.so.3 -Wl,-rpath,{libdir} "
+         "-o .libs/libfoo.so.3.0.0", cwd=src, env={"out": out})
+    os.symlink("libfoo.so.3.0.0", os.path.join(src, ".libs", "libfoo.so.3"))
+    os.symlink("libfoo.so.3.0.0", os.path.join(src, ".libs", "libfoo.so"))
+    w.cc(f"main.c -L{src}/.libs -lfoo -Wl,-rpath,{libdir} -o .libs/prog", cwd=src, env={"out": out})
+    os.makedirs(libdir)
+    os.makedirs(os.path.join(out, "bin"))
+    for f in ("libfoo.so.3.0.0", "libfoo.so.3", "libfoo.so"):
+        shutil.copy(os.path.join(src, ".libs", f), os.path.join(libdir, f), follow_symlinks=False)
+    prog = os.path.join(out, "bin", "prog")
+    shutil.copy(os.path.join(src, ".libs", "prog"), prog)
+    before = inspect(prog)
+    check("libfoo.so.3" in before["needed"], f"in-tree library not bare before: {before['needed']}")
+    w.fixup(out, "--deps", HOST_LIBDIR)
+    shutil.rmtree(src)
+    res, fails = failed_lookups([prog])
+    check(res.returncode == 0 and fails == 0,
+          f"installed program: status {res.returncode}, {fails} failed lookups, {res.stderr!r}")
+    info = no_bare_needed_and_no_build_runpath(w, prog)
+    check(info["runpath"] is None, f"RUNPATH left: {info['runpath']!r}")
+
+
+@each_world
+def prebuilt_binary_is_pinned_from_declared_inputs_and_runs(w):
+    # A library and a program built without ldpin: bare DT_NEEDED, no
+    # RUNPATH, the host's interpreter. glibc is "in the store": the host's
+    # libc and dynamic linker copied into a store directory.
+    glibc = os.path.join(w.out("glibc"), "lib")
+    os.makedirs(glibc)
+    for f in ("libc.so.6",):
+        shutil.copy(os.path.join(HOST_LIBDIR, f), glibc)
+    shutil.copy(HOST_LD, os.path.join(glibc, "ld-linux-x86-64.so.2"))
+    dep = w.out("foo")
+    os.makedirs(os.path.join(dep, "lib"))
+    write(os.path.join(w.build, "foo.c"), FOO_C)
+    w.cc(f"-shared -fPIC foo.c -Wl,-soname,libfoo.so.1 -o {dep}/lib/libfoo.so.1", wrapped=False)
+    write(os.path.join(w.build, "main.c"), "int foo(void);\nint main(void){return foo()-40;}\n")
+    w.cc(f"main.c -L{dep}/lib -l:libfoo.so.1 -o prog", wrapped=False)
+    out = w.out("prebuilt")
+    os.makedirs(os.path.join(out, "bin"))
+    prog = os.path.join(out, "bin", "prog")
+    shutil.copy(os.path.join(w.build, "prog"), prog)
+    check(inspect(prog)["runpath"] is None, "the prebuilt program has a RUNPATH")
+    res = sh([prog], ok=False)
+    check(res.returncode != 0 and "libfoo.so.1" in res.stderr,
+          f"the prebuilt program ran before the fixup: {res.returncode} {res.stderr!r}")
+    # Validation alone names what is missing.
+    res = w.fixup(out, check_only=True, ok=False)
+    check(res.returncode == 1 and "needs libfoo.so.1" in res.stderr,
+          f"check did not report the missing library: {res.returncode} {res.stderr!r}")
+    ld = os.path.join(glibc, "ld-linux-x86-64.so.2")
+    w.fixup(out, "--deps", dep, "--deps", os.path.dirname(glibc), "--interpreter", ld)
+    info = no_bare_needed_and_no_build_runpath(w, prog)
+    check(info["interpreter"] == ld, f"interpreter {info['interpreter']}")
+    check(os.path.join(dep, "lib", "libfoo.so.1") in info["needed"] and
+          os.path.join(glibc, "libc.so.6") in info["needed"], f"needed {info['needed']}")
+    res, fails = failed_lookups([prog])
+    check(res.returncode == 0 and fails == 0,
+          f"pinned prebuilt program: status {res.returncode}, {fails} failed lookups {res.stderr!r}")
+    # Every object it loads comes from the store.
+    res = sh([ld, "--list", prog])
+    outside = [l for l in res.stdout.splitlines()
+               if "=>" in l and w.store not in l and "vdso" not in l]
+    check(not outside, f"loads from outside the store: {outside}")
+
+
+@each_world
+def ignore_missing_and_runtime_dependencies(w):
+    plug = w.out("plugins")
+    os.makedirs(os.path.join(plug, "lib"))
+    write(os.path.join(w.build, "p.c"), "int p(void){return 1;}\n")
+    w.cc(f"-shared -fPIC p.c -Wl,-soname,libplug.so -o {plug}/lib/libplug.so", wrapped=False)
+    write(os.path.join(w.build, "main.c"), "int main(void){return 0;}\n")
+    # A program that needs a library nobody provides (a driver found on the
+    # target system, say).
+    write(os.path.join(w.build, "ghost.c"), "int g(void){return 0;}\n")
+    w.cc("-shared -fPIC ghost.c -Wl,-soname,libghost.so.1 -o libghost.so.1", wrapped=False)
+    w.cc(f"main.c -Wl,--no-as-needed -L. -l:libghost.so.1 -o prog", wrapped=False)
+    out = w.out("app")
+    os.makedirs(os.path.join(out, "bin"))
+    shutil.copy(os.path.join(w.build, "prog"), os.path.join(out, "bin", "prog"))
+    res = w.fixup(out, "--deps", HOST_LIBDIR, ok=False)
+    check(res.returncode == 1 and "needs libghost.so.1" in res.stderr,
+          f"a missing library passed: {res.stderr!r}")
+    w.fixup(out, "--deps", HOST_LIBDIR, "--ignore-missing", "libghost.so.*",
+            "--runtime-dependency", plug)
+    info = inspect(os.path.join(out, "bin", "prog"))
+    check("libghost.so.1" in info["needed"], f"ignored library not left bare: {info['needed']}")
+    check(info["runpath"] == os.path.join(plug, "lib"),
+          f"runtime dependency not in RUNPATH: {info['runpath']!r}")
+
+
+def stub_libc_and_needer(w, version):
+    """libneeds.so linked against a stub libc.so.6 that defines `version`."""
+    stub = os.path.join(w.build, "stub")
+    write(os.path.join(stub, "libc.c"), "int newfn(void){return 0;}\n")
+    write(os.path.join(stub, "libc.map"), f"{version} {{ global: newfn; local: *; }};\n")
+    sh(f"gcc -shared -fPIC -nostdlib libc.c -Wl,--version-script=libc.map "
+       f"-Wl,-soname,libc.so.6 -o libc.so.6", cwd=stub)
+    write(os.path.join(w.build, "needs.c"), "int newfn(void);\nint needs(void){return newfn();}\n")
+    out = w.out("needs")
+    os.makedirs(os.path.join(out, "lib"), exist_ok=True)
+    lib = os.path.join(out, "lib", "libneeds.so")
+    sh(f"gcc -shared -fPIC needs.c -nostdlib -Wl,-soname,libneeds.so {stub}/libc.so.6 -o {lib}",
+       cwd=w.build)
+    return out, lib
+
+
+@each_world
+def a_symbol_version_the_provider_lacks_fails_with_file_version_and_provider(w):
+    out, lib = stub_libc_and_needer(w, "GLIBC_2.99")
+    vn = inspect(lib)["version_needs"]
+    check(any(v["file"] == "libc.so.6" and "GLIBC_2.99" in [a["name"] for a in v["entries"]]
+              for v in vn), f"the test library does not need GLIBC_2.99: {vn}")
+    res = w.fixup(out, "--deps", HOST_LIBDIR, ok=False)
+    want = f"{lib}: needs version GLIBC_2.99, which {HOST_LIBDIR}/libc.so.6 does not define"
+    check(res.returncode == 1 and want in res.stderr, f"wanted {want!r}, got:\n{res.stderr}")
+    # Fixed: the library asks for a version glibc has.
+    out2, lib2 = stub_libc_and_needer(w, "GLIBC_2.2.5")
+    res = w.fixup(out2, "--deps", HOST_LIBDIR, ok=False)
+    check(res.returncode == 0, f"a version glibc defines failed: {res.stderr}")
+
+
+@each_world
+def two_libcs_in_one_closure_fail_and_one_passes(w):
+    g1 = os.path.join(w.out("glibc-a"), "lib")
+    g2 = os.path.join(w.out("glibc-b"), "lib")
+    for g in (g1, g2):
+        os.makedirs(g)
+        shutil.copy(os.path.join(HOST_LIBDIR, "libc.so.6"), g)
+        shutil.copy(HOST_LD, os.path.join(g, "ld-linux-x86-64.so.2"))
+    out = w.out("diamond")
+    lib = os.path.join(out, "lib")
+    os.makedirs(lib)
+    # Both libraries call into libc, so that each needs one.
+    write(os.path.join(w.build, "a.c"), "#include <unistd.h>\nint a(void){return getpid() > 0;}\n")
+    write(os.path.join(w.build, "b.c"), "#include <unistd.h>\nint b(void){return 1 + (getppid() > 0);}\n")
+    write(os.path.join(w.build, "main.c"), "int a(void); int b(void);\nint main(void){return a()+b()-3;}\n")
+    w.cc(f"-shared -fPIC a.c -Wl,-soname,liba.so -o {lib}/liba.so", wrapped=False)
+    w.cc(f"-shared -fPIC b.c -Wl,-soname,libb.so -o {lib}/libb.so", wrapped=False)
+    sh(["patchelf", "--replace-needed", "libc.so.6", f"{g1}/libc.so.6", f"{lib}/liba.so"])
+    sh(["patchelf", "--replace-needed", "libc.so.6", f"{g2}/libc.so.6", f"{lib}/libb.so"])
+    os.makedirs(os.path.join(out, "bin"))
+    w.cc(f"main.c -L{lib} -la -lb -o {out}/bin/prog", wrapped=False)
+    ld = os.path.join(g1, "ld-linux-x86-64.so.2")
+    res = w.fixup(out, "--deps", os.path.dirname(g1), "--interpreter", ld, ok=False)
+    check(res.returncode == 1 and "loads two C libraries" in res.stderr and
+          f"{g1}/libc.so.6" in res.stderr and f"{g2}/libc.so.6" in res.stderr,
+          f"the diamond passed: {res.stderr}")
+    sh(["patchelf", "--replace-needed", f"{g2}/libc.so.6", f"{g1}/libc.so.6", f"{lib}/libb.so"])
+    res = w.fixup(out, "--deps", os.path.dirname(g1), "--interpreter", ld, ok=False)
+    check(res.returncode == 0, f"one libc still fails: {res.stderr}")
+    check(sh([f"{out}/bin/prog"], ok=False).returncode == 0, "the fixed program does not run")
+
+
+@each_world
+def every_problem_is_listed_not_only_the_first(w):
+    out = w.out("many")
+    os.makedirs(os.path.join(out, "bin"))
+    for i in range(3):
+        write(os.path.join(w.build, f"g{i}.c"), "int g(void){return 0;}\n")
+        w.cc(f"-shared -fPIC g{i}.c -Wl,-soname,libmissing{i}.so -o libmissing{i}.so", wrapped=False)
+    write(os.path.join(w.build, "main.c"), "int main(void){return 0;}\n")
+    w.cc("main.c -Wl,--no-as-needed -L. -l:libmissing0.so -l:libmissing1.so -l:libmissing2.so "
+         f"-o {out}/bin/prog", wrapped=False)
+    res = w.fixup(out, "--deps", HOST_LIBDIR, ok=False, check_only=True)
+    for i in range(3):
+        check(f"needs libmissing{i}.so" in res.stderr, f"libmissing{i}.so not listed:\n{res.stderr}")
+    check("3 problems in 1 file" in res.stderr, f"no summary: {res.stderr}")
+
+
+@each_world
+def repeated_fixups_change_nothing_and_do_not_grow_files(w):
+    src = os.path.join(w.build, "r")
+    write(os.path.join(src, "foo.c"), FOO_C)
+    write(os.path.join(src, "main.c"), "int foo(void);\nint main(void){return foo()-40;}\n")
+    w.cc("-shared -fPIC foo.c -Wl,-soname,libfoo.so.1 -o libfoo.so.1", cwd=src)
+    w.cc(f"main.c -L{src} -l:libfoo.so.1 -Wl,-rpath,{src} -o prog", cwd=src)
+    write(os.path.join(w.build, "pre.c"), "int main(void){return 0;}\n")
+    w.cc("pre.c -Wl,-rpath,/opt/nowhere/lib -o pre", wrapped=False)
+    out = w.out("repeat")
+    os.makedirs(os.path.join(out, "lib"))
+    os.makedirs(os.path.join(out, "bin"))
+    shutil.copy(os.path.join(src, "libfoo.so.1"), os.path.join(out, "lib"))
+    shutil.copy(os.path.join(src, "prog"), os.path.join(out, "bin"))
+    shutil.copy(os.path.join(w.build, "pre"), os.path.join(out, "bin"))
+    files = [os.path.join(out, "lib", "libfoo.so.1"), os.path.join(out, "bin", "prog"),
+             os.path.join(out, "bin", "pre")]
+    sizes = {f: os.path.getsize(f) for f in files[:2]}
+    w.fixup(out, "--deps", HOST_LIBDIR)
+    first = {f: digest(f) for f in files}
+    check({f: os.path.getsize(f) for f in files[:2]} == sizes,
+          "a file ldpin-ld linked changed size: it must be edited in its reserved space")
+    for _ in range(200):
+        res = w.fixup(out, "--deps", HOST_LIBDIR, "--report", "json")
+    report = json.loads(res.stdout)
+    check(all(f["method"] == "unchanged" and not f["changes"] for f in report["files"]),
+          f"a repeated fixup still changes files: {report['files']}")
+    check({f: digest(f) for f in files} == first, "a repeated fixup changed bytes")
+    check(sh([os.path.join(out, "bin", "prog")], ok=False).returncode == 0, "prog broke")
+    check(sh([os.path.join(out, "bin", "pre")], ok=False).returncode == 0, "pre broke")
+
+
+@each_world
+def corrupt_and_unwritable_files_are_reported_and_left_as_they_were(w):
+    out = w.out("bad")
+    os.makedirs(os.path.join(out, "lib"))
+    write(os.path.join(w.build, "foo.c"), FOO_C)
+    w.cc("-shared -fPIC foo.c -Wl,-soname,libfoo.so.1 -o libfoo.so.1", wrapped=False)
+    with open(os.path.join(w.build, "libfoo.so.1"), "rb") as f:
+        data = f.read()
+    corrupt = os.path.join(out, "lib", "libcorrupt.so")
+    with open(corrupt, "wb") as f:
+        f.write(data[:200])  # program headers cut off
+    before = digest(corrupt)
+    good = os.path.join(out, "lib", "libfoo.so.1")
+    shutil.copy(os.path.join(w.build, "libfoo.so.1"), good)
+    res = w.fixup(out, "--deps", HOST_LIBDIR, ok=False)
+    check(res.returncode == 1 and f"ldpin: {corrupt}: " in res.stderr and "(left as it was)" in res.stderr,
+          f"corrupt file not reported: {res.stderr}")
+    check(digest(corrupt) == before, "the corrupt file was changed")
+    check(inspect(good)["soname"] == good, "the good file beside it was not fixed")
+    # A file in a directory the fixup may not write (as an unprivileged user).
+    os.unlink(corrupt)
+    ro = w.out("readonly")
+    os.makedirs(os.path.join(ro, "lib"))
+    locked = os.path.join(ro, "lib", "libfoo.so.1")
+    shutil.copy(os.path.join(w.build, "libfoo.so.1"), locked)
+    before = digest(locked)
+    for d in (w.root, w.store, ro, os.path.join(ro, "lib")):
+        os.chmod(d, 0o755)
+    cmd = [ARGS.ldpin, "fixup", ro, "--deps", HOST_LIBDIR]
+    if os.geteuid() == 0:
+        cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] + cmd
+    res = sh(cmd, env=w.env, ok=False)
+    check(res.returncode == 1 and f"ldpin: {locked}: " in res.stderr and "Permission denied" in res.stderr,
+          f"unwritable file not reported: {res.returncode} {res.stderr!r}")
+    check(digest(locked) == before, "the unwritable file changed")
+
+
+@each_world
+def bad_arguments_are_clear_errors(w):
+    res = w.fixup("/nonexistent/output", ok=False)
+    check(res.returncode == 2 and "ldpin: /nonexistent/output: No such file or directory" in res.stderr,
+          f"missing output: {res.returncode} {res.stderr!r}")
+    res = w.fixup(w.build, "--report", "yaml", ok=False)
+    check(res.returncode != 0 and "--report" in res.stderr, f"bad --report: {res.stderr!r}")
+    res = sh([ARGS.ldpin, "fixup", "--help"])
+    check("--ignore-missing" in res.stdout and "--deps" in res.stdout, "help lacks options")
+
+
+def main():
+    global ARGS
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--ldpin-ld", required=True)
+    ap.add_argument("--ldpin", required=True)
+    ap.add_argument("--only")
+    ARGS = ap.parse_args()
+    passed = failed = 0
+    for t in TESTS:
+        if ARGS.only and t.__name__ != ARGS.only:
+            continue
+        try:
+            t()
+            print(f"ok: {t.__name__}")
+            passed += 1
+        except Exception as e:  # a failure or an unexpected error
+            print(f"FAIL: {t.__name__}: {e}")
+            if not isinstance(e, Failure):
+                traceback.print_exc()
+            failed += 1
+    print(f"{passed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
