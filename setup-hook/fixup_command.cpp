@@ -203,7 +203,7 @@ private:
   bool usable(const std::string &path, const elf::ElfInfo &forFile) {
     return loader::usableFrom(cache)(path, forFile.elfClass, forFile.machine);
   }
-  std::string installedPath(const File &lib) const;
+  std::string installedPath(const File &lib);
   std::optional<std::pair<std::string, std::string>>
   resolve(const File &f, size_t index);
   void plan(File &f);
@@ -336,14 +336,15 @@ void Fixup::walk(const std::string &path,
 // The absolute SONAME of an installed library: the file its soname names in
 // its directory (libfoo.so.1, usually a link to libfoo.so.1.2.3) when there
 // is one, else the file itself.
-std::string Fixup::installedPath(const File &lib) const {
+std::string Fixup::installedPath(const File &lib) {
   const std::optional<std::string> &soname = lib.info->soname;
   if (soname && (*soname)[0] == '/')
     return *soname;
   if (soname && soname->find('/') == std::string::npos) {
     std::string named = dirName(lib.path) + "/" + *soname;
     struct stat st;
-    if (::stat(named.c_str(), &st) == 0 && realPath(named) == realPath(lib.path))
+    if (::stat(named.c_str(), &st) == 0 &&
+        cache.identity(named) == cache.identity(lib.path))
       return named;
   }
   return lib.path;
@@ -676,7 +677,12 @@ void Fixup::apply(File &f) {
 }
 
 void Fixup::validate() {
-  loader::FileCache fresh; // the files as they are now
+  // The files as they are now: those left unchanged as read at the start,
+  // the others read again (which also checks what was written).
+  loader::FileCache fresh;
+  for (const File &f : files)
+    if (f.info && f.method == "unchanged")
+      fresh.put(f.path, *f.info);
   loader::SearchSettings settings;
   settings.usable = loader::usableFrom(fresh);
   auto ignored = [&](const std::string &name) {
@@ -702,7 +708,7 @@ void Fixup::validate() {
     std::string interp = now->interpreter.value_or(o.interpreter);
     settings.defaultDirs.clear();
     if (!interp.empty()) {
-      std::string real = realPath(interp);
+      const std::string &real = fresh.real(interp);
       if (!real.empty())
         settings.defaultDirs.push_back(dirName(real));
     }
@@ -831,11 +837,12 @@ int Fixup::run() {
       f.info.reset();
     }
   // What the outputs provide, by soname and by file name (links included).
-  std::map<std::string, const File *> byReal;
+  std::map<std::pair<uint64_t, uint64_t>, const File *> byId;
   for (const File &f : files)
     if (f.dynamic() && f.info->type == llvm::ELF::ET_DYN) {
       cache.put(f.path, *f.info);
-      byReal.emplace(realPath(f.path), &f);
+      if (auto id = cache.identity(f.path))
+        byId.emplace(*id, &f);
     }
   for (const File &f : files)
     if (f.dynamic() && f.info->type == llvm::ELF::ET_DYN) {
@@ -844,7 +851,7 @@ int Fixup::run() {
       provided.emplace(baseName(f.path), f.path);
     }
   for (const auto &[link, target] : links)
-    if (byReal.count(target))
+    if (auto id = cache.identity(target); id && byId.count(*id))
       provided.emplace(baseName(link), link);
 
   if (!o.checkOnly) {

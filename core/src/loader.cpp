@@ -192,12 +192,46 @@ void FileCache::put(const std::string &path, elf::ElfInfo info) {
   files_[path] = Entry{std::make_unique<elf::ElfInfo>(std::move(info)), ""};
 }
 
+const std::string &FileCache::real(const std::string &path) {
+  auto it = reals_.find(path);
+  if (it == reals_.end())
+    it = reals_.emplace(path, realOf(path)).first;
+  return it->second;
+}
+
+const FileCache::StatResult &FileCache::statOf(const std::string &path) {
+  auto it = stats_.find(path);
+  if (it == stats_.end()) {
+    StatResult r;
+    struct stat st;
+    if (::stat(path.c_str(), &st) == 0) {
+      r.ok = true;
+      r.regular = S_ISREG(st.st_mode);
+      r.dev = st.st_dev;
+      r.ino = st.st_ino;
+    }
+    it = stats_.emplace(path, r).first;
+  }
+  return it->second;
+}
+
+bool FileCache::regular(const std::string &path) {
+  return statOf(path).regular;
+}
+
+std::optional<std::pair<uint64_t, uint64_t>>
+FileCache::identity(const std::string &path) {
+  const StatResult &r = statOf(path);
+  if (!r.ok)
+    return std::nullopt;
+  return std::make_pair(r.dev, r.ino);
+}
+
 std::function<bool(const std::string &, unsigned, uint16_t)>
 usableFrom(FileCache &cache) {
   return [&cache](const std::string &path, unsigned elfClass,
                   uint16_t machine) {
-    struct stat st;
-    if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+    if (!cache.regular(path))
       return false;
     const elf::ElfInfo *info = cache.get(path);
     return info && info->type == llvm::ELF::ET_DYN &&
@@ -239,7 +273,8 @@ Closure closureOf(const std::string &root, FileCache &cache,
   // Names a loaded object answers to: the name it was asked for by, its
   // path, and its DT_SONAME (glibc matches a loaded object's soname before
   // it searches), and its real path (the loader compares file identities).
-  std::map<std::string, size_t> byName, byReal;
+  std::map<std::string, size_t> byName;
+  std::map<std::pair<uint64_t, uint64_t>, size_t> byId;
   // (object, DT_NEEDED string) -> the object it loaded.
   std::map<std::pair<size_t, std::string>, size_t> provider;
 
@@ -252,7 +287,8 @@ Closure closureOf(const std::string &root, FileCache &cache,
     byName.emplace(path, index);
     if (info->soname)
       byName.emplace(*info->soname, index);
-    byReal.emplace(realOf(path), index);
+    if (std::optional<std::pair<uint64_t, uint64_t>> id = cache.identity(path))
+      byId.emplace(*id, index);
     return index;
   };
   add(root, rootInfo, {}, {root, "", "", How::Path});
@@ -271,7 +307,9 @@ Closure closureOf(const std::string &root, FileCache &cache,
       byName.emplace(interp, index);
       if (ldso->soname)
         byName.emplace(*ldso->soname, index);
-      byReal.emplace(realOf(interp), index);
+      if (std::optional<std::pair<uint64_t, uint64_t>> id =
+              cache.identity(interp))
+        byId.emplace(*id, index);
     } else {
       out.problems.push_back(
           {root, "its interpreter " + printable(interp) +
@@ -311,8 +349,8 @@ Closure closureOf(const std::string &root, FileCache &cache,
             {loaded[i].object.path, "needs " + printable(name) + ", " + why});
         continue;
       }
-      std::string real = realOf(f.path);
-      if (auto it = byReal.find(real); it != byReal.end()) {
+      std::optional<std::pair<uint64_t, uint64_t>> id = cache.identity(f.path);
+      if (auto it = id ? byId.find(*id) : byId.end(); it != byId.end()) {
         provider[{i, name}] = it->second;
         byName.emplace(name, it->second);
         continue;
@@ -364,14 +402,13 @@ Closure closureOf(const std::string &root, FileCache &cache,
                                 ? loaded[i].object.path
                                 : out.objects[i].neededBy;
     if (isLibcName(soname))
-      libcs.emplace(realOf(loaded[i].object.path), who);
+      libcs.emplace(cache.real(loaded[i].object.path), who);
     if (isLoaderName(soname))
-      interpreters.emplace(realOf(loaded[i].object.path), who);
+      interpreters.emplace(cache.real(loaded[i].object.path), who);
   }
   if (rootInfo->interpreter) {
-    struct stat st;
-    if (::stat(rootInfo->interpreter->c_str(), &st) == 0)
-      interpreters.emplace(realOf(*rootInfo->interpreter), root);
+    if (cache.regular(*rootInfo->interpreter))
+      interpreters.emplace(cache.real(*rootInfo->interpreter), root);
   }
   auto describeAll = [](const std::map<std::string, std::string> &m) {
     std::string s;

@@ -82,13 +82,27 @@ public:
   const elf::ElfInfo *get(const std::string &path, std::string *error = nullptr);
   // Adds an already-read file.
   void put(const std::string &path, elf::ElfInfo info);
+  // realpath(3) of `path` (`path` itself when that fails), asked once.
+  const std::string &real(const std::string &path);
+  // Whether `path` is a regular file (stat), asked once.
+  bool regular(const std::string &path);
+  // The file's identity (device, inode) as the loader compares it, or
+  // nullopt when stat fails; asked once.
+  std::optional<std::pair<uint64_t, uint64_t>> identity(const std::string &path);
 
 private:
+  struct StatResult {
+    bool ok = false, regular = false;
+    uint64_t dev = 0, ino = 0;
+  };
+  const StatResult &statOf(const std::string &path);
+  std::map<std::string, StatResult> stats_;
   struct Entry {
     std::unique_ptr<elf::ElfInfo> info;
     std::string error;
   };
   std::map<std::string, Entry> files_;
+  std::map<std::string, std::string> reals_;
 };
 
 // A SearchSettings::usable that reads candidates through `cache`: a regular
