@@ -10,7 +10,10 @@ linking leaves: for ldpin, linked through ldpin-ld (a build-tree RUNPATH kept
 for the in-tree libraries, and the record); for nixpkgs, linked as its bash
 wrapper links, with one -rpath per -L directory (the build tree and three
 store directories that provide nothing, for --shrink-rpath to remove).
-Each run starts from a fresh copy (warm page cache); the table gives the
+Each run starts from a fresh copy made just before, as `make install` leaves
+files just before the fixup phase (warm page cache, not yet written back:
+after a sync, replacing files on this disk costs several times more); the
+table gives the
 median of --runs runs and files per second. ldpin does more per file
 (absolute SONAME and DT_NEEDED, RUNPATH, the record, and the validation of
 every closure), and writes every changed file to a temporary file renamed
@@ -149,7 +152,6 @@ def main():
                         cmd = [LDPIN, "fixup", out, "--deps", "/lib/x86_64-linux-gnu"]
                     else:
                         cmd = ["bash", "-c", SHRINK, "shrink", out]
-                    os.sync()  # the copy's writeback must not land in the timing
                     elapsed, res = timed(cmd, env)
                     if res.returncode != 0:
                         sys.exit(f"ldpin: bench: {name} failed:\n{res.stderr[-2000:]}")

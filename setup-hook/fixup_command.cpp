@@ -683,8 +683,6 @@ void Fixup::validate() {
   for (const File &f : files)
     if (f.info && f.method == "unchanged")
       fresh.put(f.path, *f.info);
-  loader::SearchSettings settings;
-  settings.usable = loader::usableFrom(fresh);
   auto ignored = [&](const std::string &name) {
     for (const std::string &g : o.ignoreMissing)
       if (::fnmatch(g.c_str(), name.c_str(), 0) == 0 ||
@@ -692,37 +690,31 @@ void Fixup::validate() {
         return true;
     return false;
   };
-  std::map<std::string, File *> byPath;
-  for (File &f : files)
-    byPath[f.path] = &f;
-  std::set<std::pair<std::string, std::string>> reported;
-  for (File &f : files) {
+  // Each file's closure, in parallel; the problems are gathered per file
+  // and handed out afterwards in file order, so that the report is the same
+  // on every run.
+  std::vector<std::vector<loader::Problem>> found(files.size());
+  parallelFor(files.size(), o.jobs, [&](size_t k) {
+    const File &f = files[k];
     if (!f.dynamic() || !f.problems.empty())
-      continue;
+      return;
     std::string error;
     const elf::ElfInfo *now = fresh.get(f.path, &error);
     if (!now) {
-      f.problems.push_back("does not read back after the fixup: " + error);
-      continue;
+      found[k].push_back({f.path, "does not read back after the fixup: " + error});
+      return;
     }
+    loader::SearchSettings settings;
+    settings.usable = loader::usableFrom(fresh);
     std::string interp = now->interpreter.value_or(o.interpreter);
-    settings.defaultDirs.clear();
     if (!interp.empty()) {
       const std::string &real = fresh.real(interp);
       if (!real.empty())
         settings.defaultDirs.push_back(dirName(real));
     }
-    loader::Closure c =
-        loader::closureOf(f.path, fresh, settings, ignored, o.interpreter);
-    for (const loader::Problem &p : c.problems) {
-      if (!reported.insert({p.file, p.message}).second)
-        continue;
-      auto it = byPath.find(p.file);
-      if (it != byPath.end())
-        it->second->problems.push_back(p.message);
-      else
-        f.problems.push_back(printable(p.file) + " " + p.message);
-    }
+    found[k] =
+        loader::closureOf(f.path, fresh, settings, ignored, o.interpreter)
+            .problems;
     // Nothing may name the build: as nixpkgs' audit-tmpdir.
     std::vector<std::pair<std::string, std::string>> strings;
     for (const std::string &n : now->needed)
@@ -737,9 +729,25 @@ void Fixup::validate() {
       for (const std::string &entry : splitColons(s))
         for (const std::string &d : buildDirs)
           if (under(entry, d))
-            f.problems.push_back("its " + what + " names the build directory " +
-                                 printable(d) + " (" + printable(entry) + ")");
-  }
+            found[k].push_back({f.path, "its " + what +
+                                            " names the build directory " +
+                                            printable(d) + " (" +
+                                            printable(entry) + ")"});
+  });
+  std::map<std::string, File *> byPath;
+  for (File &f : files)
+    byPath[f.path] = &f;
+  std::set<std::pair<std::string, std::string>> reported;
+  for (size_t k = 0; k < files.size(); ++k)
+    for (const loader::Problem &p : found[k]) {
+      if (!reported.insert({p.file, p.message}).second)
+        continue;
+      auto it = byPath.find(p.file);
+      if (it != byPath.end())
+        it->second->problems.push_back(p.message);
+      else
+        files[k].problems.push_back(printable(p.file) + " " + p.message);
+    }
 }
 
 void Fixup::report() {

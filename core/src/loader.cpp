@@ -173,46 +173,63 @@ Found search(const std::string &name, const Object &requester,
 
 const elf::ElfInfo *FileCache::get(const std::string &path,
                                    std::string *error) {
-  auto it = files_.find(path);
-  if (it == files_.end()) {
-    Entry e;
-    llvm::Expected<elf::ElfInfo> info = elf::readFile(path);
-    if (info)
-      e.info = std::make_unique<elf::ElfInfo>(std::move(*info));
-    else
-      e.error = llvm::toString(info.takeError());
-    it = files_.emplace(path, std::move(e)).first;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = files_.find(path);
+    if (it != files_.end()) {
+      if (error)
+        *error = it->second.error;
+      return it->second.info.get();
+    }
   }
+  // Read without the lock; a thread that read it meanwhile wins.
+  Entry e;
+  llvm::Expected<elf::ElfInfo> info = elf::readFile(path);
+  if (info)
+    e.info = std::make_unique<elf::ElfInfo>(std::move(*info));
+  else
+    e.error = llvm::toString(info.takeError());
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = files_.emplace(path, std::move(e)).first;
   if (error)
     *error = it->second.error;
   return it->second.info.get();
 }
 
 void FileCache::put(const std::string &path, elf::ElfInfo info) {
+  std::lock_guard<std::mutex> lock(mutex_);
   files_[path] = Entry{std::make_unique<elf::ElfInfo>(std::move(info)), ""};
 }
 
 const std::string &FileCache::real(const std::string &path) {
-  auto it = reals_.find(path);
-  if (it == reals_.end())
-    it = reals_.emplace(path, realOf(path)).first;
-  return it->second;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = reals_.find(path);
+    if (it != reals_.end())
+      return it->second;
+  }
+  std::string r = realOf(path);
+  std::lock_guard<std::mutex> lock(mutex_);
+  return reals_.emplace(path, std::move(r)).first->second;
 }
 
-const FileCache::StatResult &FileCache::statOf(const std::string &path) {
-  auto it = stats_.find(path);
-  if (it == stats_.end()) {
-    StatResult r;
-    struct stat st;
-    if (::stat(path.c_str(), &st) == 0) {
-      r.ok = true;
-      r.regular = S_ISREG(st.st_mode);
-      r.dev = st.st_dev;
-      r.ino = st.st_ino;
-    }
-    it = stats_.emplace(path, r).first;
+FileCache::StatResult FileCache::statOf(const std::string &path) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = stats_.find(path);
+    if (it != stats_.end())
+      return it->second;
   }
-  return it->second;
+  StatResult r;
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0) {
+    r.ok = true;
+    r.regular = S_ISREG(st.st_mode);
+    r.dev = st.st_dev;
+    r.ino = st.st_ino;
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  return stats_.emplace(path, r).first->second;
 }
 
 bool FileCache::regular(const std::string &path) {
@@ -221,7 +238,7 @@ bool FileCache::regular(const std::string &path) {
 
 std::optional<std::pair<uint64_t, uint64_t>>
 FileCache::identity(const std::string &path) {
-  const StatResult &r = statOf(path);
+  StatResult r = statOf(path);
   if (!r.ok)
     return std::nullopt;
   return std::make_pair(r.dev, r.ino);

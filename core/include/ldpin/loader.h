@@ -16,6 +16,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -76,6 +77,7 @@ Found search(const std::string &name, const Object &requester,
 // --- closures and their validation -------------------------------------
 
 // ElfInfo of the files a closure visits, each read once (with versions).
+// Safe to share between threads; what it returns stays valid while it lives.
 class FileCache {
 public:
   // nullptr when the file cannot be read as ELF; `error` says why.
@@ -95,7 +97,8 @@ private:
     bool ok = false, regular = false;
     uint64_t dev = 0, ino = 0;
   };
-  const StatResult &statOf(const std::string &path);
+  StatResult statOf(const std::string &path);
+  std::mutex mutex_;
   std::map<std::string, StatResult> stats_;
   struct Entry {
     std::unique_ptr<elf::ElfInfo> info;
