@@ -31,9 +31,9 @@
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <thread>
+#include <unistd.h>
 #include <unordered_map>
 #include <unordered_set>
-#include <unistd.h>
 
 extern char **environ;
 
@@ -553,9 +553,8 @@ int Wrapper::run(const std::vector<std::string> &rawArgs) {
   if (exact.space > bound.space || exact.recordSize > bound.recordSize) {
     if (debug >= 1)
       err << "ldpin-ld: relinking: the libraries need " << exact.space
-          << " bytes of strings and a " << exact.recordSize
-          << "-byte record, " << bound.space << " and " << bound.recordSize
-          << " were reserved\n";
+          << " bytes of strings and a " << exact.recordSize << "-byte record, "
+          << bound.space << " and " << bound.recordSize << " were reserved\n";
     exact.space = std::max(exact.space, bound.space);
     exact.recordSize = std::max(exact.recordSize, bound.recordSize);
     LinkExtras again;
@@ -597,7 +596,8 @@ int Wrapper::link(std::vector<std::string> argv) {
   long argMax = ::sysconf(_SC_ARG_MAX);
   // A margin for what the kernel and the loader add (auxv, the file name).
   tooLong |= argMax > 0 && bytes + 64 * 1024 > static_cast<uint64_t>(argMax);
-  if (tooLong || std::atol(value("NIX_LD_USE_RESPONSE_FILE", "0").c_str()) >= 1) {
+  if (tooLong ||
+      std::atol(value("NIX_LD_USE_RESPONSE_FILE", "0").c_str()) >= 1) {
     std::string tmpl = value("TMPDIR", "/tmp") + "/ldpin-args-XXXXXX";
     int fd = ::mkstemp(tmpl.data());
     std::string text;
@@ -649,8 +649,9 @@ Wrapper::firstObjectTarget(const Command &cmd) const {
     if (obj->type != llvm::ELF::ET_REL)
       continue;
     return note::targetOf(
-        *obj, llvm::ArrayRef<uint8_t>(
-                  reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size()));
+        *obj,
+        llvm::ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(bytes.data()),
+                                bytes.size()));
   }
   return std::nullopt;
 }
@@ -691,9 +692,8 @@ void Wrapper::addLibrary(Reservation &r, size_t dirLength, size_t nameLength,
 
 void Wrapper::finish(Reservation &r, size_t libcLength) {
   r.space = std::max<uint64_t>(r.space, 64);
-  r.recordSize = static_cast<uint32_t>(
-      std::min<uint64_t>(r.record + note::entrySize(libcLength + 1) + 64,
-                         UINT32_MAX & ~3u));
+  r.recordSize = static_cast<uint32_t>(std::min<uint64_t>(
+      r.record + note::entrySize(libcLength + 1) + 64, UINT32_MAX & ~3u));
 }
 
 // An upper bound from the command line alone, without opening a library:
@@ -705,7 +705,8 @@ Reservation Wrapper::boundFromCommand(const Command &cmd) const {
   Reservation r = fixedParts(cmd);
   size_t longestDir = 0;
   for (const std::string &d : cmd.searchDirs)
-    longestDir = std::max(longestDir, d[0] == '/' ? d.size() : absolute(d).size());
+    longestDir =
+        std::max(longestDir, d[0] == '/' ? d.size() : absolute(d).size());
   size_t longestName = 0, libraries = 0;
   for (const LibraryInput &in : cmd.inputs) {
     switch (in.kind) {
@@ -749,8 +750,8 @@ Reservation Wrapper::exactFromResolution(const Command &cmd,
     r.space +=
         std::max(lib.pinPath.size(), longestOutput() + 5 + lib.needed.size()) +
         1;
-    r.record += note::entrySize(lib.needed.size() + 1 + lib.pinPath.size() +
-                                1 + lib.buildId.size() + 1);
+    r.record += note::entrySize(lib.needed.size() + 1 + lib.pinPath.size() + 1 +
+                                lib.buildId.size() + 1);
     longest = std::max(longest, lib.pinPath.size());
   }
   finish(r, longest);

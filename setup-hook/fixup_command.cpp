@@ -87,7 +87,8 @@ std::string utf8(const std::string &s) {
 
 void parallelFor(size_t n, unsigned jobs,
                  const std::function<void(size_t)> &fn) {
-  unsigned threads = jobs ? jobs : std::max(1u, std::thread::hardware_concurrency());
+  unsigned threads =
+      jobs ? jobs : std::max(1u, std::thread::hardware_concurrency());
   threads = static_cast<unsigned>(std::min<size_t>(threads, n));
   if (threads <= 1) {
     for (size_t i = 0; i < n; ++i)
@@ -204,8 +205,8 @@ private:
     return loader::usableFrom(cache)(path, forFile.elfClass, forFile.machine);
   }
   std::string installedPath(const File &lib);
-  std::optional<std::pair<std::string, std::string>>
-  resolve(const File &f, size_t index);
+  std::optional<std::pair<std::string, std::string>> resolve(const File &f,
+                                                             size_t index);
   void plan(File &f);
   void apply(File &f);
   bool applyWithEditor(File &f, bool haveRecord, std::string &why);
@@ -289,8 +290,8 @@ bool Fixup::setUp() {
     }
   }
   if (o.report != "text" && o.report != "json") {
-    err << "ldpin: --report must be text or json, not "
-        << printable(o.report) << "\n";
+    err << "ldpin: --report must be text or json, not " << printable(o.report)
+        << "\n";
     return false;
   }
   return true;
@@ -429,7 +430,8 @@ void Fixup::plan(File &f) {
   // dlopen directories and directories that provide a name still bare stay;
   // the runtime dependencies are added.
   const bool isRunpath = info.runpath.has_value();
-  const std::optional<std::string> &list = isRunpath ? info.runpath : info.rpath;
+  const std::optional<std::string> &list =
+      isRunpath ? info.runpath : info.rpath;
   std::vector<std::string> keep;
   std::set<std::string> seen;
   if (list)
@@ -566,7 +568,8 @@ void Fixup::applyWithPatchelf(File &f) {
     if (f.runpath->empty())
       runs.push_back({"--remove-rpath"});
     else if (!info.runpath && info.rpath)
-      runs.push_back({"--set-rpath", *f.runpath, "--force-rpath"}); // DT_RPATH stays
+      runs.push_back(
+          {"--set-rpath", *f.runpath, "--force-rpath"}); // DT_RPATH stays
     else
       runs.push_back({"--set-rpath", *f.runpath});
   }
@@ -634,7 +637,8 @@ void Fixup::applyWithPatchelf(File &f) {
   std::optional<std::string> wantList =
       f.runpath ? (f.runpath->empty() ? std::nullopt : f.runpath)
                 : (info.runpath ? info.runpath : info.rpath);
-  std::optional<std::string> gotList = after->runpath ? after->runpath : after->rpath;
+  std::optional<std::string> gotList =
+      after->runpath ? after->runpath : after->rpath;
   if (after->needed != wantNeeded ||
       after->soname != (f.soname ? f.soname : info.soname) ||
       gotList != wantList ||
@@ -701,7 +705,8 @@ void Fixup::validate() {
     std::string error;
     const elf::ElfInfo *now = fresh.get(f.path, &error);
     if (!now) {
-      found[k].push_back({f.path, "does not read back after the fixup: " + error});
+      found[k].push_back(
+          {f.path, "does not read back after the fixup: " + error});
       return;
     }
     loader::SearchSettings settings;
@@ -729,10 +734,9 @@ void Fixup::validate() {
       for (const std::string &entry : splitColons(s))
         for (const std::string &d : buildDirs)
           if (under(entry, d))
-            found[k].push_back({f.path, "its " + what +
-                                            " names the build directory " +
-                                            printable(d) + " (" +
-                                            printable(entry) + ")"});
+            found[k].push_back(
+                {f.path, "its " + what + " names the build directory " +
+                             printable(d) + " (" + printable(entry) + ")"});
   });
   std::map<std::string, File *> byPath;
   for (File &f : files)
@@ -765,8 +769,8 @@ void Fixup::report() {
     }
     if (o.verbose && f.method != "unchanged")
       err << "ldpin: fixup: " << printable(f.path) << ": " << f.changes.size()
-          << " change" << (f.changes.size() == 1 ? "" : "s") << " ("
-          << f.method << ")\n";
+          << " change" << (f.changes.size() == 1 ? "" : "s") << " (" << f.method
+          << ")\n";
   }
   if (problems)
     err << "ldpin: " << problems << " problem" << (problems == 1 ? "" : "s")
@@ -830,8 +834,8 @@ int Fixup::run() {
     f.info = std::move(*info);
     for (const elf::Note &n : f.info->notes)
       if (n.kind == elf::NoteKind::Ldpin) {
-        llvm::Expected<note::Record> r = note::parse(
-            llvm::ArrayRef<uint8_t>(n.desc), f.info->bigEndian);
+        llvm::Expected<note::Record> r =
+            note::parse(llvm::ArrayRef<uint8_t>(n.desc), f.info->bigEndian);
         if (r)
           f.record = std::move(*r);
         else

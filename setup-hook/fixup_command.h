@@ -44,11 +44,11 @@ struct FixupOptions {
   // --build-dir DIR: build and temporary directories (besides NIX_BUILD_TOP,
   // TMPDIR, TMP, TEMP, TEMPDIR) that no output may name after the fixup.
   std::vector<std::string> buildDirs;
-  std::string report;  // --report: "text" (default) or "json" (stdout)
-  std::string config;  // --config: ldpin.toml (else LDPIN_CONFIG)
-  std::string store;   // --store (else NIX_STORE, else /nix/store)
-  unsigned jobs = 0;   // --jobs: threads (0: one per core)
-  bool verbose = false; // --verbose: one line per changed file
+  std::string report;     // --report: "text" (default) or "json" (stdout)
+  std::string config;     // --config: ldpin.toml (else LDPIN_CONFIG)
+  std::string store;      // --store (else NIX_STORE, else /nix/store)
+  unsigned jobs = 0;      // --jobs: threads (0: one per core)
+  bool verbose = false;   // --verbose: one line per changed file
   bool checkOnly = false; // `ldpin check`
 };
 

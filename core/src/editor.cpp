@@ -443,8 +443,8 @@ Error Editor::applyInPlace(const std::string &path) const {
     uint64_t begin = ranges[i].first, end = ranges[i].second;
     for (++i; i < ranges.size() && ranges[i].first <= end + kMergeGap; ++i)
       end = std::max(end, ranges[i].second);
-    if (Error e = writeAll(fd, image_.data() + begin, end - begin, begin,
-                           path)) {
+    if (Error e =
+            writeAll(fd, image_.data() + begin, end - begin, begin, path)) {
       ::close(fd);
       return e;
     }

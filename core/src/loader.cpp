@@ -157,9 +157,9 @@ Found search(const std::string &name, const Object &requester,
     return {How::LdLibraryPath, *f};
   // 3. DT_RUNPATH of the requester (never of the objects that loaded it).
   if (requester.runpath)
-    if (std::optional<std::string> f = inDirs(
-            name, expanded(*requester.runpath, requester.path), requester,
-            settings))
+    if (std::optional<std::string> f =
+            inDirs(name, expanded(*requester.runpath, requester.path),
+                   requester, settings))
       return {How::Runpath, *f};
   // 4. ld.so.cache: not modelled (see loader.h).
   // 5. The default directories, unless the requester was linked with
@@ -246,14 +246,14 @@ FileCache::identity(const std::string &path) {
 
 std::function<bool(const std::string &, unsigned, uint16_t)>
 usableFrom(FileCache &cache) {
-  return [&cache](const std::string &path, unsigned elfClass,
-                  uint16_t machine) {
-    if (!cache.regular(path))
-      return false;
-    const elf::ElfInfo *info = cache.get(path);
-    return info && info->type == llvm::ELF::ET_DYN &&
-           info->elfClass == elfClass && info->machine == machine;
-  };
+  return
+      [&cache](const std::string &path, unsigned elfClass, uint16_t machine) {
+        if (!cache.regular(path))
+          return false;
+        const elf::ElfInfo *info = cache.get(path);
+        return info && info->type == llvm::ELF::ET_DYN &&
+               info->elfClass == elfClass && info->machine == machine;
+      };
 }
 
 namespace {
@@ -328,9 +328,8 @@ Closure closureOf(const std::string &root, FileCache &cache,
               cache.identity(interp))
         byId.emplace(*id, index);
     } else {
-      out.problems.push_back(
-          {root, "its interpreter " + printable(interp) +
-                     " cannot be read: " + error});
+      out.problems.push_back({root, "its interpreter " + printable(interp) +
+                                        " cannot be read: " + error});
     }
   }
 
@@ -375,9 +374,8 @@ Closure closureOf(const std::string &root, FileCache &cache,
       const elf::ElfInfo *childInfo = cache.get(f.path, &error);
       if (!childInfo)
         continue; // usable() read it; it cannot fail now
-      provider[{i, name}] =
-          add(f.path, childInfo, childChain,
-              {f.path, loaded[i].object.path, name, f.how});
+      provider[{i, name}] = add(f.path, childInfo, childChain,
+                                {f.path, loaded[i].object.path, name, f.how});
     }
   }
 
@@ -413,8 +411,8 @@ Closure closureOf(const std::string &root, FileCache &cache,
   std::map<std::string, std::string> libcs, interpreters; // real -> who
   for (size_t i = 0; i < loaded.size(); ++i) {
     const elf::ElfInfo *info = loaded[i].info;
-    std::string soname = baseOf(info->soname ? *info->soname
-                                             : loaded[i].object.path);
+    std::string soname =
+        baseOf(info->soname ? *info->soname : loaded[i].object.path);
     const std::string who = out.objects[i].neededBy.empty()
                                 ? loaded[i].object.path
                                 : out.objects[i].neededBy;

@@ -122,9 +122,10 @@ TEST(ResponseFiles, GccQuotingRules) {
   EXPECT_EQ(splitResponseText(quoteForResponseFile("x y\\\"z")),
             (std::vector<std::string>{"x y\\\"z"}));
   // Plain arguments are written as they are; everything reads back.
-  EXPECT_EQ(quoteForResponseFile("-L/nix/store/x-y/lib"), "-L/nix/store/x-y/lib");
-  std::vector<std::string> all = {"", "plain", "it's", "a\tb", "\\",
-                                  "\"", "$ORIGIN/../lib", "x\ny"};
+  EXPECT_EQ(quoteForResponseFile("-L/nix/store/x-y/lib"),
+            "-L/nix/store/x-y/lib");
+  std::vector<std::string> all = {"",   "plain", "it's",           "a\tb",
+                                  "\\", "\"",    "$ORIGIN/../lib", "x\ny"};
   std::string text;
   for (const std::string &a : all)
     text += quoteForResponseFile(a) + "\n";

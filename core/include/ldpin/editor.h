@@ -14,9 +14,9 @@
 //
 // The editor works on a private copy of the image (a copy-on-write mapping
 // for a large file, so that only the pages it reads are touched) and keeps a
-// list of byte patches; applyInPlace() writes them into a file the caller owns (the
-// wrapper's temporary link output), commit() writes a temporary file beside
-// the target and renames it over it, so a file is never half-written.
+// list of byte patches; applyInPlace() writes them into a file the caller owns
+// (the wrapper's temporary link output), commit() writes a temporary file
+// beside the target and renames it over it, so a file is never half-written.
 #pragma once
 
 #include "ldpin/elf.h"

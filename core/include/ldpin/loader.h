@@ -81,7 +81,8 @@ Found search(const std::string &name, const Object &requester,
 class FileCache {
 public:
   // nullptr when the file cannot be read as ELF; `error` says why.
-  const elf::ElfInfo *get(const std::string &path, std::string *error = nullptr);
+  const elf::ElfInfo *get(const std::string &path,
+                          std::string *error = nullptr);
   // Adds an already-read file.
   void put(const std::string &path, elf::ElfInfo info);
   // realpath(3) of `path` (`path` itself when that fails), asked once.
@@ -90,7 +91,8 @@ public:
   bool regular(const std::string &path);
   // The file's identity (device, inode) as the loader compares it, or
   // nullopt when stat fails; asked once.
-  std::optional<std::pair<uint64_t, uint64_t>> identity(const std::string &path);
+  std::optional<std::pair<uint64_t, uint64_t>>
+  identity(const std::string &path);
 
 private:
   struct StatResult {
@@ -135,10 +137,9 @@ struct Closure {
 // checks: every NEEDED found (unless `ignoreMissing` says so), every needed
 // symbol version (not weak) defined by the object that provides it, and one
 // C library and one dynamic linker, from one directory.
-Closure closureOf(const std::string &root, FileCache &cache,
-                  const SearchSettings &settings,
-                  const std::function<bool(const std::string &name)>
-                      &ignoreMissing = nullptr,
-                  const std::string &fallbackInterpreter = "");
+Closure closureOf(
+    const std::string &root, FileCache &cache, const SearchSettings &settings,
+    const std::function<bool(const std::string &name)> &ignoreMissing = nullptr,
+    const std::string &fallbackInterpreter = "");
 
 } // namespace ldpin::loader
