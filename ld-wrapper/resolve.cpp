@@ -1,7 +1,7 @@
 // Resolving library inputs (see resolve.h).
 #include "resolve.h"
 
-#include "paths.h"
+#include "ldpin/paths.h"
 
 #include "ldpin/checked.h"
 #include "ldpin/describe.h"

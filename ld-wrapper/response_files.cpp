@@ -1,7 +1,7 @@
 // Response files (see response_files.h).
 #include "response_files.h"
 
-#include "paths.h"
+#include "ldpin/paths.h"
 
 #include "ldpin/checked.h"
 

@@ -6,7 +6,7 @@
 #include "wrapper.h"
 
 #include "command.h"
-#include "paths.h"
+#include "ldpin/paths.h"
 #include "resolve.h"
 #include "response_files.h"
 

@@ -7,6 +7,7 @@
 #include "ldpin/elf.h"
 #include "ldpin/loader.h"
 #include "ldpin/note.h"
+#include "ldpin/paths.h"
 #include "ldpin/policy.h"
 
 #include <llvm/BinaryFormat/ELF.h>
@@ -37,41 +38,10 @@ namespace {
 
 // --- small helpers -------------------------------------------------------
 
-std::string dirName(const std::string &p) {
-  size_t slash = p.rfind('/');
-  if (slash == std::string::npos)
-    return ".";
-  return slash == 0 ? "/" : p.substr(0, slash);
-}
-
-std::string baseName(const std::string &p) {
-  size_t slash = p.rfind('/');
-  return slash == std::string::npos ? p : p.substr(slash + 1);
-}
-
-std::string realPath(const std::string &p) {
-  char *r = ::realpath(p.c_str(), nullptr);
-  if (!r)
-    return "";
-  std::string out(r);
-  std::free(r);
-  return out;
-}
-
 bool under(const std::string &p, const std::string &dir) {
   if (dir.empty() || p.compare(0, dir.size(), dir) != 0)
     return false;
   return p.size() == dir.size() || p[dir.size()] == '/' || dir.back() == '/';
-}
-
-std::vector<std::string> splitColons(const std::string &s) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  for (size_t end; (end = s.find(':', start)) != std::string::npos;
-       start = end + 1)
-    out.push_back(s.substr(start, end - start));
-  out.push_back(s.substr(start));
-  return out;
 }
 
 std::string joinColons(const std::vector<std::string> &v) {
@@ -215,20 +185,6 @@ private:
   void report();
 };
 
-// `p` made absolute against the current directory, symbolic links kept.
-std::string absolutePath(const std::string &p) {
-  if (!p.empty() && p[0] == '/')
-    return p;
-  char cwd[PATH_MAX];
-  if (!::getcwd(cwd, sizeof cwd))
-    return p;
-  std::string out = cwd;
-  std::string rest = p;
-  while (rest.compare(0, 2, "./") == 0)
-    rest.erase(0, 2);
-  return rest.empty() || rest == "." ? out : out + "/" + rest;
-}
-
 bool Fixup::setUp() {
   std::string config = o.config;
   if (config.empty())
@@ -259,7 +215,7 @@ bool Fixup::setUp() {
       d.pop_back();
     bool holdsOutput = std::any_of(
         o.outputs.begin(), o.outputs.end(), [&](const std::string &out) {
-          return under(absolutePath(out), d) || under(realPath(out), d);
+          return under(absolute(out), d) || under(realPath(out), d);
         });
     if (!holdsOutput &&
         std::find(buildDirs.begin(), buildDirs.end(), d) == buildDirs.end())
@@ -392,7 +348,7 @@ Fixup::resolve(const File &f, size_t index) {
   const std::optional<std::string> &list =
       f.info->runpath ? f.info->runpath : f.info->rpath;
   if (list)
-    for (const std::string &entry : splitColons(*list)) {
+    for (const std::string &entry : splitList(*list, ':')) {
       std::optional<std::string> dir = loader::expandOrigin(entry, f.path);
       if (!dir || dir->empty() || inBuildDir(*dir))
         continue;
@@ -435,7 +391,7 @@ void Fixup::plan(File &f) {
   std::vector<std::string> keep;
   std::set<std::string> seen;
   if (list)
-    for (const std::string &entry : splitColons(*list)) {
+    for (const std::string &entry : splitList(*list, ':')) {
       std::string why;
       bool kept = false;
       if (entry.empty()) {
@@ -731,7 +687,7 @@ void Fixup::validate() {
     if (now->rpath)
       strings.emplace_back("RPATH", *now->rpath);
     for (const auto &[what, s] : strings)
-      for (const std::string &entry : splitColons(s))
+      for (const std::string &entry : splitList(s, ':'))
         for (const std::string &d : buildDirs)
           if (under(entry, d))
             found[k].push_back(
@@ -816,7 +772,7 @@ int Fixup::run() {
   std::vector<std::string> paths;
   std::vector<std::pair<std::string, std::string>> links;
   for (const std::string &output : o.outputs)
-    walk(absolutePath(output), seen, paths, links);
+    walk(absolute(output), seen, paths, links);
   files.resize(paths.size());
   // Read every file once, in parallel.
   parallelFor(paths.size(), o.jobs, [&](size_t i) {

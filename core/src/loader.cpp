@@ -5,6 +5,7 @@
 #include "ldpin/loader.h"
 
 #include "ldpin/checked.h"
+#include "ldpin/paths.h"
 
 #include <llvm/BinaryFormat/ELF.h>
 
@@ -18,35 +19,10 @@
 namespace ldpin::loader {
 namespace {
 
-std::vector<std::string> splitColons(const std::string &s) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  for (size_t end; (end = s.find(':', start)) != std::string::npos;
-       start = end + 1)
-    out.push_back(s.substr(start, end - start));
-  out.push_back(s.substr(start));
-  return out;
-}
-
-std::string dirOf(const std::string &p) {
-  size_t slash = p.rfind('/');
-  if (slash == std::string::npos)
-    return ".";
-  return slash == 0 ? "/" : p.substr(0, slash);
-}
-
-std::string baseOf(const std::string &p) {
-  size_t slash = p.rfind('/');
-  return slash == std::string::npos ? p : p.substr(slash + 1);
-}
-
+// realpath(3), or `p` itself when it fails.
 std::string realOf(const std::string &p) {
-  char *r = ::realpath(p.c_str(), nullptr);
-  if (!r)
-    return p;
-  std::string out(r);
-  std::free(r);
-  return out;
+  std::string r = realPath(p);
+  return r.empty() ? p : r;
 }
 
 // Looks for `name` in each directory of a colon-separated list.
@@ -69,7 +45,7 @@ std::optional<std::string> inDirs(const std::string &name,
 std::vector<std::string> expanded(const std::string &list,
                                   const std::string &objectPath) {
   std::vector<std::string> out;
-  for (const std::string &entry : splitColons(list))
+  for (const std::string &entry : splitList(list, ':'))
     if (std::optional<std::string> e = expandOrigin(entry, objectPath))
       out.push_back(*e);
   return out;
@@ -124,7 +100,7 @@ std::optional<std::string> expandOrigin(const std::string &entry,
       len = 7;
     if (len == 0)
       return std::nullopt; // $LIB, $PLATFORM or a stray '$'
-    out += dirOf(objectPath);
+    out += dirName(objectPath);
     i += len;
   }
   return out;
@@ -349,7 +325,7 @@ Closure closureOf(const std::string &root, FileCache &cache,
       Found f = search(name, loaded[i].object, loaders, settings);
       if (f.how == How::NotFound) {
         if ((ignoreMissing && ignoreMissing(name)) ||
-            (anyLoader && isLoaderName(baseOf(name))))
+            (anyLoader && isLoaderName(baseName(name))))
           continue;
         std::string why;
         if (name.find('/') != std::string::npos) {
@@ -412,7 +388,7 @@ Closure closureOf(const std::string &root, FileCache &cache,
   for (size_t i = 0; i < loaded.size(); ++i) {
     const elf::ElfInfo *info = loaded[i].info;
     std::string soname =
-        baseOf(info->soname ? *info->soname : loaded[i].object.path);
+        baseName(info->soname ? *info->soname : loaded[i].object.path);
     const std::string who = out.objects[i].neededBy.empty()
                                 ? loaded[i].object.path
                                 : out.objects[i].neededBy;
@@ -439,7 +415,7 @@ Closure closureOf(const std::string &root, FileCache &cache,
     out.problems.push_back(
         {root, "names two dynamic linkers: " + describeAll(interpreters)});
   if (libcs.size() == 1 && interpreters.size() == 1 &&
-      dirOf(libcs.begin()->first) != dirOf(interpreters.begin()->first))
+      dirName(libcs.begin()->first) != dirName(interpreters.begin()->first))
     out.problems.push_back(
         {root, "its C library " + printable(libcs.begin()->first) +
                    " and its dynamic linker " +

@@ -1,5 +1,6 @@
-// Path and file helpers shared by the wrapper's parts: string operations,
-// realPath (which resolves symbolic links), and reading a whole file.
+// Path and file helpers shared by the tools: string operations on paths,
+// realPath (which resolves symbolic links), lists, reading a whole file and
+// listing a directory.
 #pragma once
 
 #include <cstddef>
@@ -11,13 +12,14 @@
 #include <llvm/ADT/StringRef.h>
 #include <llvm/Support/Error.h>
 
-namespace ldpin::wrapper {
+namespace ldpin {
 
 // "/a/b" -> "/a", "b" -> ".", "/b" -> "/".
 std::string dirName(const std::string &p);
 // "/a/b" -> "b".
 std::string baseName(const std::string &p);
-// `p` made absolute against the current directory (no symlinks resolved).
+// `p` made absolute against the current directory (no symlinks resolved; a
+// leading "./" is dropped).
 std::string absolute(const std::string &p);
 // realpath(3), or "" when it fails.
 std::string realPath(const std::string &p);
@@ -41,4 +43,4 @@ enum class Listing { Listed, TooLarge, Failed };
 Listing listDirectory(const std::string &dir, uint64_t maxBytes,
                       llvm::function_ref<void(llvm::StringRef)> each);
 
-} // namespace ldpin::wrapper
+} // namespace ldpin

@@ -1,5 +1,5 @@
 // Path helpers (see paths.h).
-#include "paths.h"
+#include "ldpin/paths.h"
 
 #include "ldpin/checked.h"
 
@@ -12,7 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-namespace ldpin::wrapper {
+namespace ldpin {
 
 std::string dirName(const std::string &p) {
   size_t slash = p.rfind('/');
@@ -32,7 +32,11 @@ std::string absolute(const std::string &p) {
   char cwd[PATH_MAX];
   if (!::getcwd(cwd, sizeof cwd))
     return p;
-  return std::string(cwd) + "/" + p;
+  std::string rest = p;
+  while (rest.compare(0, 2, "./") == 0)
+    rest.erase(0, 2);
+  return rest.empty() || rest == "." ? std::string(cwd)
+                                     : std::string(cwd) + "/" + rest;
 }
 
 std::string realPath(const std::string &p) {
@@ -118,4 +122,4 @@ Listing listDirectory(const std::string &dir, uint64_t maxBytes,
   return n == 0 ? Listing::Listed : Listing::Failed;
 }
 
-} // namespace ldpin::wrapper
+} // namespace ldpin
