@@ -11,74 +11,23 @@ dynamic linker.
 Usage: fixup_test.py --ldpin-ld PATH --ldpin PATH [--only NAME]
 Prints one line per test and a closing "N passed, M failed" line.
 """
-import argparse
-import glob
 import hashlib
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import traceback
 
-ARGS = None
-TESTS = []
+import harness
+from harness import ARGS, check, failed_lookups, inspect, sh, test, write
+
 HOST_LIBDIR = "/lib/x86_64-linux-gnu"
 HOST_LD = "/lib64/ld-linux-x86-64.so.2"
-
-
-def test(fn):
-    TESTS.append(fn)
-    return fn
-
-
-class Failure(Exception):
-    pass
-
-
-def check(cond, msg):
-    if not cond:
-        raise Failure(msg)
-
-
-def sh(cmd, env=None, cwd=None, ok=True):
-    res = subprocess.run(cmd, shell=isinstance(cmd, str), capture_output=True,
-                         text=True, env=env, cwd=cwd, timeout=300)
-    if ok and res.returncode != 0:
-        raise Failure(f"command failed ({res.returncode}): {cmd}\n{res.stdout}{res.stderr}")
-    return res
-
-
-def write(path, text):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w") as f:
-        f.write(text)
 
 
 def digest(path):
     with open(path, "rb") as f:
         return hashlib.sha256(f.read()).hexdigest()
-
-
-def inspect(path):
-    res = sh([ARGS.ldpin, "inspect", "--json", path])
-    return json.loads(res.stdout)["files"][0]
-
-
-def failed_lookups(cmd, env=None):
-    """(result, failed openat/stat calls) of running `cmd` under strace."""
-    with tempfile.NamedTemporaryFile(prefix="ldpin-strace-", delete=False) as t:
-        log = t.name
-    try:
-        res = sh(["strace", "-f", "-qq", "-o", log, "-e",
-                  "trace=open,openat,stat,lstat,newfstatat,statx"] + cmd,
-                 env=env, ok=False)
-        with open(log) as f:
-            fails = sum(1 for line in f if "= -1 ENOENT" in line)
-        return res, fails
-    finally:
-        os.unlink(log)
 
 
 class World:
@@ -450,29 +399,5 @@ def bad_arguments_are_clear_errors(w):
     check("--ignore-missing" in res.stdout and "--deps" in res.stdout, "help lacks options")
 
 
-def main():
-    global ARGS
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--ldpin-ld", required=True)
-    ap.add_argument("--ldpin", required=True)
-    ap.add_argument("--only")
-    ARGS = ap.parse_args()
-    passed = failed = 0
-    for t in TESTS:
-        if ARGS.only and t.__name__ != ARGS.only:
-            continue
-        try:
-            t()
-            print(f"ok: {t.__name__}")
-            passed += 1
-        except Exception as e:  # a failure or an unexpected error
-            print(f"FAIL: {t.__name__}: {e}")
-            if not isinstance(e, Failure):
-                traceback.print_exc()
-            failed += 1
-    print(f"{passed} passed, {failed} failed")
-    return 0 if failed == 0 else 1
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.main(__doc__))

@@ -10,14 +10,13 @@ of GNU ld (bfd), gold, lld and mold. The programs are run, inspected with
 Usage: ld_wrapper_test.py --ldpin-ld PATH --ldpin PATH [--only NAME]
 Prints one line per test and a closing "N passed, M failed" line.
 """
-import argparse
-import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import traceback
+
+import harness
+from harness import ARGS, Failure, check, failed_lookups, inspect, sh, test, write
 
 LINKERS = {
     "bfd": "/usr/bin/ld.bfd",
@@ -25,41 +24,6 @@ LINKERS = {
     "lld": "/usr/bin/ld.lld-16",
     "mold": "/usr/bin/mold",
 }
-ARGS = None
-TESTS = []
-
-
-def test(fn):
-    TESTS.append(fn)
-    return fn
-
-
-class Failure(Exception):
-    pass
-
-
-def check(cond, msg):
-    if not cond:
-        raise Failure(msg)
-
-
-def sh(cmd, env=None, cwd=None, ok=True):
-    res = subprocess.run(cmd, shell=isinstance(cmd, str), capture_output=True,
-                         text=True, env=env, cwd=cwd, timeout=300)
-    if ok and res.returncode != 0:
-        raise Failure(f"command failed ({res.returncode}): {cmd}\n{res.stdout}{res.stderr}")
-    return res
-
-
-def write(path, text):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w") as f:
-        f.write(text)
-
-
-def inspect(path):
-    res = sh([ARGS.ldpin, "inspect", "--json", path])
-    return json.loads(res.stdout)["files"][0]
 
 
 def record(info):
@@ -68,25 +32,6 @@ def record(info):
             check("record" in n, f"record does not parse: {n.get('record_error')}")
             return n["record"]
     return None
-
-
-def failed_lookups(cmd, env=None):
-    """Runs `cmd` under strace; returns (result, number of failed openat/stat).
-
-    access() is not counted: glibc checks /etc/ld.so.preload with it at every
-    start, whatever the program's libraries are.
-    """
-    with tempfile.NamedTemporaryFile(prefix="ldpin-strace-", delete=False) as t:
-        log = t.name
-    try:
-        res = sh(["strace", "-f", "-qq", "-o", log, "-e",
-                  "trace=open,openat,stat,lstat,newfstatat,statx"] + cmd,
-                 env=env, ok=False)
-        with open(log) as f:
-            fails = sum(1 for line in f if "= -1 ENOENT" in line)
-        return res, fails
-    finally:
-        os.unlink(log)
 
 
 class World:
@@ -463,31 +408,5 @@ def nix_environment_interface_is_honoured(w):
           "response file not read")
 
 
-def main():
-    global ARGS
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--ldpin-ld", required=True)
-    ap.add_argument("--ldpin", required=True)
-    ap.add_argument("--only")
-    ARGS = ap.parse_args()
-    passed = failed = 0
-    for t in TESTS:
-        if ARGS.only and ARGS.only not in t.__name__:
-            continue
-        try:
-            t()
-            passed += 1
-            print(f"ok: {t.__name__}")
-        except Failure as e:
-            failed += 1
-            print(f"FAILED: {t.__name__}: {e}")
-        except Exception:
-            failed += 1
-            print(f"FAILED: {t.__name__}:\n{traceback.format_exc()}")
-        sys.stdout.flush()
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.main(__doc__))

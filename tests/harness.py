@@ -1,0 +1,94 @@
+"""What the behaviour tests share: a registry of tests, assertions, running
+commands, reading `ldpin inspect --json`, counting failed lookups under
+strace, and the command line (--ldpin-ld, --ldpin, --only).
+
+A test module registers its tests with @test (or a decorator built on it)
+and ends with `sys.exit(harness.main(__doc__))`.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import traceback
+
+ARGS = argparse.Namespace(ldpin_ld=None, ldpin=None, only=None)
+TESTS = []
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise Failure(msg)
+
+
+def sh(cmd, env=None, cwd=None, ok=True):
+    res = subprocess.run(cmd, shell=isinstance(cmd, str), capture_output=True,
+                         text=True, env=env, cwd=cwd, timeout=300)
+    if ok and res.returncode != 0:
+        raise Failure(f"command failed ({res.returncode}): {cmd}\n{res.stdout}{res.stderr}")
+    return res
+
+
+def write(path, text):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def inspect(path):
+    res = sh([ARGS.ldpin, "inspect", "--json", path])
+    return json.loads(res.stdout)["files"][0]
+
+
+def failed_lookups(cmd, env=None):
+    """Runs `cmd` under strace; returns (result, number of failed openat/stat).
+
+    access() is not counted: glibc checks /etc/ld.so.preload with it at every
+    start, whatever the program's libraries are.
+    """
+    with tempfile.NamedTemporaryFile(prefix="ldpin-strace-", delete=False) as t:
+        log = t.name
+    try:
+        res = sh(["strace", "-f", "-qq", "-o", log, "-e",
+                  "trace=open,openat,stat,lstat,newfstatat,statx"] + cmd,
+                 env=env, ok=False)
+        with open(log) as f:
+            fails = sum(1 for line in f if "= -1 ENOENT" in line)
+        return res, fails
+    finally:
+        os.unlink(log)
+
+
+def main(doc):
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--ldpin-ld", required=True)
+    ap.add_argument("--ldpin", required=True)
+    ap.add_argument("--only", help="run the tests whose name contains this")
+    vars(ARGS).update(vars(ap.parse_args()))
+    passed = failed = 0
+    for t in TESTS:
+        if ARGS.only and ARGS.only not in t.__name__:
+            continue
+        try:
+            t()
+            passed += 1
+            print(f"ok: {t.__name__}")
+        except Failure as e:
+            failed += 1
+            print(f"FAILED: {t.__name__}: {e}")
+        except Exception:
+            failed += 1
+            print(f"FAILED: {t.__name__}:\n{traceback.format_exc()}")
+        sys.stdout.flush()
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
