@@ -16,10 +16,9 @@ import json
 import os
 import shutil
 import sys
-import tempfile
 
 import harness
-from harness import ARGS, check, failed_lookups, inspect, sh, test, write
+from harness import ARGS, check, failed_lookups, inspect, sh, write
 
 HOST_LIBDIR = "/lib/x86_64-linux-gnu"
 HOST_LD = "/lib64/ld-linux-x86-64.so.2"
@@ -30,26 +29,11 @@ def digest(path):
         return hashlib.sha256(f.read()).hexdigest()
 
 
-class World:
-    """A fake store, a build directory and a wrapper around ldpin-ld."""
+class World(harness.Tree):
+    """A fake store, a build directory and a wrapper around ldpin-ld (bfd)."""
 
     def __init__(self):
-        self.root = tempfile.mkdtemp(prefix="ldpin-fixup-")
-        self.store = os.path.join(self.root, "store")
-        self.build = os.path.join(self.root, "build")
-        self.wrap = os.path.join(self.root, "wrap")
-        for d in (self.store, self.build, os.path.join(self.wrap, "bin"),
-                  os.path.join(self.wrap, "nix-support")):
-            os.makedirs(d)
-        os.symlink(os.path.abspath(ARGS.ldpin_ld), os.path.join(self.wrap, "bin", "ld"))
-        write(os.path.join(self.wrap, "nix-support", "ldpin-linker"), "/usr/bin/ld.bfd\n")
-        self.env = {k: v for k, v in os.environ.items()
-                    if not k.startswith(("NIX_", "LDPIN_"))}
-        self.env.update(NIX_STORE=self.store, NIX_BUILD_TOP=self.build, TMPDIR=self.build)
-
-    def close(self):
-        sh(["chattr", "-R", "-i", self.root], ok=False)
-        shutil.rmtree(self.root, ignore_errors=True)
+        super().__init__("ldpin-fixup-", "/usr/bin/ld.bfd")
 
     def out(self, name):
         d = os.path.join(self.store, f"{abs(hash(name)) % 10**8:08d}-{name}")
@@ -66,15 +50,7 @@ class World:
         return sh(cmd, env=dict(self.env, **(env or {})), ok=ok)
 
 
-def each_world(fn):
-    def run():
-        w = World()
-        try:
-            fn(w)
-        finally:
-            w.close()
-    run.__name__ = fn.__name__
-    return test(run)
+each_world = harness.in_tree(World)
 
 
 def no_bare_needed_and_no_build_runpath(w, path):

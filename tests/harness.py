@@ -8,6 +8,7 @@ and ends with `sys.exit(harness.main(__doc__))`.
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -67,6 +68,47 @@ def failed_lookups(cmd, env=None):
         return res, fails
     finally:
         os.unlink(log)
+
+
+class Tree:
+    """A temporary tree: a fake store (NIX_STORE), a build directory
+    (NIX_BUILD_TOP and TMPDIR) and a wrapper package whose bin/ld is ldpin-ld
+    running `linker`, with an environment free of the caller's NIX_* and
+    LDPIN_* settings."""
+
+    def __init__(self, prefix, linker):
+        self.root = tempfile.mkdtemp(prefix=prefix)
+        self.store = os.path.join(self.root, "store")
+        self.build = os.path.join(self.root, "build")
+        self.wrap = os.path.join(self.root, "wrap")
+        for d in (self.store, self.build, os.path.join(self.wrap, "bin"),
+                  os.path.join(self.wrap, "nix-support")):
+            os.makedirs(d)
+        os.symlink(os.path.abspath(ARGS.ldpin_ld), os.path.join(self.wrap, "bin", "ld"))
+        self.use_linker(linker)
+        self.env = {k: v for k, v in os.environ.items()
+                    if not k.startswith(("NIX_", "LDPIN_"))}
+        self.env.update(NIX_STORE=self.store, NIX_BUILD_TOP=self.build, TMPDIR=self.build)
+
+    def use_linker(self, path):
+        write(os.path.join(self.wrap, "nix-support", "ldpin-linker"), path + "\n")
+
+    def close(self):
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def in_tree(make):
+    """A decorator: the test gets a tree of its own, `make()`, closed after."""
+    def decorate(fn):
+        def run():
+            t = make()
+            try:
+                fn(t)
+            finally:
+                t.close()
+        run.__name__ = fn.__name__
+        return test(run)
+    return decorate
 
 
 def main(doc):

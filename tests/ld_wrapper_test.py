@@ -13,10 +13,9 @@ Prints one line per test and a closing "N passed, M failed" line.
 import os
 import shutil
 import sys
-import tempfile
 
 import harness
-from harness import ARGS, Failure, check, failed_lookups, inspect, sh, test, write
+from harness import Failure, check, failed_lookups, inspect, sh, test, write
 
 LINKERS = {
     "bfd": "/usr/bin/ld.bfd",
@@ -34,30 +33,11 @@ def record(info):
     return None
 
 
-class World:
+class World(harness.Tree):
     """A temporary tree: a fake store, a build directory and a wrapper."""
 
     def __init__(self, linker="bfd"):
-        self.root = tempfile.mkdtemp(prefix="ldpin-wrap-")
-        self.store = os.path.join(self.root, "store")
-        self.build = os.path.join(self.root, "build")
-        self.wrap = os.path.join(self.root, "wrap")
-        os.makedirs(self.store)
-        os.makedirs(self.build)
-        os.makedirs(os.path.join(self.wrap, "bin"))
-        os.makedirs(os.path.join(self.wrap, "nix-support"))
-        os.symlink(os.path.abspath(ARGS.ldpin_ld), os.path.join(self.wrap, "bin", "ld"))
-        self.set_linker(linker)
-        self.env = {k: v for k, v in os.environ.items()
-                    if not k.startswith(("NIX_", "LDPIN_"))}
-        self.env.update(NIX_STORE=self.store, NIX_BUILD_TOP=self.build,
-                        TMPDIR=self.build)
-
-    def set_linker(self, linker):
-        write(os.path.join(self.wrap, "nix-support", "ldpin-linker"), LINKERS[linker] + "\n")
-
-    def close(self):
-        shutil.rmtree(self.root, ignore_errors=True)
+        super().__init__("ldpin-wrap-", LINKERS[linker])
 
     def store_lib(self, name, body, soname=None, extra=""):
         """A shared library in its own store directory; returns its lib dir."""
@@ -77,16 +57,8 @@ class World:
         return sh(f"gcc -B{self.wrap}/bin/ {args}", env=e, ok=ok, cwd=cwd or self.build)
 
 
-def with_bfd(fn):
-    """A test in a World of its own, linking with GNU ld."""
-    def run():
-        w = World("bfd")
-        try:
-            fn(w)
-        finally:
-            w.close()
-    run.__name__ = fn.__name__
-    return test(run)
+# A test in a World of its own, linking with GNU ld.
+with_bfd = harness.in_tree(lambda: World("bfd"))
 
 
 def for_each_linker(fn):
