@@ -162,17 +162,19 @@ private:
   // Names the outputs provide: soname or file name -> installed path.
   std::map<std::string, std::string> provided;
   loader::FileCache cache;
+  const std::function<bool(const std::string &, unsigned, uint16_t)>
+      usableFile = loader::usableFrom(cache);
 
   bool setUp();
   void walk(const std::string &path, std::set<std::pair<dev_t, ino_t>> &seen,
             std::vector<std::string> &found,
-            std::vector<std::pair<std::string, std::string>> &links);
+            std::vector<std::string> &links);
   bool inBuildDir(const std::string &p) const {
     return std::any_of(buildDirs.begin(), buildDirs.end(),
                        [&](const std::string &d) { return under(p, d); });
   }
   bool usable(const std::string &path, const elf::ElfInfo &forFile) {
-    return loader::usableFrom(cache)(path, forFile.elfClass, forFile.machine);
+    return usableFile(path, forFile.elfClass, forFile.machine);
   }
   std::string installedPath(const File &lib);
   std::optional<std::pair<std::string, std::string>> resolve(const File &f,
@@ -256,16 +258,14 @@ bool Fixup::setUp() {
 void Fixup::walk(const std::string &path,
                  std::set<std::pair<dev_t, ino_t>> &seen,
                  std::vector<std::string> &found,
-                 std::vector<std::pair<std::string, std::string>> &links) {
+                 std::vector<std::string> &links) {
   struct stat st;
   if (::lstat(path.c_str(), &st) != 0) {
     walkErrors.push_back(printable(path) + ": " + std::strerror(errno));
     return;
   }
   if (S_ISLNK(st.st_mode)) {
-    std::string target = realPath(path);
-    if (!target.empty())
-      links.emplace_back(path, target);
+    links.push_back(path);
     return;
   }
   if (S_ISREG(st.st_mode)) {
@@ -770,7 +770,7 @@ int Fixup::run() {
     return 2;
   std::set<std::pair<dev_t, ino_t>> seen;
   std::vector<std::string> paths;
-  std::vector<std::pair<std::string, std::string>> links;
+  std::vector<std::string> links;
   for (const std::string &output : o.outputs)
     walk(absolute(output), seen, paths, links);
   files.resize(paths.size());
@@ -818,8 +818,8 @@ int Fixup::run() {
         provided.emplace(baseName(*f.info->soname), installedPath(f));
       provided.emplace(baseName(f.path), f.path);
     }
-  for (const auto &[link, target] : links)
-    if (auto id = cache.identity(target); id && byId.count(*id))
+  for (const std::string &link : links) // stat follows the link
+    if (auto id = cache.identity(link); id && byId.count(*id))
       provided.emplace(baseName(link), link);
 
   if (!o.checkOnly) {
