@@ -135,6 +135,11 @@ struct File {
   std::optional<note::Record> newRecord;
   std::vector<Change> changes;
   std::string method = "unchanged"; // "record space", "in place", "patchelf"
+  // Its other names in the outputs (hard links), replaced with it; and
+  // whether every hard link to it is in the outputs, so that --in-place may
+  // write into it (a link to a dependency's file must not change that file).
+  std::vector<std::string> aliases;
+  bool allLinksInOutputs = false;
   std::vector<std::string> problems;
 
   bool dynamic() const { return info && info->hasDynamic && info->dynstr; }
@@ -166,9 +171,16 @@ private:
       usableFile = loader::usableFrom(cache);
 
   bool setUp();
-  void walk(const std::string &path, std::set<std::pair<dev_t, ino_t>> &seen,
-            std::vector<std::string> &found,
-            std::vector<std::string> &links);
+  // Each file found: its index in `found`, its link count and its names in
+  // the outputs after the first.
+  struct Seen {
+    size_t index;
+    nlink_t links;
+    std::vector<std::string> aliases;
+  };
+  void walk(const std::string &path,
+            std::map<std::pair<dev_t, ino_t>, Seen> &seen,
+            std::vector<std::string> &found, std::vector<std::string> &links);
   bool inBuildDir(const std::string &p) const {
     return std::any_of(buildDirs.begin(), buildDirs.end(),
                        [&](const std::string &d) { return under(p, d); });
@@ -183,6 +195,7 @@ private:
   void apply(File &f);
   bool applyWithEditor(File &f, bool haveRecord, std::string &why);
   void applyWithPatchelf(File &f);
+  void replaceAliases(File &f);
   void validate();
   void report();
 };
@@ -256,7 +269,7 @@ bool Fixup::setUp() {
 }
 
 void Fixup::walk(const std::string &path,
-                 std::set<std::pair<dev_t, ino_t>> &seen,
+                 std::map<std::pair<dev_t, ino_t>, Seen> &seen,
                  std::vector<std::string> &found,
                  std::vector<std::string> &links) {
   struct stat st;
@@ -269,8 +282,13 @@ void Fixup::walk(const std::string &path,
     return;
   }
   if (S_ISREG(st.st_mode)) {
-    if (seen.insert({st.st_dev, st.st_ino}).second)
+    auto [it, added] =
+        seen.try_emplace({st.st_dev, st.st_ino}, Seen{found.size(), 1, {}});
+    if (added)
       found.push_back(path);
+    else
+      it->second.aliases.push_back(path);
+    it->second.links = st.st_nlink;
     return;
   }
   if (!S_ISDIR(st.st_mode))
@@ -498,8 +516,16 @@ bool Fixup::applyWithEditor(File &f, bool haveRecord, std::string &why) {
   if (haveRecord && f.newRecord)
     if (llvm::Error e2 = ed.setRecord(*f.newRecord))
       return fail(std::move(e2));
+  if (o.inPlace && f.allLinksInOutputs) {
+    llvm::Expected<bool> written = ed.writeInPlace(f.path);
+    if (!written)
+      return fail(written.takeError());
+    if (*written)
+      return true;
+  }
   if (llvm::Error e2 = ed.commit(f.path))
     return fail(std::move(e2));
+  replaceAliases(f);
   return true;
 }
 
@@ -607,6 +633,24 @@ void Fixup::applyWithPatchelf(File &f) {
   if (::rename(tmp.c_str(), f.path.c_str()) != 0)
     return abandon(std::string("cannot replace it: ") + std::strerror(errno));
   f.method = "patchelf";
+  replaceAliases(f);
+}
+
+// After `f.path` was replaced by a new file: its other names in the outputs
+// become links to the new file too (each by a link renamed over it), so that
+// they stay one file.
+void Fixup::replaceAliases(File &f) {
+  for (const std::string &alias : f.aliases) {
+    std::string tmp = alias + ".ldpin-link";
+    ::unlink(tmp.c_str());
+    if (::link(f.path.c_str(), tmp.c_str()) != 0 ||
+        ::rename(tmp.c_str(), alias.c_str()) != 0) {
+      f.problems.push_back(
+          "cannot replace its hard link " + printable(alias) +
+          ", which is left as it was: " + std::strerror(errno));
+      ::unlink(tmp.c_str());
+    }
+  }
 }
 
 void Fixup::apply(File &f) {
@@ -768,12 +812,16 @@ void Fixup::report() {
 int Fixup::run() {
   if (!setUp())
     return 2;
-  std::set<std::pair<dev_t, ino_t>> seen;
+  std::map<std::pair<dev_t, ino_t>, Seen> seen;
   std::vector<std::string> paths;
   std::vector<std::string> links;
   for (const std::string &output : o.outputs)
     walk(absolute(output), seen, paths, links);
   files.resize(paths.size());
+  for (auto &[id, s] : seen) {
+    files[s.index].allLinksInOutputs = s.aliases.size() + 1 >= s.links;
+    files[s.index].aliases = std::move(s.aliases);
+  }
   // Read every file once, in parallel.
   parallelFor(paths.size(), o.jobs, [&](size_t i) {
     File &f = files[i];

@@ -11,8 +11,11 @@
 // wrapper linked is edited in the space it reserved; any other file in
 // unreferenced string bytes when they suffice, else by patchelf on a copy
 // that is checked before it replaces the original. Every write goes to a
-// temporary file renamed over the original (mode and owner kept); a file
-// that fails is left as it was. Then every ELF file's closure is validated
+// temporary file renamed over the original (mode and owner kept), and over
+// every other hard link to it in the outputs; with --in-place, the editor's
+// changes go into the file itself instead (see Editor::writeInPlace) unless
+// it has hard links outside the outputs. A file that fails is left as it
+// was. Then every ELF file's closure is validated
 // (see ldpin/loader.h) and every problem is listed, not only the first.
 //
 // check does the validation alone and changes nothing.
@@ -50,6 +53,7 @@ struct FixupOptions {
   unsigned jobs = 0;      // --jobs: threads (0: one per core)
   bool verbose = false;   // --verbose: one line per changed file
   bool checkOnly = false; // `ldpin check`
+  bool inPlace = false;   // --in-place
 };
 
 // Runs fixup (or check). Returns 0 when every file is fine, 1 when a problem

@@ -32,7 +32,9 @@ ldpinFixupOutput() {
     if [ ! -e "$prefix" ]; then
         return 0
     fi
-    local -a args=("$prefix")
+    # In place: the outputs are the build's own, and nothing runs from them
+    # yet (see `ldpin fixup --help`).
+    local -a args=("$prefix" --in-place)
     local output dep glob
     for output in ${outputs-out}; do
         if [ "${!output-}" != "$prefix" ] && [ -e "${!output-}" ]; then

@@ -76,6 +76,13 @@ int main(int argc, char **argv) {
                        "A prefix whose library directories are added to the "
                        "RUNPATH of every file (for libraries loaded with "
                        "dlopen by bare name); repeatable");
+  fixupCmd->add_flag(
+      "--in-place", fixup.inPlace,
+      "Write the changes into the files themselves (the same inode) when every "
+      "hard link to a file is in the outputs, in steps that each leave a "
+      "loadable file, for build outputs nothing else reads yet (the setup "
+      "hook passes it). Default: each changed file is written to a temporary "
+      "file beside it, renamed over it");
 
   try {
     app.parse(argc, argv);

@@ -328,6 +328,46 @@ def repeated_fixups_change_nothing_and_do_not_grow_files(w):
 
 
 @each_world
+def hard_links_in_the_outputs_change_together_and_files_outside_do_not(w):
+    # One library under two names in the output (hard links, as `cp -l` or
+    # `ln` in an install leave them), and one hard-linked to a file of a
+    # dependency: both names of the first are fixed and stay one file, the
+    # dependency's file is left as it was and the output gets its own fixed
+    # copy. By replacement (the default) and with --in-place, which keeps
+    # the inode.
+    src = os.path.join(w.build, "h")
+    write(os.path.join(src, "foo.c"), FOO_C)
+    write(os.path.join(src, "bar.c"), "int bar(void) { return 2; }\n")
+    w.cc("-shared -fPIC foo.c -Wl,-soname,libfoo.so.1 -o libfoo.so.1", cwd=src)
+    w.cc("-shared -fPIC bar.c -Wl,-soname,libbar.so.1 -o libbar.so.1", cwd=src)
+    for mode in ([], ["--in-place"]):
+        out, dep = w.out(f"links{mode}"), w.out(f"links-dep{mode}")
+        for d in (os.path.join(out, "lib"), os.path.join(out, "lib", "compat"),
+                  os.path.join(dep, "lib")):
+            os.makedirs(d)
+        foo = os.path.join(out, "lib", "libfoo.so.1")
+        shutil.copy(os.path.join(src, "libfoo.so.1"), foo)
+        foo2 = os.path.join(out, "lib", "compat", "libfoo.so.1")
+        os.link(foo, foo2)
+        inode = os.stat(foo).st_ino
+        theirs = os.path.join(dep, "lib", "libbar.so.1")
+        shutil.copy(os.path.join(src, "libbar.so.1"), theirs)
+        ours = os.path.join(out, "lib", "libbar.so.1")
+        os.link(theirs, ours)
+        before = digest(theirs)
+        w.fixup(out, "--deps", HOST_LIBDIR, *mode)
+        check(os.path.samefile(foo, foo2), f"{mode}: the two names of libfoo are no longer one file")
+        check(inspect(foo2)["soname"] == inspect(foo)["soname"] in (foo, foo2),
+              f"{mode}: both names not fixed: {inspect(foo)['soname']}, {inspect(foo2)['soname']}")
+        check(digest(theirs) == before,
+              f"{mode}: a file outside the outputs was changed through a hard link")
+        check(inspect(ours)["soname"] == ours,
+              f"{mode}: the output's copy was not fixed: {inspect(ours)['soname']}")
+        if mode:
+            check(os.stat(foo).st_ino == inode, "--in-place replaced the file")
+
+
+@each_world
 def corrupt_and_unwritable_files_are_reported_and_left_as_they_were(w):
     out = w.out("bad")
     os.makedirs(os.path.join(out, "lib"))

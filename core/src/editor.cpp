@@ -86,6 +86,8 @@ Expected<Editor> Editor::load(const std::string &path) {
       return mapped.takeError();
     Editor e;
     e.image_ = std::move(*mapped);
+    e.loadedDev_ = st.st_dev;
+    e.loadedIno_ = st.st_ino;
     if (Error err = e.init())
       return err;
     return e;
@@ -104,7 +106,12 @@ Expected<Editor> Editor::load(const std::string &path) {
     done += static_cast<size_t>(n);
   }
   ::close(fd);
-  return fromBytes(std::move(bytes));
+  Expected<Editor> e = fromBytes(std::move(bytes));
+  if (e) {
+    e->loadedDev_ = st.st_dev;
+    e->loadedIno_ = st.st_ino;
+  }
+  return e;
 }
 
 Expected<Editor> Editor::fromBytes(std::vector<uint8_t> bytes) {
@@ -452,6 +459,95 @@ Error Editor::applyInPlace(const std::string &path) const {
   if (::close(fd) != 0)
     return makeError(path + ": cannot write: " + std::strerror(errno));
   return Error::success();
+}
+
+Expected<bool> Editor::writeInPlace(const std::string &path) const {
+  if (patches_.empty())
+    return true;
+  int fd = ::open(path.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == EACCES || errno == EPERM || errno == ETXTBSY || errno == EROFS)
+      return false;
+    return makeError(path +
+                     ": cannot open for writing: " + std::strerror(errno));
+  }
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || st.st_dev != loadedDev_ ||
+      st.st_ino != loadedIno_ ||
+      static_cast<uint64_t>(st.st_size) != image_.size()) {
+    ::close(fd);
+    return makeError(path + ": changed since it was read; not written");
+  }
+  // Each patch's step, then runs of patches of one step merged as in
+  // applyInPlace().
+  const uint64_t strBegin = info_.dynstr ? info_.dynstr->offset : 0;
+  const uint64_t strEnd = info_.dynstr ? strBegin + info_.dynstr->size : 0;
+  uint64_t noteBegin = 0, noteEnd = 0;
+  for (const elf::Note &n : info_.notes)
+    if (n.kind == elf::NoteKind::Ldpin) {
+      noteBegin = n.fileOffset;
+      noteEnd = n.fileOffset + note::kNoteHeaderSize + n.desc.size();
+    }
+  auto step = [&](uint64_t offset) {
+    if (offset >= strBegin && offset < strEnd)
+      return 0;
+    if (offset >= noteBegin && offset < noteEnd)
+      return 2;
+    return 1;
+  };
+  struct Run {
+    uint64_t begin, end;
+    std::vector<uint8_t> before;
+  };
+  std::vector<Run> runs;
+  constexpr uint64_t kMergeGap = 4096;
+  for (int s = 0; s < 3; ++s) {
+    std::vector<std::pair<uint64_t, uint64_t>> ranges;
+    for (const auto &[offset, size] : patches_)
+      if (step(offset) == s)
+        ranges.emplace_back(offset, offset + size);
+    std::sort(ranges.begin(), ranges.end());
+    for (size_t i = 0; i < ranges.size();) {
+      uint64_t begin = ranges[i].first, end = ranges[i].second;
+      for (++i; i < ranges.size() && ranges[i].first <= end + kMergeGap &&
+                step(ranges[i].first) == s;
+           ++i)
+        end = std::max(end, ranges[i].second);
+      runs.push_back({begin, end, {}});
+    }
+  }
+  // What is there now, to put back if a write fails.
+  auto restore = [&](size_t upTo) {
+    for (size_t k = upTo; k-- > 0;)
+      consumeError(writeAll(fd, runs[k].before.data(), runs[k].before.size(),
+                            runs[k].begin, path));
+  };
+  for (Run &r : runs) {
+    r.before.resize(r.end - r.begin);
+    size_t done = 0;
+    while (done < r.before.size()) {
+      ssize_t n = ::pread(fd, r.before.data() + done, r.before.size() - done,
+                          static_cast<off_t>(r.begin + done));
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0) {
+        int err = n < 0 ? errno : EIO;
+        ::close(fd);
+        return makeError(path + ": cannot read: " + std::strerror(err));
+      }
+      done += static_cast<size_t>(n);
+    }
+  }
+  for (size_t k = 0; k < runs.size(); ++k)
+    if (Error e = writeAll(fd, image_.data() + runs[k].begin,
+                           runs[k].end - runs[k].begin, runs[k].begin, path)) {
+      restore(k + 1); // a short write may have changed part of run k
+      ::close(fd);
+      return e;
+    }
+  if (::close(fd) != 0)
+    return makeError(path + ": cannot write: " + std::strerror(errno));
+  return true;
 }
 
 Error Editor::commit(const std::string &path) const {

@@ -11,7 +11,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <csignal>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 using namespace ldpin;
 using test::run;
@@ -190,3 +193,75 @@ TEST(Editor, StaticFilesHaveNothingToEdit) {
 }
 
 } // namespace
+
+// writeInPlace() edits the file itself (same inode, so hard links see the
+// edit), refuses a file replaced since it was read, and declines (false,
+// nothing written) a file it may not open for writing: here a program that is
+// running.
+TEST(Editor, WriteInPlaceKeepsTheInodeAndChecksTheFileIsTheOneRead) {
+  test::TempDir d;
+  test::writeFile(d / "main.c", "#include <unistd.h>\n"
+                                "int main(int c, char **v) {"
+                                " if (c > 1) sleep(30); return 0; }\n");
+  const std::string prog = d / "prog";
+  const std::string longDir = "/nowhere/" + std::string(200, 'r');
+  ASSERT_EQ(run("gcc " + d / "main.c" + " -Wl,--enable-new-dtags -Wl,-rpath," +
+                longDir + " -o " + prog)
+                .status,
+            0);
+  auto edited = [&]() {
+    llvm::Expected<edit::Editor> ed = edit::Editor::load(prog);
+    EXPECT_TRUE(bool(ed)) << llvm::toString(ed.takeError());
+    std::optional<size_t> rp = entryWith(ed->info(), 29 /*DT_RUNPATH*/);
+    EXPECT_TRUE(rp.has_value());
+    EXPECT_FALSE(llvm::errorToBool(ed->reserveFromEntry(*rp)));
+    EXPECT_FALSE(llvm::errorToBool(ed->setRunpath("/short")));
+    return std::move(*ed);
+  };
+  // Replaced after it was read: not written.
+  edit::Editor stale = edited();
+  const std::string original = test::readFile(prog);
+  test::writeFile(d / "other", original);
+  std::filesystem::rename(d / "other", prog);
+  llvm::Expected<bool> refused = stale.writeInPlace(prog);
+  ASSERT_FALSE(bool(refused));
+  EXPECT_NE(
+      llvm::toString(refused.takeError()).find("changed since it was read"),
+      std::string::npos);
+  EXPECT_EQ(test::readFile(prog), original);
+
+  // Running: declined, nothing written.
+  ASSERT_EQ(::chmod(prog.c_str(), 0755), 0);
+  pid_t child = ::fork();
+  if (child == 0) {
+    ::execl(prog.c_str(), prog.c_str(), "sleep", nullptr);
+    ::_exit(127);
+  }
+  ::usleep(200 * 1000);
+  edit::Editor busy = edited();
+  llvm::Expected<bool> declined = busy.writeInPlace(prog);
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+  ASSERT_TRUE(bool(declined)) << llvm::toString(declined.takeError());
+  EXPECT_FALSE(*declined);
+  EXPECT_EQ(test::readFile(prog), original);
+
+  // Written: the same inode (a hard link sees it), the edited bytes, runs.
+  std::filesystem::create_hard_link(prog, d / "link");
+  struct stat st;
+  ASSERT_EQ(::stat(prog.c_str(), &st), 0);
+  edit::Editor ed = edited();
+  llvm::Expected<bool> written = ed.writeInPlace(prog);
+  ASSERT_TRUE(bool(written)) << llvm::toString(written.takeError());
+  EXPECT_TRUE(*written);
+  struct stat after;
+  ASSERT_EQ(::stat(prog.c_str(), &after), 0);
+  EXPECT_EQ(after.st_ino, st.st_ino);
+  const std::string bytes = test::readFile(prog);
+  EXPECT_EQ(bytes, std::string(ed.bytes().begin(), ed.bytes().end()));
+  EXPECT_EQ(test::readFile(d / "link"), bytes);
+  llvm::Expected<elf::ElfInfo> info = elf::readFile(prog);
+  ASSERT_TRUE(bool(info));
+  EXPECT_EQ(info->runpath.value_or(""), "/short");
+  EXPECT_EQ(run(prog).status, 0);
+}

@@ -15,8 +15,9 @@
 // The editor works on a private copy of the image (a copy-on-write mapping
 // for a large file, so that only the pages it reads are touched) and keeps a
 // list of byte patches; applyInPlace() writes them into a file the caller owns
-// (the wrapper's temporary link output), commit() writes a temporary file
-// beside the target and renames it over it, so a file is never half-written.
+// (the wrapper's temporary link output), writeInPlace() into an installed file
+// in an order that keeps it loadable at every step, and commit() writes a
+// temporary file beside the target and renames it over it.
 #pragma once
 
 #include "ldpin/elf.h"
@@ -27,6 +28,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <sys/types.h>
 
 #include <llvm/Support/Error.h>
 
@@ -100,6 +103,17 @@ public:
   // Writes the patches into `path`, which must hold the same bytes the
   // editor was loaded from (a file the caller owns).
   llvm::Error applyInPlace(const std::string &path) const;
+  // Writes the patches into `path`, which must still be the file the editor
+  // was loaded from (same device, inode and size: checked on the open file),
+  // in three steps, each a prefix after which the file still loads and means
+  // the old or the new: first the bytes of .dynstr (new strings go where
+  // nothing points yet), then the rest (dynamic entries, vn_file), then the
+  // `.note.ldpin` record. The bytes about to be overwritten are read first;
+  // when a write fails they are written back and the error is returned.
+  // False, with nothing written, when the file cannot be opened for writing
+  // (permissions, a running program, a read-only file system): the caller
+  // may commit() instead, which needs only the directory to be writable.
+  llvm::Expected<bool> writeInPlace(const std::string &path) const;
   // Writes the edited image to a temporary file beside `path` (same mode
   // and owner) and renames it over `path`. Does nothing when unchanged.
   llvm::Error commit(const std::string &path) const;
@@ -121,6 +135,10 @@ private:
   std::optional<size_t> findTag(int64_t tag) const;
 
   Image image_;
+  // The file it was loaded from, for writeInPlace(); dev 0 and ino 0 when
+  // made from bytes.
+  dev_t loadedDev_ = 0;
+  ino_t loadedIno_ = 0;
   elf::ElfInfo info_;
   uint64_t cursor_ = 0, limit_ = 0; // free space in .dynstr offsets
   bool haveRegion_ = false;
