@@ -26,7 +26,6 @@
 #include <cstring>
 #include <fcntl.h>
 #include <set>
-#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -358,9 +357,24 @@ int Wrapper::spawn(const std::vector<std::string> &argv) {
     cargv.push_back(const_cast<char *>(a.c_str()));
   cargv.push_back(nullptr);
   err.flush();
-  pid_t pid;
-  int rc = ::posix_spawn(&pid, argv[0].c_str(), nullptr, nullptr, cargv.data(),
-                         environ);
+  // vfork and execve, which is what posix_spawn does, less its loop over
+  // every signal in the child (two sigaction calls each, to reset handlers
+  // this program never installs). The child writes only execErrno, in the
+  // memory it shares with this thread, and _exits.
+  volatile int execErrno = 0;
+  const char *path = argv[0].c_str();
+  char **childArgv = cargv.data();
+  pid_t pid = ::vfork();
+  if (pid == 0) {
+    ::execve(path, childArgv, environ);
+    execErrno = errno;
+    ::_exit(127);
+  }
+  int rc = pid < 0 ? errno : 0;
+  if (rc == 0 && execErrno != 0) {
+    ::waitpid(pid, nullptr, 0);
+    rc = execErrno;
+  }
   if (rc != 0) {
     err << "ldpin-ld: cannot run the real linker " << printable(argv[0]) << ": "
         << std::strerror(rc) << "\n";

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -102,6 +103,11 @@ Listing listDirectory(const std::string &dir, uint64_t maxBytes,
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0)
     return Listing::Failed;
+  struct stat st;
+  if (::fstat(fd, &st) == 0 && static_cast<uint64_t>(st.st_size) > maxBytes) {
+    ::close(fd);
+    return Listing::TooLarge;
+  }
   alignas(8) char buf[32 * 1024];
   uint64_t total = 0;
   long n;

@@ -39,7 +39,11 @@ enum class Listing { Listed, TooLarge, Failed };
 // Calls `each` with every name in directory `dir` (".", ".." included), in
 // the order the file system returns them: open, getdents64 until the end,
 // close. A directory whose entries take more than `maxBytes` is left as
-// soon as that shows (TooLarge); `each` may have seen some of its names.
+// soon as that shows (TooLarge); `each` may have seen some of its names. One
+// whose size (st_size: what the file system keeps for its entries, about
+// the same bytes on ext4, 20 per entry on tmpfs) is already above `maxBytes`
+// is not read at all: reading a large ext4 directory costs more than the
+// probes it saves.
 Listing listDirectory(const std::string &dir, uint64_t maxBytes,
                       llvm::function_ref<void(llvm::StringRef)> each);
 
