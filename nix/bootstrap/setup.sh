@@ -1,0 +1,146 @@
+# The generic builder of the offline bootstrap stdenv: nixpkgs' phases
+# (unpack, patch, configure, build, check, install, fixup) and conventions
+# (setup hooks of inputs sourced, NIX_CFLAGS_COMPILE and NIX_LDFLAGS made from
+# the inputs, pre/post hooks, fixupOutputHooks run once per output with
+# $prefix set), written for this harness. Tools are the host's (/usr/bin);
+# the C library and the compiler run-time come from the store.
+set -eu -o pipefail
+export PATH="$cc/bin:$bintools/bin:/usr/bin:/bin"
+export NIX_STORE=${NIX_STORE:-/nix/store}
+export NIX_CC=$cc NIX_BINTOOLS=$bintools
+export SOURCE_DATE_EPOCH=315532800 ZERO_AR_DATE=1
+export LDCONFIG=true # zlib's `make install` would rewrite the host's cache
+export HOME=/homeless-shelter
+NIX_BUILD_CORES=${NIX_BUILD_CORES:-2}
+[ "$NIX_BUILD_CORES" -gt 0 ] || NIX_BUILD_CORES=$(nproc)
+
+runHook() {
+  local hook=$1
+  shift
+  local var="${hook}[@]"
+  # A hook is a string of shell code or an array of function names.
+  if declare -p "$hook" 2>/dev/null | grep -q '^declare -a'; then
+    local h
+    for h in ${!var+"${!var}"}; do "$h" "$@"; done
+  elif [ -n "${!hook-}" ]; then
+    eval "${!hook}"
+  fi
+}
+
+# Inputs: each dependency's include/, lib/, bin/, pkgconfig and setup hook,
+# with what it propagates (nix-support/propagated-build-inputs), depth first.
+NIX_CFLAGS_COMPILE=${NIX_CFLAGS_COMPILE-}
+NIX_LDFLAGS=${NIX_LDFLAGS-}
+declare -a pkgsHostHost=() pkgsHostTarget=() fixupOutputHooks=()
+declare -A visited=()
+addInput() {
+  local dep=$1
+  [ -n "${visited[$dep]-}" ] && return 0
+  visited[$dep]=1
+  pkgsHostTarget+=("$dep")
+  [ -d "$dep/include" ] && NIX_CFLAGS_COMPILE+=" -isystem $dep/include"
+  [ -d "$dep/lib" ] && NIX_LDFLAGS+=" -L$dep/lib"
+  [ -d "$dep/bin" ] && PATH="$PATH:$dep/bin"
+  for d in "$dep/lib/pkgconfig" "$dep/share/pkgconfig"; do
+    [ -d "$d" ] && PKG_CONFIG_PATH="${PKG_CONFIG_PATH:+$PKG_CONFIG_PATH:}$d"
+  done
+  [ -d "$dep/lib/cmake" ] || [ -d "$dep/share/cmake" ] &&
+    CMAKE_PREFIX_PATH="${CMAKE_PREFIX_PATH:+$CMAKE_PREFIX_PATH;}$dep"
+  if [ -f "$dep/nix-support/setup-hook" ]; then
+    # shellcheck disable=SC1091
+    source "$dep/nix-support/setup-hook"
+  fi
+  if [ -f "$dep/nix-support/propagated-build-inputs" ]; then
+    local p
+    for p in $(< "$dep/nix-support/propagated-build-inputs"); do addInput "$p"; done
+  fi
+}
+PKG_CONFIG_PATH=${PKG_CONFIG_PATH-}
+CMAKE_PREFIX_PATH=${CMAKE_PREFIX_PATH-}
+for dep in ${stdenvInputs-} ${nativeBuildInputs-} ${buildInputs-} ${propagatedBuildInputs-}; do
+  addInput "$dep"
+done
+export PATH NIX_CFLAGS_COMPILE NIX_LDFLAGS PKG_CONFIG_PATH CMAKE_PREFIX_PATH
+
+# As nixpkgs' stdenv: each output's lib/ is a RUNPATH candidate (ldpin-ld
+# keeps it only if it provides something; the stock fixup shrinks it).
+for output in ${outputs:-out}; do
+  NIX_LDFLAGS="-rpath ${!output}/lib $NIX_LDFLAGS"
+done
+prefix=$out
+
+unpackPhase() {
+  runHook preUnpack
+  tar xf "$src"
+  local dirs=(*/)
+  [ "${#dirs[@]}" = 1 ] || { echo "unpack: expected one directory in $src" >&2; exit 1; }
+  sourceRoot=${dirs[0]%/}
+  cd "$sourceRoot"
+  runHook postUnpack
+}
+
+patchPhase() {
+  runHook prePatch
+  local p
+  for p in ${patches-}; do patch -p1 < "$p"; done
+  runHook postPatch
+}
+
+configurePhase() {
+  runHook preConfigure
+  if [ -n "${cmakeFlags+x}" ] || { [ -z "${dontUseCmake-}" ] && [ -f CMakeLists.txt ] && [ ! -x configure ]; }; then
+    mkdir -p build && cd build
+    # shellcheck disable=SC2086
+    cmake .. -DCMAKE_INSTALL_PREFIX="$prefix" -DCMAKE_BUILD_TYPE=Release \
+      -DCMAKE_INSTALL_LIBDIR=lib -DCMAKE_PREFIX_PATH="$CMAKE_PREFIX_PATH" ${cmakeFlags-}
+  elif [ -x "${configureScript:-./configure}" ]; then
+    # shellcheck disable=SC2086
+    "${configureScript:-./configure}" --prefix="$prefix" ${configureFlags-}
+  fi
+  runHook postConfigure
+}
+
+buildPhase() {
+  runHook preBuild
+  # shellcheck disable=SC2086
+  [ -n "${dontBuild-}" ] || make -j"$NIX_BUILD_CORES" ${makeFlags-} ${buildFlags-}
+  runHook postBuild
+}
+
+checkPhase() {
+  runHook preCheck
+  # shellcheck disable=SC2086
+  [ -z "${doCheck-}" ] || make -j"$NIX_BUILD_CORES" ${makeFlags-} ${checkFlags-} ${checkTarget:-check}
+  runHook postCheck
+}
+
+installPhase() {
+  runHook preInstall
+  # shellcheck disable=SC2086
+  make ${makeFlags-} ${installFlags-} ${installTargets:-install}
+  runHook postInstall
+}
+
+fixupPhase() {
+  runHook preFixup
+  local output
+  for output in ${outputs:-out}; do
+    prefix=${!output}
+    [ -e "$prefix" ] || continue
+    local h
+    for h in ${fixupOutputHooks[@]+"${fixupOutputHooks[@]}"}; do eval "$h"; done
+  done
+  prefix=$out
+  runHook postFixup
+}
+
+cd "${TMPDIR:-/tmp}"
+NIX_BUILD_TOP=${NIX_BUILD_TOP:-$PWD}
+export NIX_BUILD_TOP
+for phase in ${phases:-unpackPhase patchPhase configurePhase buildPhase checkPhase installPhase fixupPhase}; do
+  if [ -n "${!phase-}" ]; then # the derivation's own code for the phase
+    eval "${!phase}"
+  else
+    "$phase"
+  fi
+done
