@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
-# The main job. For now (the Nix package-set demo arrives with the Nix
-# integration): set up the machine, build ldpin, show what `ldpin inspect`
-# reads in a program and a library built here and in host programs (text and
-# JSON), then link one program over 40 store-like libraries the stock way and
-# through ldpin-ld and compare what each asks of the loader and how many
-# lookups fail at its start. Idempotent. Run as root on Debian 12.
+# The main job: set up the machine, build ldpin, then build real upstream
+# packages with nix-build through ldpin and the stock nixpkgs way (the
+# offline bootstrap stdenv, nix/bootstrap) and print, per program, what each
+# asks of the loader and what its start costs (nix/pkgset.sh). By default a
+# part of the set that builds in a few minutes; --full builds all of it.
+# Before that, what `ldpin inspect` reads, and one program over 40
+# store-like libraries linked both ways. Idempotent. Run as root on Debian 12.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+packages="zlib libpng xz"
+if [ "${1-}" = --full ]; then
+  packages=""
+elif [ $# -gt 0 ]; then
+  echo "usage: nix/demo.sh [--full]" >&2
+  exit 2
+fi
 
 bash tests/setup-host.sh
 cmake --preset default >/dev/null
@@ -74,3 +82,8 @@ PY
 done
 echo
 echo "   (libc stays bare: it is the host's here, outside the store; under Nix it is pinned too)"
+
+echo
+echo "== the package set, built by nix-build through ldpin and the stock way (nix/pkgset.sh)"
+echo "   (real upstream sources from Debian, their own test suites run in the check phase)"
+bash nix/pkgset.sh ${packages:+--packages "$packages"} 2> >(grep -v '^== nix-build' >&2)

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite from a fresh clone: installs what is missing
 # (tests/setup-host.sh), builds (preset `default`) and runs every test through
-# CTest; runs the tests again built with AddressSanitizer and UBSan (preset
+# CTest; builds a part of the package set with nix-build through ldpin and
+# the stock way and checks every program (nix/pkgset.sh); runs the tests
+# again built with AddressSanitizer and UBSan (preset
 # `asan`); then runs the libFuzzer targets briefly (preset `fuzz`).
 # ASAN=0 skips the sanitizer run; FUZZ_SECONDS (default 30, for each fuzz
 # target) sets the fuzzing time, 0 skips it.
@@ -12,6 +14,12 @@ bash tests/setup-host.sh
 cmake --preset default
 cmake --build --preset default
 ctest --preset default
+# The package set through nix-build, ldpin and stock (a part of it; the full
+# set is `bash nix/pkgset.sh`). LDPIN_PKGSET chooses the packages, "" skips.
+pkgset=${LDPIN_PKGSET-zlib libpng xz}
+if [ -n "$pkgset" ]; then
+  bash nix/pkgset.sh --packages "$pkgset"
+fi
 if [ "${ASAN:-1}" != 0 ]; then
   cmake --preset asan
   cmake --build --preset asan

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Builds the package set with nix-build twice, through ldpin and the stock
+# nixpkgs way, then compares them per program: bare DT_NEEDED left, RUNPATH
+# entries, failed openat/stat calls at start-up (strace), start-up time,
+# runtime closure size. Every ELF file of the ldpin build must pass
+# `ldpin check`, and every program must start with no failed lookup; the
+# script exits 1 otherwise.
+#
+# Usage: nix/pkgset.sh [--packages "zlib libpng ..."] [--out FILE]
+#   --packages  attributes of nix/pkgs to build (default: all of them)
+#   --out       also write the table there (markdown)
+# Needs the default CMake build (build/bin) and a Nix store
+# (nix/setup-store.sh); fetches the sources (nix/fetch-sources.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+packages="" out=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --packages) packages=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "ldpin: pkgset.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+[ -x build/bin/ldpin-ld ] || { echo "ldpin: pkgset.sh: build first (cmake --build --preset default)" >&2; exit 2; }
+if [ -z "$packages" ]; then
+  packages=$(nix-instantiate --eval --json -E \
+    'builtins.attrNames (removeAttrs (import ./nix/pkgs { hostHash = ""; }) [ "stdenv" ])' | tr -d '[]",' )
+fi
+bash nix/fetch-sources.sh >/dev/null
+# The host packages the bootstrap copies or runs: a new version of any of
+# them makes a new hash, so everything is rebuilt rather than mixed.
+hostHash=$(dpkg-query -W -f '${Package}=${Version}\n' libc6 libc6-dev gcc-12 cpp-12 g++-12 \
+  libgcc-s1 libstdc++6 binutils make patchelf | sha256sum | cut -c1-32)
+ldpin=build/bin/ldpin
+declare -A result
+for linking in ldpin stock; do
+  for p in $packages; do
+    echo "== nix-build $p ($linking)" >&2
+    path=$(nix-build --no-out-link nix/pkgs -A "$p" --argstr hostHash "$hostHash" \
+      --argstr linking "$linking" --arg ldpinBin "$PWD/build/bin" 2> "/tmp/ldpin-pkgset-$p-$linking.log") || {
+      tail -30 "/tmp/ldpin-pkgset-$p-$linking.log" >&2
+      echo "ldpin: pkgset.sh: $p ($linking) failed to build; log: /tmp/ldpin-pkgset-$p-$linking.log" >&2
+      exit 1
+    }
+    result[$p/$linking]=$path
+  done
+done
+
+status=0
+for p in $packages; do
+  if ! "$ldpin" check "${result[$p/ldpin]}" >/dev/null; then
+    "$ldpin" check "${result[$p/ldpin]}" >&2 || true
+    status=1
+  fi
+done
+
+loader=$(nix-build --no-out-link nix/pkgs -A stdenv.glibc --argstr hostHash "$hostHash" \
+  2>/dev/null)/lib/ld-linux-x86-64.so.2
+table=$(mktemp)
+trap 'rm -f "$table"' EXIT
+{
+  echo "| package | program | build | bare NEEDED | RUNPATH entries | failed library lookups at start | start-up | runtime closure |"
+  echo "|---|---|---|---|---|---|---|---|"
+  for p in $packages; do
+    # The runtime closure: ldpin's may hold no store path (by name) that the
+    # stock one does not; its bytes differ by the records' reserved space.
+    declare -A closure=() names=()
+    for linking in ldpin stock; do
+      paths=$(nix-store -qR "${result[$p/$linking]}")
+      closure[$linking]="$(echo "$paths" | wc -l) paths, $(echo "$paths" | xargs du -scb 2>/dev/null | tail -1 | cut -f1)"
+      names[$linking]=$(echo "$paths" | sed 's|^/nix/store/[a-z0-9]*-||' | sort)
+    done
+    extra=$(comm -23 <(echo "${names[ldpin]}") <(echo "${names[stock]}"))
+    if [ -n "$extra" ]; then
+      echo "ldpin: $p: the ldpin build keeps store paths the stock one does not: $extra" >&2
+      status=1
+    fi
+    for linking in ldpin stock; do
+      root=${result[$p/$linking]}
+      progs=$(find "$root/bin" -maxdepth 1 -type f -perm -u+x 2>/dev/null | sort || true)
+      [ -n "$progs" ] || progs=$(find "$root/lib" -maxdepth 1 -name '*.so.*' -type f | sort | head -1)
+      for prog in $progs; do
+        head -c4 "$prog" | grep -q ELF || continue
+        python3 nix/program-row.py "$ldpin" "$loader" "$prog" "$p" "$linking" "${closure[$linking]}" || status=1
+      done
+    done
+  done
+} > "$table"
+cat "$table"
+# The comparison means something only if the stock build shows the storm.
+if ! awk -F'|' '$4 ~ /stock/ && $7 + 0 > 0 { found = 1 } END { exit !found }' "$table"; then
+  echo "ldpin: pkgset.sh: no stock program made a failed lookup: the baseline is not the stock one" >&2
+  status=1
+fi
+[ -z "$out" ] || cp "$table" "$out"
+exit $status
