@@ -38,10 +38,10 @@ def command(path, info, loader):
         for arg in ("--version", "--help"):
             try:
                 r = subprocess.run([path, arg], stdin=subprocess.DEVNULL, capture_output=True,
-                                   timeout=5)
+                                   text=True, errors="replace", timeout=5)
             except subprocess.TimeoutExpired:
                 continue
-            if b"error while loading shared libraries" not in r.stderr and r.returncode >= 0:
+            if started(r):
                 return [path, arg]
         return [path, "--version"]
     return [loader, "--list", path]

@@ -282,13 +282,12 @@ void Fixup::walk(const std::string &path,
     return;
   }
   if (S_ISREG(st.st_mode)) {
-    auto [it, added] =
-        seen.try_emplace({st.st_dev, st.st_ino}, Seen{found.size(), 1, {}});
+    auto [it, added] = seen.try_emplace({st.st_dev, st.st_ino},
+                                        Seen{found.size(), st.st_nlink, {}});
     if (added)
       found.push_back(path);
     else
       it->second.aliases.push_back(path);
-    it->second.links = st.st_nlink;
     return;
   }
   if (!S_ISDIR(st.st_mode))

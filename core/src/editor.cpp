@@ -39,6 +39,22 @@ Error writeAll(int fd, const uint8_t *data, size_t size, uint64_t offset,
   return Error::success();
 }
 
+// Reads all `size` bytes at `offset`, retrying short reads: 0, or the errno
+// (EIO at an early end of file).
+int readAll(int fd, uint8_t *data, size_t size, uint64_t offset) {
+  while (size > 0) {
+    ssize_t n = ::pread(fd, data, size, static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return n < 0 ? errno : EIO;
+    data += n;
+    size -= static_cast<size_t>(n);
+    offset += static_cast<uint64_t>(n);
+  }
+  return 0;
+}
+
 } // namespace
 
 Expected<Image> Image::map(int fd, size_t size) {
@@ -79,38 +95,27 @@ Expected<Editor> Editor::load(const std::string &path) {
     return makeError("not a regular file");
   }
   const size_t size = static_cast<size_t>(st.st_size);
+  Image image;
   if (size > kMapAbove) {
     Expected<Image> mapped = Image::map(fd, size);
     ::close(fd);
     if (!mapped)
       return mapped.takeError();
-    Editor e;
-    e.image_ = std::move(*mapped);
-    e.loadedDev_ = st.st_dev;
-    e.loadedIno_ = st.st_ino;
-    if (Error err = e.init())
-      return err;
-    return e;
-  }
-  std::vector<uint8_t> bytes(size);
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0) {
-      int err = n < 0 ? errno : EIO;
-      ::close(fd);
+    image = std::move(*mapped);
+  } else {
+    std::vector<uint8_t> bytes(size);
+    int err = readAll(fd, bytes.data(), bytes.size(), 0);
+    ::close(fd);
+    if (err != 0)
       return makeError("cannot read: " + Twine(std::strerror(err)));
-    }
-    done += static_cast<size_t>(n);
+    image = Image(std::move(bytes));
   }
-  ::close(fd);
-  Expected<Editor> e = fromBytes(std::move(bytes));
-  if (e) {
-    e->loadedDev_ = st.st_dev;
-    e->loadedIno_ = st.st_ino;
-  }
+  Editor e;
+  e.image_ = std::move(image);
+  e.loadedDev_ = st.st_dev;
+  e.loadedIno_ = st.st_ino;
+  if (Error err = e.init())
+    return err;
   return e;
 }
 
@@ -431,6 +436,26 @@ Error Editor::setRecord(note::Record record) {
   return Error::success();
 }
 
+std::vector<std::pair<uint64_t, uint64_t>>
+Editor::patchRuns(llvm::function_ref<bool(uint64_t)> keep) const {
+  // The image holds every patch applied, so each run of patches (sorted,
+  // with gaps of less than kMergeGap bytes between them, which hold the
+  // file's own bytes) is one write from it.
+  constexpr uint64_t kMergeGap = 4096;
+  std::vector<std::pair<uint64_t, uint64_t>> ranges, merged; // [begin, end)
+  for (const auto &[offset, size] : patches_)
+    if (keep(offset))
+      ranges.emplace_back(offset, offset + size);
+  std::sort(ranges.begin(), ranges.end());
+  for (size_t i = 0; i < ranges.size();) {
+    uint64_t begin = ranges[i].first, end = ranges[i].second;
+    for (++i; i < ranges.size() && ranges[i].first <= end + kMergeGap; ++i)
+      end = std::max(end, ranges[i].second);
+    merged.emplace_back(begin, end);
+  }
+  return merged;
+}
+
 Error Editor::applyInPlace(const std::string &path) const {
   if (patches_.empty())
     return Error::success();
@@ -438,24 +463,12 @@ Error Editor::applyInPlace(const std::string &path) const {
   if (fd < 0)
     return makeError(path +
                      ": cannot open for writing: " + std::strerror(errno));
-  // The image holds every patch applied, so each run of patches (sorted,
-  // with gaps of less than kMergeGap bytes between them, which hold the
-  // file's own bytes) is one write from it.
-  constexpr uint64_t kMergeGap = 4096;
-  std::vector<std::pair<uint64_t, uint64_t>> ranges; // [begin, end)
-  for (const auto &[offset, size] : patches_)
-    ranges.emplace_back(offset, offset + size);
-  std::sort(ranges.begin(), ranges.end());
-  for (size_t i = 0; i < ranges.size();) {
-    uint64_t begin = ranges[i].first, end = ranges[i].second;
-    for (++i; i < ranges.size() && ranges[i].first <= end + kMergeGap; ++i)
-      end = std::max(end, ranges[i].second);
+  for (const auto &[begin, end] : patchRuns([](uint64_t) { return true; }))
     if (Error e =
             writeAll(fd, image_.data() + begin, end - begin, begin, path)) {
       ::close(fd);
       return e;
     }
-  }
   if (::close(fd) != 0)
     return makeError(path + ": cannot write: " + std::strerror(errno));
   return Error::success();
@@ -478,8 +491,7 @@ Expected<bool> Editor::writeInPlace(const std::string &path) const {
     ::close(fd);
     return makeError(path + ": changed since it was read; not written");
   }
-  // Each patch's step, then runs of patches of one step merged as in
-  // applyInPlace().
+  // Each patch's step, then the runs of each step in turn.
   const uint64_t strBegin = info_.dynstr ? info_.dynstr->offset : 0;
   const uint64_t strEnd = info_.dynstr ? strBegin + info_.dynstr->size : 0;
   uint64_t noteBegin = 0, noteEnd = 0;
@@ -500,22 +512,10 @@ Expected<bool> Editor::writeInPlace(const std::string &path) const {
     std::vector<uint8_t> before;
   };
   std::vector<Run> runs;
-  constexpr uint64_t kMergeGap = 4096;
-  for (int s = 0; s < 3; ++s) {
-    std::vector<std::pair<uint64_t, uint64_t>> ranges;
-    for (const auto &[offset, size] : patches_)
-      if (step(offset) == s)
-        ranges.emplace_back(offset, offset + size);
-    std::sort(ranges.begin(), ranges.end());
-    for (size_t i = 0; i < ranges.size();) {
-      uint64_t begin = ranges[i].first, end = ranges[i].second;
-      for (++i; i < ranges.size() && ranges[i].first <= end + kMergeGap &&
-                step(ranges[i].first) == s;
-           ++i)
-        end = std::max(end, ranges[i].second);
+  for (int s = 0; s < 3; ++s)
+    for (const auto &[begin, end] :
+         patchRuns([&](uint64_t offset) { return step(offset) == s; }))
       runs.push_back({begin, end, {}});
-    }
-  }
   // What is there now, to put back if a write fails.
   auto restore = [&](size_t upTo) {
     for (size_t k = upTo; k-- > 0;)
@@ -524,18 +524,9 @@ Expected<bool> Editor::writeInPlace(const std::string &path) const {
   };
   for (Run &r : runs) {
     r.before.resize(r.end - r.begin);
-    size_t done = 0;
-    while (done < r.before.size()) {
-      ssize_t n = ::pread(fd, r.before.data() + done, r.before.size() - done,
-                          static_cast<off_t>(r.begin + done));
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0) {
-        int err = n < 0 ? errno : EIO;
-        ::close(fd);
-        return makeError(path + ": cannot read: " + std::strerror(err));
-      }
-      done += static_cast<size_t>(n);
+    if (int err = readAll(fd, r.before.data(), r.before.size(), r.begin)) {
+      ::close(fd);
+      return makeError(path + ": cannot read: " + std::strerror(err));
     }
   }
   for (size_t k = 0; k < runs.size(); ++k)

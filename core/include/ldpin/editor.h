@@ -31,6 +31,7 @@
 
 #include <sys/types.h>
 
+#include <llvm/ADT/STLFunctionalExtras.h>
 #include <llvm/Support/Error.h>
 
 namespace ldpin::edit {
@@ -130,6 +131,10 @@ private:
   llvm::Expected<uint32_t> setEntryString(elf::DynEntry &d,
                                           const std::string &value);
   void patch(uint64_t offset, const void *data, size_t size);
+  // The patches at offsets `keep` accepts, as sorted [begin, end) runs with
+  // the small gaps between them filled in: one write each.
+  std::vector<std::pair<uint64_t, uint64_t>>
+  patchRuns(llvm::function_ref<bool(uint64_t)> keep) const;
   void patchWord(uint64_t offset, uint64_t value, unsigned size);
   llvm::Error removeDynamicEntry(size_t dynIndex);
   std::optional<size_t> findTag(int64_t tag) const;
