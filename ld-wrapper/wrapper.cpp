@@ -923,16 +923,42 @@ int Wrapper::pinAndEdit(const Command &cmd, const Resolution &res) {
     return std::string();
   };
   const bool purity = value("NIX_ENFORCE_PURITY") == "1";
-  std::vector<std::string> entries;
-  for (const RpathArg &r : cmd.rpaths)
-    for (std::string &dir : splitList(r.value, ':'))
-      entries.push_back(std::move(dir));
-  entries.insert(entries.end(), policy.dlopen_dirs.begin(),
-                 policy.dlopen_dirs.end());
-  for (const std::string &dir : entries) {
+  // An -rpath value with empty entries is room reserved for an install-time
+  // rewrite: CMake pads its build RPATH with ':' to the length of the install
+  // RPATH and at install finds that exact string to replace (file
+  // RPATH_CHANGE), failing when it is missing. It is kept whole, where it
+  // was, and its directories are not taken as duplicates of later entries
+  // (the rewrite replaces them); the fixup removes what is left over.
+  struct Entry {
+    std::string dir;
+    bool reserved = false;
+  };
+  std::vector<Entry> entries;
+  for (const RpathArg &r : cmd.rpaths) {
+    std::vector<std::string> dirs = splitList(r.value, ':');
+    if (dirs.size() > 1 &&
+        std::any_of(dirs.begin(), dirs.end(),
+                    [](const std::string &d) { return d.empty(); })) {
+      entries.push_back({r.value, true});
+      continue;
+    }
+    for (std::string &dir : dirs)
+      entries.push_back({std::move(dir)});
+  }
+  for (const std::string &dir : policy.dlopen_dirs)
+    entries.push_back({dir});
+  for (const auto &[dir, reserved] : entries) {
     if (dir.empty())
       continue;
-    if (!seen.insert(dir).second) {
+    if (reserved) {
+      decide(dir,
+             "kept whole: its empty entries reserve room for an install-time "
+             "RPATH rewrite (CMake)",
+             true);
+      for (const std::string &d : splitList(dir, ':'))
+        if (!d.empty() && underAny(d, temporaryDirs()))
+          record.buildRunpath.push_back(d);
+    } else if (!seen.insert(dir).second) {
       decide(dir, "duplicate", false);
     } else if (dir[0] != '/' && dir[0] != '$') {
       decide(dir,

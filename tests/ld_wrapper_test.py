@@ -170,6 +170,56 @@ def libtool_layout_runs_uninstalled_and_installed(w, linker):
     check(res.returncode == 0 and res.stdout == "9\n", f"installed: {res.stderr}")
 
 
+CMAKE_PROJECT = """cmake_minimum_required(VERSION 3.16)
+project(pinned C)
+include(GNUInstallDirs)
+set(CMAKE_INSTALL_RPATH "${CMAKE_INSTALL_FULL_LIBDIR}")
+add_library(foo SHARED foo.c)
+set_target_properties(foo PROPERTIES SOVERSION 1)
+add_executable(prog main.c)
+target_link_libraries(prog foo)
+install(TARGETS foo prog)
+"""
+
+
+@for_each_linker
+def cmake_project_runs_in_the_build_tree_and_installs(w, linker):
+    # CMake links the build tree's programs with a build RPATH padded with ':'
+    # to the length of the install RPATH, and `make install` rewrites that
+    # exact string in the installed copies (file(RPATH_CHANGE)); a file
+    # without it fails the install.
+    src = os.path.join(w.build, "src")
+    write(os.path.join(src, "CMakeLists.txt"), CMAKE_PROJECT)
+    write(os.path.join(src, "foo.c"), "int foo(void) { return 11; }\n")
+    write(os.path.join(src, "main.c"),
+          '#include <stdio.h>\nint foo(void);\nint main(void){printf("%d\\n", foo());}\n')
+    out = os.path.join(w.store, "5555-pinned-1.0")
+    env = {"out": out, "outputs": "out"}
+    bdir = os.path.join(w.build, "b")
+    res = sh(["cmake", "-S", src, "-B", bdir, "-DCMAKE_C_COMPILER=gcc",
+              f"-DCMAKE_C_FLAGS=-B{w.wrap}/bin/", f"-DCMAKE_INSTALL_PREFIX={out}",
+              "-DCMAKE_INSTALL_LIBDIR=lib"], env=dict(w.env, **env), ok=False)
+    check(res.returncode == 0, f"cmake: {res.stdout[-2000:]} {res.stderr[-2000:]}")
+    res = sh(["make", "-C", bdir], env=dict(w.env, **env), ok=False)
+    check(res.returncode == 0, f"make: {res.stdout[-2000:]} {res.stderr[-2000:]}")
+    res = sh([os.path.join(bdir, "prog")], ok=False)
+    check(res.returncode == 0 and res.stdout == "11\n", f"in the build tree: {res.stderr}")
+    res = sh(["make", "-C", bdir, "install"], env=dict(w.env, **env), ok=False)
+    check(res.returncode == 0, f"make install: {res.stdout[-1500:]} {res.stderr[-1500:]}")
+    prog = os.path.join(out, "bin", "prog")
+    check(inspect(prog)["runpath"] == os.path.join(out, "lib"),
+          f"installed RUNPATH {inspect(prog)['runpath']!r}")
+    # The fixup pins the installed files; the build tree can go.
+    sh([harness.ARGS.ldpin, "fixup", out], env=w.env)
+    shutil.rmtree(w.build)
+    res, fails = failed_lookups([prog])
+    check(res.returncode == 0 and res.stdout == "11\n", f"installed: {res.stderr}")
+    check(fails == 0, f"installed program made {fails} failed lookups")
+    info = inspect(prog)
+    check(os.path.join(out, "lib", "libfoo.so.1") in info["needed"], f"needed {info['needed']}")
+    check(info["runpath"] is None, f"RUNPATH left after the fixup: {info['runpath']!r}")
+
+
 @for_each_linker
 def user_choices_behave_as_with_the_plain_linker(w, linker):
     d = w.store_lib("foo", "int foo(void) { return 1; }\n")
