@@ -25,13 +25,10 @@ done
 [ -x build/bin/ldpin-ld ] || { echo "ldpin: pkgset.sh: build first (cmake --build --preset default)" >&2; exit 2; }
 if [ -z "$packages" ]; then
   packages=$(nix-instantiate --eval --json -E \
-    'builtins.attrNames (removeAttrs (import ./nix/pkgs { hostHash = ""; }) [ "stdenv" ])' | tr -d '[]",' )
+    'builtins.attrNames (removeAttrs (import ./nix/pkgs { hostHash = ""; }) [ "stdenv" "shell" ])' | tr -d '[]",' )
 fi
 bash nix/fetch-sources.sh >/dev/null
-# The host packages the bootstrap copies or runs: a new version of any of
-# them makes a new hash, so everything is rebuilt rather than mixed.
-hostHash=$(dpkg-query -W -f '${Package}=${Version}\n' libc6 libc6-dev gcc-12 cpp-12 g++-12 \
-  libgcc-s1 libstdc++6 binutils make patchelf | sha256sum | cut -c1-32)
+hostHash=$(bash nix/host-hash.sh)
 ldpin=build/bin/ldpin
 declare -A result
 for linking in ldpin stock; do

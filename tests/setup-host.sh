@@ -21,6 +21,9 @@ packages=(
   hyperfine
   # Nix
   nix-bin
+  # the package set's builds: sqlite makes its amalgamation with tclsh,
+  # curl's and libxml2's tests are perl and shell
+  tcl perl pkg-config
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -107,19 +107,42 @@ let
     echo "$bintools" > $out/nix-support/orig-bintools
   '') { inherit glibc gccRuntime bintools; };
 
+  stdenvInputs = [ bintools glibc gccRuntime ] ++ (if linking == "ldpin" then [ ldpin ] else [ stockFixup ]);
+
+  # $stdenv/setup, as in nixpkgs: what builds and nix-shell source.
+  setup = derivation {
+    name = "bootstrap-stdenv-${linking}";
+    inherit system;
+    builder = bash;
+    src = ./setup.sh;
+    args = [ "-ec" "/bin/mkdir -p $out && /bin/cp $src $out/setup" ];
+  };
+
   stdenv = {
     inherit cc bintools glibc gccRuntime ldpin linking;
+    # A development shell (nix-shell -A ...): the stdenv's compiler and
+    # linker wrapper with `packages` as inputs, as nixpkgs' mkShell. Built
+    # on its own it only records its environment; it is for nix-shell.
+    mkShell = { name ? "ldpin-shell", packages ? [ ], buildInputs ? [ ], ... }@attrs:
+      derivation (removeAttrs attrs [ "packages" ] // {
+        inherit name system stdenvInputs;
+        stdenv = setup;
+        inherit cc bintools;
+        buildInputs = packages ++ buildInputs;
+        builder = bash;
+        args = [ "-ec" ''source "$stdenv/setup"; export > "$out"'' ];
+      });
     mkDerivation = { pname, version, src, buildInputs ? [ ], nativeBuildInputs ? [ ],
                      propagatedBuildInputs ? [ ], outputs ? [ "out" ], ... }@attrs:
       let
         clean = removeAttrs attrs [ "pname" "version" "passthru" ];
         drv = derivation (clean // {
           name = "${pname}-${version}";
-          inherit system outputs;
+          inherit system outputs stdenvInputs;
           builder = bash;
-          args = [ "-e" ./setup.sh ];
+          args = [ "-ec" ''source "$stdenv/setup"; genericBuild'' ];
           inherit cc bintools;
-          stdenvInputs = [ bintools glibc gccRuntime ] ++ (if linking == "ldpin" then [ ldpin ] else [ stockFixup ]);
+          stdenv = setup;
           postInstall = (attrs.postInstall or "") + (if propagatedBuildInputs != [ ] then ''
             mkdir -p $out/nix-support
             echo ${toString propagatedBuildInputs} > $out/nix-support/propagated-build-inputs

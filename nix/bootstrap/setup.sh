@@ -4,6 +4,8 @@
 # the inputs, pre/post hooks, fixupOutputHooks run once per output with
 # $prefix set), written for this harness. Tools are the host's (/usr/bin);
 # the C library and the compiler run-time come from the store.
+# Installed as $stdenv/setup: a build sources it and calls genericBuild;
+# nix-shell sources it and leaves the shell with the environment it made.
 set -eu -o pipefail
 export PATH="$cc/bin:$bintools/bin:/usr/bin:/bin"
 export NIX_STORE=${NIX_STORE:-/nix/store}
@@ -91,8 +93,12 @@ configurePhase() {
   if [ -n "${cmakeFlags+x}" ] || { [ -z "${dontUseCmake-}" ] && [ -f CMakeLists.txt ] && [ ! -x configure ]; }; then
     mkdir -p build && cd build
     # shellcheck disable=SC2086
-    cmake .. -DCMAKE_INSTALL_PREFIX="$prefix" -DCMAKE_BUILD_TYPE=Release \
-      -DCMAKE_INSTALL_LIBDIR=lib -DCMAKE_PREFIX_PATH="$CMAKE_PREFIX_PATH" ${cmakeFlags-}
+    # Absolute install directories, as nixpkgs gives them (some projects,
+    # libjpeg-turbo among them, take a relative one against the build tree).
+    cmake "../${cmakeDir-}" -DCMAKE_INSTALL_PREFIX="$prefix" -DCMAKE_BUILD_TYPE=Release \
+      -DCMAKE_INSTALL_BINDIR="$prefix/bin" -DCMAKE_INSTALL_LIBDIR="$prefix/lib" \
+      -DCMAKE_INSTALL_INCLUDEDIR="$prefix/include" \
+      -DCMAKE_PREFIX_PATH="$CMAKE_PREFIX_PATH" ${cmakeFlags-}
   elif [ -x "${configureScript:-./configure}" ]; then
     # shellcheck disable=SC2086
     "${configureScript:-./configure}" --prefix="$prefix" ${configureFlags-}
@@ -134,13 +140,29 @@ fixupPhase() {
   runHook postFixup
 }
 
-cd "${TMPDIR:-/tmp}"
-NIX_BUILD_TOP=${NIX_BUILD_TOP:-$PWD}
-export NIX_BUILD_TOP
-for phase in ${phases:-unpackPhase patchPhase configurePhase buildPhase checkPhase installPhase fixupPhase}; do
-  if [ -n "${!phase-}" ]; then # the derivation's own code for the phase
-    eval "${!phase}"
-  else
-    "$phase"
-  fi
-done
+# After the fixup, as in nixpkgs: it checks the installed, pinned files.
+installCheckPhase() {
+  runHook preInstallCheck
+  # shellcheck disable=SC2086
+  [ -z "${doInstallCheck-}" ] || make ${makeFlags-} ${installCheckFlags-} ${installCheckTarget:-installcheck}
+  runHook postInstallCheck
+}
+
+genericBuild() {
+  cd "${TMPDIR:-/tmp}"
+  NIX_BUILD_TOP=${NIX_BUILD_TOP:-$PWD}
+  export NIX_BUILD_TOP
+  local phase
+  for phase in ${phases:-unpackPhase patchPhase configurePhase buildPhase checkPhase installPhase fixupPhase installCheckPhase}; do
+    if [ -n "${!phase-}" ]; then # the derivation's own code for the phase
+      eval "${!phase}"
+    else
+      "$phase"
+    fi
+  done
+}
+
+# In nix-shell the user's shell goes on: not with the build's strictness.
+if [ -n "${IN_NIX_SHELL-}" ]; then
+  set +eu +o pipefail
+fi
