@@ -1,8 +1,13 @@
-# ldpin for nixpkgs users. This first version packages the ldpin CLI; the
-# stdenv adapter (overlays.default), the dev shell and the linker wrapper
-# package are added with the Nix integration (see README, "Status").
-# nixpkgs cannot be fetched on ldpin's own build machines, so this file is
-# parsed there (`nix-instantiate --parse`), not built.
+# ldpin for nixpkgs users.
+#   packages.<system>.default   ldpin (CLI, linker wrapper, setup hook)
+#   overlays.default            ldpin, ldpinStdenv, ldpinStdenvWith,
+#                               ldpinMkShell, ldpinSettings (nix/overlay.nix)
+#   overlays.stdenv             stdenv = ldpinStdenv for a whole package set
+#   devShells.<system>.default  a shell whose cc/ld pin store libraries
+#   lib                         toToml, channelTag (nix/lib.nix)
+# nixpkgs cannot be fetched on ldpin's own build machines: there the flake
+# is parsed and nix/lib.nix evaluated (tests/flake_test.sh), and the same
+# stdenv shape is built for real by the offline harness (nix/bootstrap).
 {
   description = "ldpin: search-free dynamic linking for Nix";
 
@@ -11,27 +16,24 @@
   outputs = { self, nixpkgs }:
     let
       systems = [ "x86_64-linux" "aarch64-linux" ];
-      forAll = f: nixpkgs.lib.genAttrs systems (system: f nixpkgs.legacyPackages.${system});
+      overlay = import ./nix/overlay.nix { src = self; };
+      forAll = f: nixpkgs.lib.genAttrs systems
+        (system: f (import nixpkgs { inherit system; overlays = [ overlay ]; }));
     in {
+      lib = import ./nix/lib.nix;
+
+      overlays.default = overlay;
+      overlays.stdenv = final: prev: { stdenv = final.ldpinStdenv; };
+
       packages = forAll (pkgs: {
-        default = pkgs.stdenv.mkDerivation {
-          pname = "ldpin";
-          version = "0.1.0";
-          src = self;
-          nativeBuildInputs = [ pkgs.cmake pkgs.ninja ];
-          buildInputs = [
-            pkgs.llvmPackages_16.llvm.dev
-            pkgs.zstd
-            pkgs.cli11
-            pkgs.tomlplusplus
-            pkgs.gtest
-          ];
-          cmakeFlags = [ "-DLDPIN_TESTS=OFF" ];
-          installPhase = ''
-            runHook preInstall
-            install -Dm755 bin/ldpin $out/bin/ldpin
-            runHook postInstall
-          '';
+        default = pkgs.ldpin;
+        ldpin = pkgs.ldpin;
+      });
+
+      devShells = forAll (pkgs: {
+        # No LD_LIBRARY_PATH: what cc links here loads its libraries by path.
+        default = pkgs.ldpinMkShell {
+          packages = [ pkgs.zlib pkgs.libpng pkgs.pkg-config ];
         };
       });
     };

@@ -25,7 +25,7 @@ done
 [ -x build/bin/ldpin-ld ] || { echo "ldpin: pkgset.sh: build first (cmake --build --preset default)" >&2; exit 2; }
 if [ -z "$packages" ]; then
   packages=$(nix-instantiate --eval --json -E \
-    'builtins.attrNames (removeAttrs (import ./nix/pkgs { hostHash = ""; }) [ "stdenv" "shell" ])' | tr -d '[]",' )
+    'builtins.attrNames (removeAttrs (import ./nix/pkgs { hostHash = ""; }) [ "stdenv" "shell" ])' | tr -d '[]"' | tr ',' ' ')
 fi
 bash nix/fetch-sources.sh >/dev/null
 hostHash=$(bash nix/host-hash.sh)

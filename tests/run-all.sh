@@ -2,7 +2,8 @@
 # The whole test suite from a fresh clone: installs what is missing
 # (tests/setup-host.sh), builds (preset `default`) and runs every test through
 # CTest; builds a part of the package set with nix-build through ldpin and
-# the stock way and checks every program (nix/pkgset.sh); runs the tests
+# the stock way and checks every program (nix/pkgset.sh) and a dev shell
+# (nix/devshell-test.sh); runs the tests
 # again built with AddressSanitizer and UBSan (preset
 # `asan`); then runs the libFuzzer targets briefly (preset `fuzz`).
 # ASAN=0 skips the sanitizer run; FUZZ_SECONDS (default 30, for each fuzz
@@ -19,6 +20,8 @@ ctest --preset default
 pkgset=${LDPIN_PKGSET-zlib libpng xz}
 if [ -n "$pkgset" ]; then
   bash nix/pkgset.sh --packages "$pkgset"
+  # A development shell of the harness: cc there pins zlib and libpng.
+  bash nix/devshell-test.sh
 fi
 if [ "${ASAN:-1}" != 0 ]; then
   cmake --preset asan

@@ -1,0 +1,70 @@
+# overlays.default: ldpin in a nixpkgs package set.
+#
+#   ldpin                      the package (nix/package.nix)
+#   ldpinStdenv                stdenv whose bintools wrapper is ldpin-ld and
+#                              whose fixup runs ldpin's hook
+#   ldpinStdenvWith { settings ? {}, channel ? <this nixpkgs> } stdenv
+#                              the same from any stdenv, with ldpin.toml
+#                              written from a Nix attribute set
+#   ldpinMkShell               mkShell on ldpinStdenv
+#   ldpinSettings              the default settings (an attribute set)
+#
+# To make ldpin the stdenv of a whole package set, add the second overlay
+# the flake exports, overlays.stdenv (stdenv = ldpinStdenv).
+#
+# How the wrapper is swapped: nixpkgs' wrapped bintools (stdenv.cc.bintools)
+# is rebuilt with its bin/ld, the bash ld-wrapper, replaced by a copy of
+# ldpin-ld (a copy: it reads nix-support/ beside its own file), and
+# nix-support/ldpin-linker naming the real linker the bash wrapper ran.
+# Everything else of the wrapper (nix-support/dynamic-linker, libc-ldflags,
+# the setup hook with its role salts) stays as nixpkgs made it, and ldpin-ld
+# reads it as the bash wrapper does. cc is the same cc-wrapper given that
+# bintools.
+{ src }:
+final: prev:
+let
+  inherit (prev) lib;
+  ldpinLib = import ./lib.nix;
+
+  defaultChannel = ldpinLib.channelTag {
+    inherit (lib.trivial) release;
+    revision = lib.trivial.revisionWithDefault "";
+  };
+
+  ldpinBintools = bintools: bintools.overrideAttrs (old: {
+    name = "ldpin-" + (old.name or "bintools-wrapper");
+    postFixup = (old.postFixup or "") + ''
+      ld=$out/bin/${bintools.targetPrefix}ld
+      rm -f "$ld"
+      cp ${final.ldpin}/bin/ldpin-ld "$ld"
+      echo ${lib.getBin bintools.bintools}/bin/${bintools.targetPrefix}ld > $out/nix-support/ldpin-linker
+    '';
+  });
+
+  # LDPIN_CHANNEL and LDPIN_CONFIG for every build of the stdenv.
+  envHook = { settings, channel }:
+    let config = prev.writeText "ldpin.toml" (ldpinLib.toToml settings); in
+    prev.makeSetupHook { name = "ldpin-env-hook"; } (prev.writeText "ldpin-env-hook.sh" ''
+      export LDPIN_CHANNEL=${lib.escapeShellArg channel}
+      export LDPIN_CONFIG=${config}
+    '');
+
+  withLdpin = { settings ? final.ldpinSettings, channel ? defaultChannel }: stdenv:
+    let
+      cc = stdenv.cc.override { bintools = ldpinBintools stdenv.cc.bintools; };
+    in
+    (prev.overrideCC stdenv cc).override (old: {
+      extraNativeBuildInputs = (old.extraNativeBuildInputs or [ ])
+        ++ [ final.ldpin (envHook { inherit settings channel; }) ];
+    });
+in
+{
+  # Built with the set's stdenv before ldpin's: ldpin is part of ldpinStdenv.
+  ldpin = prev.callPackage ./package.nix { inherit src; };
+
+  ldpinSettings = { pin = "store"; };
+  ldpinChannel = defaultChannel;
+  ldpinStdenvWith = withLdpin;
+  ldpinStdenv = withLdpin { } prev.stdenv;
+  ldpinMkShell = prev.mkShell.override { stdenv = final.ldpinStdenv; };
+}

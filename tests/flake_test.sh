@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# The flake and the overlay, as far as they can be evaluated without
+# nixpkgs (it cannot be fetched here; the stdenv they make is built for real
+# by the offline harness, nix/bootstrap, and checked by nix/pkgset.sh and
+# nix/devshell-test.sh):
+#  - every Nix file of the flake parses;
+#  - the flake's outputs that need no nixpkgs evaluate: lib.toToml turns
+#    settings into ldpin.toml text that ldpin's own policy parser accepts
+#    (and settings it must refuse are refused, so the check can fail),
+#    lib.channelTag names the release and revision;
+#  - overlays.default and overlays.stdenv give the attributes the README
+#    documents.
+# Usage: flake_test.sh LDPIN
+set -euo pipefail
+ldpin=$1
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d /tmp/ldpin-flake-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+failures=0
+fail() { echo "FAILED: $1" >&2; failures=$((failures + 1)); }
+ok() { echo "ok: $1"; }
+
+for f in flake.nix nix/lib.nix nix/overlay.nix nix/package.nix; do
+  if nix-instantiate --parse "$root/$f" >/dev/null 2>"$work/parse.err"; then ok "$f parses"
+  else fail "$f does not parse: $(cat "$work/parse.err")"; fi
+done
+
+# The outputs without nixpkgs: `nixpkgs` is an error if anything forces it.
+outputs="(import $root/flake.nix).outputs { self = $root; nixpkgs = throw \"nixpkgs was needed\"; }"
+eval_str() { nix-instantiate --eval --strict --json -E "$1" 2>"$work/eval.err" | python3 -c 'import json,sys; print(json.load(sys.stdin), end="")'; }
+
+settings='{ pin = "store"; dlopen_dirs = [ "/nix/store/aaaa-mesa/lib" "/nix/store/bbbb-odd \"name\"\\dir/lib" ]; new_dtags = false; reserve_extra = 512; }'
+if eval_str "($outputs).lib.toToml $settings" > "$work/good.toml"; then
+  mkdir "$work/empty"
+  if LDPIN_CONFIG="$work/good.toml" "$ldpin" check "$work/empty" >/dev/null 2>"$work/check.err"; then
+    ok "lib.toToml writes settings ldpin reads"
+  else
+    fail "ldpin refused lib.toToml's text: $(cat "$work/check.err"); text: $(cat "$work/good.toml")"
+  fi
+  grep -qF '"/nix/store/bbbb-odd \"name\"\\dir/lib"' "$work/good.toml" ||
+    fail "a path with a quote and a backslash was not escaped: $(cat "$work/good.toml")"
+else
+  fail "lib.toToml: $(cat "$work/eval.err")"
+fi
+# Settings the policy refuses must make ldpin fail (the check above can fail).
+eval_str "($outputs).lib.toToml { linker = \"ld.bfd\"; }" > "$work/bad.toml"
+if LDPIN_CONFIG="$work/bad.toml" "$ldpin" check "$work/empty" >/dev/null 2>&1; then
+  fail "ldpin accepted a relative linker from lib.toToml"
+else
+  ok "settings the policy refuses are refused"
+fi
+if nix-instantiate --eval -E "($outputs).lib.toToml { x = 1.5; }" >/dev/null 2>&1; then
+  fail "lib.toToml wrote a float (ldpin.toml has none)"
+else
+  ok "lib.toToml refuses values ldpin.toml cannot hold"
+fi
+
+tag=$(eval_str "($outputs).lib.channelTag { release = \"24.11\"; revision = \"5a7e0c1b9f3d2e4a6b8c0d1e2f3a4b5c6d7e8f90\"; }")
+[ "$tag" = "nixpkgs-24.11-5a7e0c1b9f3d" ] && ok "lib.channelTag: $tag" || fail "lib.channelTag gave $tag"
+tag=$(eval_str "($outputs).lib.channelTag { release = \"24.11\"; revision = \"\"; }")
+[ "$tag" = "nixpkgs-24.11" ] && ok "lib.channelTag without a revision: $tag" || fail "lib.channelTag gave $tag"
+
+# The overlays' attributes (names only: their values need nixpkgs).
+names=$(eval_str "builtins.concatStringsSep \" \" (builtins.attrNames (($outputs).overlays.default {} {}))")
+want="ldpin ldpinChannel ldpinMkShell ldpinSettings ldpinStdenv ldpinStdenvWith"
+[ "$names" = "$want" ] && ok "overlays.default gives: $names" || fail "overlays.default gives '$names', want '$want'"
+names=$(eval_str "builtins.concatStringsSep \" \" (builtins.attrNames (($outputs).overlays.stdenv {} {}))")
+[ "$names" = "stdenv" ] && ok "overlays.stdenv gives: $names" || fail "overlays.stdenv gives '$names'"
+
+echo "$failures failed"
+[ "$failures" = 0 ]
