@@ -87,3 +87,7 @@ echo
 echo "== the package set, built by nix-build through ldpin and the stock way (nix/pkgset.sh)"
 echo "   (real upstream sources from Debian, their own test suites run in the check phase)"
 bash nix/pkgset.sh ${packages:+--packages "$packages"} 2> >(grep -v '^== nix-build' >&2)
+
+echo
+echo "== a development shell (nix-shell nix/pkgs -A shell): cc there pins zlib and libpng"
+bash nix/devshell-test.sh
