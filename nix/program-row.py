@@ -56,7 +56,8 @@ def main():
     entries = len(rp.split(":")) if rp else 0
     cmd = command(path, info, loader)
     r = subprocess.run(["strace", "-f", "-qq", "-e", f"trace={LOOKUPS}", "-o", "/dev/stderr"] + cmd,
-                       stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True, errors="replace",
+                       timeout=60)
     fails = failed_library_lookups(r.stderr)
     ok = started(r)
     times = []
