@@ -36,20 +36,20 @@ for linking in stock ldpin; do
   out=$(env -u LD_LIBRARY_PATH "$prog") || { fail "$linking" "the program does not run: $out"; continue; }
   [[ "$out" == "zlib 1.2.13 libpng 10639" ]] || fail "$linking" "the program printed: $out"
   build/bin/ldpin inspect --json "$prog" > "$work/$linking.json"
-  trace=$work/$linking.strace
-  env -u LD_LIBRARY_PATH strace -f -qq -e trace=openat,open,stat,newfstatat,access -o "$trace" "$prog" >/dev/null
-  # shellcheck disable=SC2016
-  read -r bare runpath failed < <(python3 - "$work/$linking.json" "$trace" <<'PY'
-import json, re, sys
+  # Failed lookups counted as the package-set table counts them
+  # (nix/program-row.py's syscalls and pattern).
+  read -r bare runpath failed entries < <(python3 - "$work/$linking.json" "$prog" <<'PY'
+import json, os, runpy, subprocess, sys
+row = runpy.run_path("nix/program-row.py")
 info = json.load(open(sys.argv[1]))["files"][0]
 bare = [n for n in info["needed"] if n in ("libpng16.so.16", "libz.so.1")]
 runpath = info["runpath"] or info["rpath"] or ""
-failed = 0
-for line in open(sys.argv[2]):
-    m = re.search(r'"([^"]+)".*= -1 ENOENT', line)
-    if m and not m.group(1).endswith("ld.so.preload") and re.search(r"\.so|glibc-hwcaps", m.group(1)):
-        failed += 1
-print(len(bare), len(runpath.split(":")) if runpath else 0, failed)
+env = {k: v for k, v in os.environ.items() if k != "LD_LIBRARY_PATH"}
+r = subprocess.run(["strace", "-f", "-qq", "-e", "trace=" + row["LOOKUPS"], "-o", "/dev/stderr",
+                    sys.argv[2]], env=env, stdin=subprocess.DEVNULL, capture_output=True,
+                   text=True, errors="replace")
+print(len(bare), len(runpath.split(":")) if runpath else 0,
+      row["failed_library_lookups"](r.stderr), runpath or "-")
 PY
 )
   echo "$linking: $out; bare NEEDED for zlib/libpng: $bare, RUNPATH entries: $runpath, failed lookups: $failed" >&2
@@ -57,7 +57,7 @@ PY
     [ "$bare" = 2 ] && [ "$runpath" -ge 2 ] || fail stock "expected bare names and RUNPATH entries (the search ldpin removes)"
   else
     [ "$bare" = 0 ] || fail ldpin "$bare of libz/libpng left as bare names"
-    [ "$runpath" = 0 ] || fail ldpin "RUNPATH entries left: $(python3 -c 'import json,sys; i=json.load(open(sys.argv[1]))["files"][0]; print(i["runpath"] or i["rpath"])' "$work/ldpin.json")"
+    [ "$runpath" = 0 ] || fail ldpin "RUNPATH entries left: $entries"
     [ "$failed" = 0 ] || fail ldpin "$failed failed library lookups"
   fi
 done
