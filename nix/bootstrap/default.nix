@@ -118,31 +118,32 @@ let
     args = [ "-ec" "/bin/mkdir -p $out && /bin/cp $src $out/setup" ];
   };
 
+  # What every derivation of this stdenv, a package or a shell, is given.
+  base = {
+    inherit system stdenvInputs cc bintools;
+    stdenv = setup;
+    builder = bash;
+  };
+
   stdenv = {
     inherit cc bintools glibc gccRuntime ldpin linking;
     # A development shell (nix-shell -A ...): the stdenv's compiler and
     # linker wrapper with `packages` as inputs, as nixpkgs' mkShell. Built
     # on its own it only records its environment; it is for nix-shell.
     mkShell = { name ? "ldpin-shell", packages ? [ ], buildInputs ? [ ], ... }@attrs:
-      derivation (removeAttrs attrs [ "packages" ] // {
-        inherit name system stdenvInputs;
-        stdenv = setup;
-        inherit cc bintools;
+      derivation (removeAttrs attrs [ "packages" ] // base // {
+        inherit name;
         buildInputs = packages ++ buildInputs;
-        builder = bash;
         args = [ "-ec" ''source "$stdenv/setup"; export > "$out"'' ];
       });
     mkDerivation = { pname, version, src, buildInputs ? [ ], nativeBuildInputs ? [ ],
                      propagatedBuildInputs ? [ ], outputs ? [ "out" ], ... }@attrs:
       let
         clean = removeAttrs attrs [ "pname" "version" "passthru" ];
-        drv = derivation (clean // {
+        drv = derivation (clean // base // {
           name = "${pname}-${version}";
-          inherit system outputs stdenvInputs;
-          builder = bash;
+          inherit outputs;
           args = [ "-ec" ''source "$stdenv/setup"; genericBuild'' ];
-          inherit cc bintools;
-          stdenv = setup;
           postInstall = (attrs.postInstall or "") + (if propagatedBuildInputs != [ ] then ''
             mkdir -p $out/nix-support
             echo ${toString propagatedBuildInputs} > $out/nix-support/propagated-build-inputs
