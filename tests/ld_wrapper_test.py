@@ -207,8 +207,8 @@ def cmake_project_runs_in_the_build_tree_and_installs(w, linker):
     res = sh(["make", "-C", bdir, "install"], env=dict(w.env, **env), ok=False)
     check(res.returncode == 0, f"make install: {res.stdout[-1500:]} {res.stderr[-1500:]}")
     prog = os.path.join(out, "bin", "prog")
-    check(inspect(prog)["runpath"] == os.path.join(out, "lib"),
-          f"installed RUNPATH {inspect(prog)['runpath']!r}")
+    installed = inspect(prog)["runpath"]
+    check(installed == os.path.join(out, "lib"), f"installed RUNPATH {installed!r}")
     # The fixup pins the installed files; the build tree can go.
     sh([harness.ARGS.ldpin, "fixup", out], env=w.env)
     shutil.rmtree(w.build)
