@@ -27,6 +27,7 @@
 #include <fcntl.h>
 #include <set>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <thread>
@@ -73,18 +74,25 @@ struct Reservation {
   uint32_t recordSize = 0; // the record's descriptor size
 };
 
-// ldpin's additions to a link: the placeholder RUNPATH and the temporary
-// record object.
+// ldpin's additions to a link: the placeholder RUNPATH and the record
+// object. The object is an anonymous memory file (memfd) that the linker
+// inherits and opens as /proc/self/fd/N: no file is created, so none is left
+// behind if ldpin-ld is killed, and the link does not wait for a file system.
+// Where memfd or /proc is missing, it is a temporary file in TMPDIR.
 struct LinkExtras {
   std::string placeholder;
   std::string noteObject; // "" when there is none
+  int noteFd = -1;        // the memfd behind noteObject, else -1
   LinkExtras() = default;
   LinkExtras(const LinkExtras &) = delete;
   LinkExtras &operator=(const LinkExtras &) = delete;
   ~LinkExtras() { removeObject(); }
   void removeObject() {
-    if (!noteObject.empty())
+    if (noteFd >= 0)
+      ::close(noteFd);
+    else if (!noteObject.empty())
       ::unlink(noteObject.c_str());
+    noteFd = -1;
     noteObject.clear();
   }
   std::vector<std::string> flags(const Command &cmd,
@@ -786,14 +794,28 @@ Wrapper::prepareExtras(const Reservation &r,
       note::makeObject(*target, r.recordSize);
   if (!object)
     return object.takeError();
+  auto writeOut = [&](int fd) {
+    return ::write(fd, object->data(), object->size()) ==
+           static_cast<ssize_t>(object->size());
+  };
+  // Not close-on-exec: the linker opens it through its own /proc/self/fd.
+  int memfd = static_cast<int>(::syscall(SYS_memfd_create, "ldpin-note", 0U));
+  if (memfd >= 0) {
+    std::string path = "/proc/self/fd/" + std::to_string(memfd);
+    if (writeOut(memfd) && ::access(path.c_str(), R_OK) == 0) {
+      out.noteObject = path;
+      out.noteFd = memfd;
+      return llvm::Error::success();
+    }
+    ::close(memfd); // no /proc here: a file, then
+  }
   std::string tmpl = value("TMPDIR", "/tmp") + "/ldpin-note-XXXXXX.o";
   int fd = ::mkstemps(tmpl.data(), 2);
   if (fd < 0)
     return makeError("cannot create the record object in " +
                      printable(value("TMPDIR", "/tmp")) + ": " +
                      std::strerror(errno));
-  bool ok = ::write(fd, object->data(), object->size()) ==
-            static_cast<ssize_t>(object->size());
+  bool ok = writeOut(fd);
   int saved = errno;
   ::close(fd);
   if (!ok) {

@@ -336,6 +336,40 @@ def bad_input_gives_clear_errors(w):
 
 
 @with_bfd
+def record_object_leaves_no_file(w):
+    """The record object is a memory file: a wrapper killed during the link
+    leaves nothing in TMPDIR. Without /proc it falls back to a file in
+    TMPDIR, removed after the link."""
+    d = w.store_lib("foo", "int foo(void) { return 1; }\n")
+    write(os.path.join(w.build, "main.c"), "int foo(void);\nint main(void){return foo()-1;}\n")
+    def left():
+        return sorted(f for f in os.listdir(w.build) if f.startswith("ldpin-"))
+    # A "linker" that kills ldpin-ld (its parent) as a user's ^C would.
+    killer = os.path.join(w.root, "killer")
+    write(killer, "#!/bin/sh\nkill -KILL $PPID\nsleep 1\nexit 1\n")
+    os.chmod(killer, 0o755)
+    res = w.cc(f"main.c -L{d} -lfoo -o prog", env={"LDPIN_LINKER": killer}, ok=False)
+    check(res.returncode != 0, "the killed link succeeded")
+    check(left() == [], f"a killed link left {left()} in TMPDIR")
+    # No /proc (a private mount namespace without it): a file, removed.
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        print("  (no /proc part skipped: needs root and unshare)")
+        return
+    res = w.cc(f"main.c -L{d} -lfoo -o prog2 -Wl,--trace", env={"NIX_DEBUG": "1"})
+    check("/proc/self/fd/" in res.stdout + res.stderr, "the record object was not a memory file")
+    e = dict(w.env)
+    cmd = (f"umount -l /proc && exec gcc -B{w.wrap}/bin/ main.c -L{d} -lfoo -o prog3 "
+           f"-Wl,--trace")
+    res = sh(["unshare", "-m", "--propagation", "private", "sh", "-c", cmd],
+             env=e, cwd=w.build)
+    check("ldpin-note-" in res.stdout and "/proc/self/fd/" not in res.stdout,
+          f"without /proc the record object was not a file: {res.stdout!r}")
+    check(left() == [], f"the link left {left()} in TMPDIR")
+    check(record(inspect(os.path.join(w.build, "prog3"))) is not None, "no record without /proc")
+    sh(os.path.join(w.build, "prog3"))
+
+
+@with_bfd
 def outputs_are_deterministic(w):
     d = w.store_lib("foo", "int foo(void) { return 1; }\n")
     write(os.path.join(w.build, "main.c"), "int foo(void);\nint main(void){return foo()-1;}\n")
