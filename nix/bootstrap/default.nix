@@ -1,16 +1,29 @@
-# The offline bootstrap stdenv: host tools (sandbox off), the host's glibc
-# and gcc run-time copied into the store, and a compiler wrapper and a
-# bintools wrapper laid out like nixpkgs' (nix-support/dynamic-linker, ...),
-# so that the linker wrapper and the setup hook run the code paths they run
-# under nixpkgs. `linking` chooses the linker wrapper and the fixup:
-#   "ldpin": ldpin-ld as `ld`, and ldpin's setup hook (`ldpin fixup`);
-#   "stock": nixpkgs' way (-rpath per store directory that provided a
-#            library, then `patchelf --shrink-rpath` on every ELF file).
+# The offline bootstrap: a small package set shaped like nixpkgs, made of
+# host tools (sandbox off), with the host's glibc and gcc run-time copied
+# into the store, and a compiler wrapper and a bintools wrapper laid out like
+# nixpkgs' (nix-support/dynamic-linker, ...).
 #
-# hostHash names the host packages these are copied from (nix/pkgset.sh
-# computes it from dpkg), so that an apt upgrade rebuilds everything
-# instead of mixing. ldpinBin is the directory holding the built `ldpin`,
-# `ldpin-ld` (the CMake build's bin/).
+# Its own stdenv is the stock one, linking as nixpkgs does (-rpath per store
+# directory that provided a library, then `patchelf --shrink-rpath` on every
+# ELF file in the fixup). ldpin's stdenv is not written here: it is made by
+# applying the flake's overlay (nix/overlay.nix) to this set, the way users
+# apply it to nixpkgs; so the overlay's wrapper swap (bintools.overrideAttrs,
+# cc.override, overrideCC, stdenv.override) is what builds every package of
+# the ldpin side. The set gives the overlay the parts of nixpkgs' interface
+# it uses, nothing more:
+#   lib (trivial.release and revisionWithDefault, getBin, escapeShellArg,
+#   optional, platforms.linux), stdenv (cc, mkDerivation, override), cc
+#   (bintools, override), bintools (bintools, targetPrefix, overrideAttrs
+#   with name and postFixup), overrideCC, writeText, makeSetupHook,
+#   mkShell (override), callPackage.
+# ldpin itself is the CMake build's bin/ (ldpinBin), given by a second
+# overlay in place of the overlay's source build (nix/package.nix needs
+# nixpkgs' LLVM).
+#
+# `linking` chooses the stdenv the result is: "stock", or "ldpin" (the
+# overlay's ldpinStdenv). hostHash names the host packages these are copied
+# from (nix/host-hash.sh), so that an apt upgrade rebuilds everything instead
+# of mixing.
 { hostHash, ldpinBin ? null, linking ? "ldpin", system ? "x86_64-linux" }:
 let
   bash = "/bin/bash";
@@ -23,138 +36,102 @@ let
   glibc = hostDerivation "glibc-host-2.36" ./glibc.sh { };
   gccRuntime = hostDerivation "gcc-runtime-host-12" ./gcc-runtime.sh { };
 
-  ldpin = derivation {
-    name = "ldpin-0.1.0";
-    inherit system;
-    builder = bash;
-    bin = builtins.path {
-      path = ldpinBin;
-      name = "ldpin-build";
-      filter = p: _: builtins.elem (baseNameOf p) [ "ldpin" "ldpin-ld" ];
-    };
-    hook = ../../setup-hook/ldpin-fixup-hook.sh;
-    args = [ "-ec" ''
-      export PATH=/usr/bin:/bin
-      mkdir -p $out/bin $out/nix-support
-      cp $bin/ldpin $bin/ldpin-ld $out/bin/
-      sed "s|@ldpin@|$out/bin/ldpin|g" $hook > $out/nix-support/setup-hook
-    '' ];
-  };
-
-  bintools = hostDerivation "bintools-${linking}-wrapper" (builtins.toFile "bintools.sh" ''
+  # The unwrapped linker and tools, as nixpkgs' binutils-unwrapped.
+  binutils = hostDerivation "binutils-host-2.40" (builtins.toFile "binutils.sh" ''
     set -euo pipefail
     export PATH=/usr/bin:/bin
-    mkdir -p $out/bin $out/nix-support
-    for t in ar as nm objcopy objdump ranlib readelf size strings strip; do
+    mkdir -p $out/bin
+    ln -s /usr/bin/ld.bfd $out/bin/ld
+    for t in ar as ld.bfd nm objcopy objdump ranlib readelf size strings strip; do
       ln -s /usr/bin/$t $out/bin/$t
     done
-    if [ "$linking" = ldpin ]; then
-      # A copy, not a link: ldpin-ld finds nix-support/ beside its own file.
-      cp $ldpin/bin/ldpin-ld $out/bin/ld
-      echo /usr/bin/ld.bfd > $out/nix-support/ldpin-linker
-    else
+  '') { };
+
+  # nixpkgs' bintools-wrapper: bin/ld is the stock wrapper script around
+  # the unwrapped `bintools`; postFixup runs last, as in a derivation's
+  # fixup phase (the overlay swaps bin/ld there).
+  mkBintools = attrs@{ name, bintools, postFixup ? "" }:
+    hostDerivation name (builtins.toFile "bintools-wrapper.sh" ''
+      set -euo pipefail
+      export PATH=/usr/bin:/bin
+      mkdir -p $out/bin $out/nix-support
+      for t in ar as nm objcopy objdump ranlib readelf size strings strip; do
+        ln -s $bintools/bin/$t $out/bin/$t
+      done
       cp $stockLd $out/bin/ld
       chmod 755 $out/bin/ld
-      echo /usr/bin/ld.bfd > $out/nix-support/stock-linker
-    fi
-    cp $glibc/nix-support/dynamic-linker $out/nix-support/dynamic-linker
-    # As nixpkgs' bintools setup hook: this wrapper serves the host role
-    # (it reads the unsalted NIX_LDFLAGS...). GNU ld's own search
-    # directories are the host's: it may only use -L directories.
-    echo x86_64_unknown_linux_gnu > $out/nix-support/suffix-salt
-    cat > $out/nix-support/setup-hook <<'HOOK'
-    export NIX_BINTOOLS_WRAPPER_TARGET_HOST_x86_64_unknown_linux_gnu=1
-    export NIX_LDFLAGS_BEFORE="-nostdlib ''${NIX_LDFLAGS_BEFORE-}"
-    HOOK
-  '') {
-    inherit glibc linking;
-    ldpin = if linking == "ldpin" then ldpin else "";
-    stockLd = ./stock-ld.sh;
-  };
+      echo $bintools/bin/ld > $out/nix-support/stock-linker
+      cp $glibc/nix-support/dynamic-linker $out/nix-support/dynamic-linker
+      # As nixpkgs' bintools setup hook: this wrapper serves the host role
+      # (it reads the unsalted NIX_LDFLAGS...). GNU ld's own search
+      # directories are the host's: it may only use -L directories.
+      echo x86_64_unknown_linux_gnu > $out/nix-support/suffix-salt
+      cat > $out/nix-support/setup-hook <<'HOOK'
+      export NIX_BINTOOLS_WRAPPER_TARGET_HOST_x86_64_unknown_linux_gnu=1
+      export NIX_LDFLAGS_BEFORE="-nostdlib ''${NIX_LDFLAGS_BEFORE-}"
+      HOOK
+      eval "$postFixup"
+    '') {
+      inherit glibc bintools postFixup;
+      stockLd = ./stock-ld.sh;
+    } // {
+      targetPrefix = "";
+      overrideAttrs = f: mkBintools (attrs // f attrs);
+    };
 
-  cc = hostDerivation "gcc-host-12-${linking}-wrapper" (builtins.toFile "cc.sh" ''
-    set -euo pipefail
-    export PATH=/usr/bin:/bin
-    mkdir -p $out/bin $out/nix-support
-    gccdir=$(dirname "$(gcc-12 -print-libgcc-file-name)")
-    # The library directories gcc passes to the linker: the store's C
-    # library and run-time, then gcc's own (libgcc.a, crtbegin.o), never
-    # the host's library directories (gcc's built-in list has them).
-    # And the link spec with the store's dynamic linker where gcc has the
-    # host's (gcc's own -dynamic-linker comes after the bintools wrapper's).
-    dl=$(< $glibc/nix-support/dynamic-linker)
-    link=$(gcc-12 -dumpspecs | awk '/^\*link:$/ { getline; print; exit }')
-    link=''${link//\/lib64\/ld-linux-x86-64.so.2/$dl}
-    case "$link" in *"$dl"*) ;; *) echo "cc: no dynamic linker in gcc's link spec" >&2; exit 1 ;; esac
-    cat > $out/nix-support/specs <<SPECS
-    *link_libgcc:
-    -L$gccRuntime/lib -L$glibc/lib -L$gccdir
+  # nixpkgs' cc-wrapper for the host's gcc 12, linking through `bintools`.
+  mkCC = attrs@{ bintools }:
+    hostDerivation "gcc-host-wrapper-12" (builtins.toFile "cc-wrapper.sh" ''
+      set -euo pipefail
+      export PATH=/usr/bin:/bin
+      mkdir -p $out/bin $out/nix-support
+      gccdir=$(dirname "$(gcc-12 -print-libgcc-file-name)")
+      # The library directories gcc passes to the linker: the store's C
+      # library and run-time, then gcc's own (libgcc.a, crtbegin.o), never
+      # the host's library directories (gcc's built-in list has them).
+      # And the link spec with the store's dynamic linker where gcc has the
+      # host's (gcc's own -dynamic-linker comes after the bintools wrapper's).
+      dl=$(< $glibc/nix-support/dynamic-linker)
+      link=$(gcc-12 -dumpspecs | awk '/^\*link:$/ { getline; print; exit }')
+      link=''${link//\/lib64\/ld-linux-x86-64.so.2/$dl}
+      case "$link" in *"$dl"*) ;; *) echo "cc: no dynamic linker in gcc's link spec" >&2; exit 1 ;; esac
+      cat > $out/nix-support/specs <<SPECS
+      *link_libgcc:
+      -L$gccRuntime/lib -L$glibc/lib -L$gccdir
 
-    *link:
-    $link
+      *link:
+      $link
 
-    SPECS
-    for name in gcc cc g++ c++ cpp; do
-      case $name in g++|c++) real=/usr/bin/g++-12 ;; cpp) real=/usr/bin/cpp-12 ;; *) real=/usr/bin/gcc-12 ;; esac
-      cat > $out/bin/$name <<WRAP
-    #!/bin/bash
-    # gcc with the store's C library: crt files and ld from the -B
-    # directories, library directories from the specs file.
-    exec $real -B$bintools/bin/ -B$glibc/lib/ -specs=$out/nix-support/specs \''${NIX_CFLAGS_COMPILE-} "\$@"
-    WRAP
-      chmod 755 $out/bin/$name
-    done
-    echo "$bintools" > $out/nix-support/orig-bintools
-  '') { inherit glibc gccRuntime bintools; };
-
-  stdenvInputs = [ bintools glibc gccRuntime ] ++ (if linking == "ldpin" then [ ldpin ] else [ stockFixup ]);
+      SPECS
+      for name in gcc cc g++ c++ cpp; do
+        case $name in g++|c++) real=/usr/bin/g++-12 ;; cpp) real=/usr/bin/cpp-12 ;; *) real=/usr/bin/gcc-12 ;; esac
+        cat > $out/bin/$name <<WRAP
+      #!/bin/bash
+      # gcc with the store's C library: crt files and ld from the -B
+      # directories, library directories from the specs file.
+      exec $real -B$bintools/bin/ -B$glibc/lib/ -specs=$out/nix-support/specs \''${NIX_CFLAGS_COMPILE-} "\$@"
+      WRAP
+        chmod 755 $out/bin/$name
+      done
+      echo "$bintools" > $out/nix-support/orig-bintools
+    '') { inherit glibc gccRuntime bintools; } // {
+      override = f: mkCC (attrs // (if builtins.isFunction f then f attrs else f));
+    };
 
   # $stdenv/setup, as in nixpkgs: what builds and nix-shell source.
   setup = derivation {
-    name = "bootstrap-stdenv-${linking}";
+    name = "bootstrap-stdenv";
     inherit system;
     builder = bash;
     src = ./setup.sh;
     args = [ "-ec" "/bin/mkdir -p $out && /bin/cp $src $out/setup" ];
   };
 
-  # What every derivation of this stdenv, a package or a shell, is given.
-  base = {
-    inherit system stdenvInputs cc bintools;
-    stdenv = setup;
-    builder = bash;
-  };
-
-  stdenv = {
-    inherit cc bintools glibc gccRuntime ldpin linking;
-    # A development shell (nix-shell -A ...): the stdenv's compiler and
-    # linker wrapper with `packages` as inputs, as nixpkgs' mkShell. Built
-    # on its own it only records its environment; it is for nix-shell.
-    mkShell = { name ? "ldpin-shell", packages ? [ ], buildInputs ? [ ], ... }@attrs:
-      derivation (removeAttrs attrs [ "packages" ] // base // {
-        inherit name;
-        buildInputs = packages ++ buildInputs;
-        args = [ "-ec" ''source "$stdenv/setup"; export > "$out"'' ];
-      });
-    mkDerivation = { pname, version, src, buildInputs ? [ ], nativeBuildInputs ? [ ],
-                     propagatedBuildInputs ? [ ], outputs ? [ "out" ], ... }@attrs:
-      let
-        clean = removeAttrs attrs [ "pname" "version" "passthru" ];
-        drv = derivation (clean // base // {
-          name = "${pname}-${version}";
-          inherit outputs;
-          args = [ "-ec" ''source "$stdenv/setup"; genericBuild'' ];
-          postInstall = (attrs.postInstall or "") + (if propagatedBuildInputs != [ ] then ''
-            mkdir -p $out/nix-support
-            echo ${toString propagatedBuildInputs} > $out/nix-support/propagated-build-inputs
-          '' else "");
-        });
-      in drv // { inherit pname version; passthru = attrs.passthru or { }; };
-  };
-
-  # nixpkgs' patchelf hook, for the stock build: `patchelf --shrink-rpath`
-  # on every ELF file of every output.
-  stockFixup = derivation {
+  # nixpkgs' patchelf setup hook: `patchelf --shrink-rpath` on every ELF
+  # file of every output, in the fixup (in nixpkgs' Linux stdenv it is one
+  # of extraNativeBuildInputs, so it runs in ldpin's stdenv too, before
+  # ldpin's hook).
+  patchelfHook = derivation {
     name = "stock-patchelf-hook";
     inherit system;
     builder = bash;
@@ -174,5 +151,119 @@ let
       HOOK
     '' ];
   };
+
+  # nixpkgs' stdenv: the compiler, and extraNativeBuildInputs whose setup
+  # hooks every build sources; override as stdenv's makeOverridable.
+  mkStdenv = attrs@{ cc, extraNativeBuildInputs ? [ ] }:
+    let
+      # What every derivation of this stdenv, a package or a shell, is given.
+      base = {
+        inherit system cc;
+        inherit (cc) bintools;
+        stdenvInputs = [ cc.bintools glibc gccRuntime ] ++ extraNativeBuildInputs;
+        stdenv = setup;
+        builder = bash;
+      };
+    in {
+      inherit cc glibc gccRuntime extraNativeBuildInputs;
+      override = f: mkStdenv (attrs // (if builtins.isFunction f then f attrs else f));
+      # A development shell (nix-shell -A ...): the stdenv's compiler and
+      # linker wrapper with `packages` as inputs, as nixpkgs' mkShell. Built
+      # on its own it only records its environment; it is for nix-shell.
+      mkShell = { name ? "nix-shell", packages ? [ ], buildInputs ? [ ], ... }@args:
+        derivation (removeAttrs args [ "packages" ] // base // {
+          inherit name;
+          buildInputs = packages ++ buildInputs;
+          args = [ "-ec" ''source "$stdenv/setup"; export > "$out"'' ];
+        });
+      mkDerivation = { pname, version, src, buildInputs ? [ ], nativeBuildInputs ? [ ],
+                       propagatedBuildInputs ? [ ], outputs ? [ "out" ], ... }@args:
+        let
+          clean = removeAttrs args [ "pname" "version" "passthru" "meta" ];
+          drv = derivation (clean // base // {
+            name = "${pname}-${version}";
+            inherit outputs;
+            args = [ "-ec" ''source "$stdenv/setup"; genericBuild'' ];
+            postInstall = (args.postInstall or "") + (if propagatedBuildInputs != [ ] then ''
+              mkdir -p $out/nix-support
+              echo ${toString propagatedBuildInputs} > $out/nix-support/propagated-build-inputs
+            '' else "");
+          });
+        in drv // { inherit pname version; passthru = args.passthru or { }; };
+    };
+
+  # The parts of nixpkgs' lib the overlay and nix/package.nix use.
+  lib = rec {
+    trivial = {
+      release = "offline-harness";
+      revisionWithDefault = default: default;
+    };
+    getBin = pkg: pkg.bin or pkg.out or pkg;
+    escapeShellArg = arg:
+      "'" + builtins.replaceStrings [ "'" ] [ "'\\''" ] (toString arg) + "'";
+    optional = cond: x: if cond then [ x ] else [ ];
+    platforms.linux = [ system ];
+  };
+
+  # The set itself, a fixed point that overlays extend as nixpkgs' do.
+  stockSet = self: {
+    inherit lib glibc gccRuntime binutils;
+    bintools = mkBintools { name = "binutils-host-wrapper-2.40"; bintools = self.binutils; };
+    cc = mkCC { inherit (self) bintools; };
+    stdenv = mkStdenv { inherit (self) cc; extraNativeBuildInputs = [ patchelfHook ]; };
+    overrideCC = stdenv: cc: stdenv.override { inherit cc; };
+    writeText = name: text: derivation {
+      inherit name system text;
+      builder = bash;
+      passAsFile = [ "text" ];
+      args = [ "-ec" ''/bin/cp "$textPath" "$out"'' ];
+    };
+    makeSetupHook = { name, ... }: script: derivation {
+      inherit name system script;
+      builder = bash;
+      args = [ "-ec" ''/bin/mkdir -p $out/nix-support && /bin/cp "$script" $out/nix-support/setup-hook'' ];
+    };
+    # mkShell on a stdenv, overridable as nixpkgs' callPackage'd mkShell.
+    mkShell = let on = stdenv: {
+      __functor = _: stdenv.mkShell;
+      override = args: on (args.stdenv or stdenv);
+    }; in on self.stdenv;
+    callPackage = fn: args:
+      let f = if builtins.isFunction fn then fn else import fn;
+      in f (builtins.intersectAttrs (builtins.functionArgs f) self // args);
+  };
+
+  extends = overlay: rattrs: self:
+    let super = rattrs self; in super // overlay self super;
+  fix = f: let x = f x; in x;
+
+  # ldpin as its CMake build made it, with its setup hook, as nix/package.nix
+  # installs it.
+  ldpinPrebuilt = derivation {
+    name = "ldpin-0.1.0";
+    inherit system;
+    builder = bash;
+    bin = builtins.path {
+      path = ldpinBin;
+      name = "ldpin-build";
+      filter = p: _: builtins.elem (baseNameOf p) [ "ldpin" "ldpin-ld" ];
+    };
+    hook = ../../setup-hook/ldpin-fixup-hook.sh;
+    args = [ "-ec" ''
+      export PATH=/usr/bin:/bin
+      mkdir -p $out/bin $out/nix-support
+      cp $bin/ldpin $bin/ldpin-ld $out/bin/
+      sed "s|@ldpin@|$out/bin/ldpin|g" $hook > $out/nix-support/setup-hook
+    '' ];
+  };
+
+  overlay = import ../overlay.nix { src = ../..; };
+  pkgs = fix (extends (_: _: {
+    ldpin = if ldpinBin == null
+      then throw "nix/bootstrap: linking = \"ldpin\" needs ldpinBin (the CMake build's bin/)"
+      else ldpinPrebuilt;
+  }) (extends overlay stockSet));
 in
-stdenv
+if linking == "stock" then pkgs.stdenv
+else if linking == "ldpin" then pkgs.ldpinStdenv // { mkShell = pkgs.ldpinMkShell; }
+else throw "nix/bootstrap: linking is \"ldpin\" or \"stock\", not \"${linking}\""
