@@ -9,7 +9,9 @@
 #    (and settings it must refuse are refused, so the check can fail),
 #    lib.channelTag names the release and revision;
 #  - overlays.default and overlays.stdenv give the attributes the README
-#    documents.
+#    documents;
+#  - the overlay applied to the offline harness gives the stdenv, shell and
+#    settings plumbing it should (the harness builds its ldpin side so).
 # Usage: flake_test.sh LDPIN
 set -euo pipefail
 ldpin=$1
@@ -66,6 +68,27 @@ want="ldpin ldpinChannel ldpinMkShell ldpinSettings ldpinStdenv ldpinStdenvWith"
 [ "$names" = "$want" ] && ok "overlays.default gives: $names" || fail "overlays.default gives '$names', want '$want'"
 names=$(eval_str "builtins.concatStringsSep \" \" (builtins.attrNames (($outputs).overlays.stdenv {} {}))")
 [ "$names" = "stdenv" ] && ok "overlays.stdenv gives: $names" || fail "overlays.stdenv gives '$names'"
+
+# The overlay applied to the offline harness (nix/bootstrap), which is how
+# every ldpin-side package of nix/pkgs is built: evaluated here, built by
+# nix/pkgset.sh. The stdenv must be the overlay's: its cc's bintools the
+# overlay's override of the harness's wrapper, ldpin's and the env hook in
+# extraNativeBuildInputs after nixpkgs' patchelf hook; ldpinStdenvWith's
+# settings and channel reach the env hook.
+harness="(import $root/nix/bootstrap { hostHash = \"flake-test\"; ldpinBin = /nonexistent; })"
+got=$(eval_str "let s = $harness; in builtins.concatStringsSep \" \" ([ s.cc.bintools.name ] ++ map (d: d.name) s.extraNativeBuildInputs)")
+want="ldpin-binutils-host-wrapper-2.40 stock-patchelf-hook ldpin-0.1.0 ldpin-env-hook"
+[ "$got" = "$want" ] && ok "the overlay's ldpinStdenv on the harness: $got" ||
+  fail "the harness's ldpin stdenv is not the overlay's: '$got', want '$want' $(cat "$work/eval.err")"
+got=$(eval_str "let p = $harness.pkgs; s = p.ldpinStdenvWith { settings = { pin = \"all\"; }; channel = \"nixpkgs-test-1\"; } p.stdenv; in (builtins.elemAt s.extraNativeBuildInputs 2).script.text")
+case "$got" in
+  *"LDPIN_CHANNEL='nixpkgs-test-1'"*"LDPIN_CONFIG=/nix/store/"*"-ldpin.toml"*)
+    ok "ldpinStdenvWith passes its channel and settings to the env hook" ;;
+  *) fail "ldpinStdenvWith's env hook: '$got' $(cat "$work/eval.err")" ;;
+esac
+got=$(eval_str "let p = $harness.pkgs; in (p.ldpinMkShell { name = \"s\"; }).cc.bintools.name")
+[ "$got" = "ldpin-binutils-host-wrapper-2.40" ] && ok "ldpinMkShell uses ldpinStdenv" ||
+  fail "ldpinMkShell's bintools: '$got' $(cat "$work/eval.err")"
 
 echo "$failures failed"
 [ "$failures" = 0 ]

@@ -264,6 +264,7 @@ let
       else ldpinPrebuilt;
   }) (extends overlay stockSet));
 in
-if linking == "stock" then pkgs.stdenv
-else if linking == "ldpin" then pkgs.ldpinStdenv // { mkShell = pkgs.ldpinMkShell; }
+# (`pkgs` is the set with the overlay applied, for tests/flake_test.sh.)
+if linking == "stock" then pkgs.stdenv // { inherit pkgs; }
+else if linking == "ldpin" then pkgs.ldpinStdenv // { mkShell = pkgs.ldpinMkShell; inherit pkgs; }
 else throw "nix/bootstrap: linking is \"ldpin\" or \"stock\", not \"${linking}\""
