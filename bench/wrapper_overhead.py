@@ -16,6 +16,12 @@ The libraries are read on a second thread while the linker runs; that time
 is shown apart, as it is not added to the link unless the linker finishes
 first.
 
+For scale, a third link goes through the smallest possible wrapper: a
+static C program that only runs the linker (vfork, exec, wait) and does
+nothing else. What it adds is the cost of being one more process between
+gcc and the linker on this machine, the floor under any wrapper's overhead;
+the table gives ldpin-ld's overhead beyond it too.
+
 The paired differences are noisy on a shared machine (their interquartile
 range spans several milliseconds), so the table gives the median with a 95%
 bootstrap confidence interval; --runs sets the pairs for 30 libraries (a
@@ -66,6 +72,40 @@ def make_set(work, n):
     obj = os.path.join(work, f"main{n}.o")
     subprocess.run(["gcc", "-c", main, "-o", obj], check=True)
     return [obj] + flags
+
+
+FLOOR_C = r"""
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+extern char **environ;
+int main(int argc, char **argv) {
+  const char *linker = getenv("FLOOR_LINKER");
+  if (!linker || argc < 1)
+    return 127;
+  argv[0] = (char *)linker;
+  pid_t pid = vfork();
+  if (pid == 0) {
+    execve(linker, argv, environ);
+    _exit(127);
+  }
+  int status;
+  if (pid < 0 || waitpid(pid, &status, 0) < 0)
+    return 127;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+"""
+
+
+def make_floor(work):
+    """The do-nothing wrapper: WORK/floor/bin/ld."""
+    d = os.path.join(work, "floor", "bin")
+    os.makedirs(d)
+    src = os.path.join(work, "floor.c")
+    with open(src, "w") as f:
+        f.write(FLOOR_C)
+    subprocess.run(["gcc", "-O2", "-static", src, "-o", os.path.join(d, "ld")], check=True)
+    return os.path.dirname(d)
 
 
 def timed(cmd, env):
@@ -119,6 +159,7 @@ def main():
         env = dict(os.environ, NIX_STORE=os.path.join(work, "store"), TMPDIR=work,
                    LDPIN_TIMING="1")
         start = startup_ms(env, 200)
+        floor = make_floor(work)
         rows, phase_rows = [], []
         for n in (30, 300):
             inputs = make_set(work, n)
@@ -127,21 +168,30 @@ def main():
                     f.write(path + "\n")
                 direct = ["gcc", f"-fuse-ld={linker}"] + inputs + ["-o", os.path.join(work, "d")]
                 wrapped = ["gcc", f"-B{wrap}/bin/"] + inputs + ["-o", os.path.join(work, "w")]
+                floored = ["gcc", f"-B{floor}/bin/"] + inputs + ["-o", os.path.join(work, "f")]
+                fenv = dict(env, FLOOR_LINKER=path)
                 for _ in range(3):  # warm up
                     timed(direct, env)
                     timed(wrapped, env)
-                diffs, d_times, w_times, ph = [], [], [], []
+                    timed(floored, fenv)
+                diffs, floor_diffs, beyond, d_times, w_times, ph = [], [], [], [], [], []
                 runs = args.runs if n == 30 else max(args.runs // 4, 10)
                 for i in range(runs):
-                    if i % 2:
-                        w, err = timed(wrapped, env)
-                        d, _ = timed(direct, env)
-                    else:
-                        d, _ = timed(direct, env)
-                        w, err = timed(wrapped, env)
-                    diffs.append(w - d)
-                    d_times.append(d)
-                    w_times.append(w)
+                    # The three in turn, each order as often: drift cancels.
+                    got = {}
+                    for kind in ("direct", "wrapped", "floor")[i % 3:] + \
+                            ("direct", "wrapped", "floor")[:i % 3]:
+                        if kind == "direct":
+                            got[kind], _ = timed(direct, env)
+                        elif kind == "wrapped":
+                            got[kind], err = timed(wrapped, env)
+                        else:
+                            got[kind], _ = timed(floored, fenv)
+                    diffs.append(got["wrapped"] - got["direct"])
+                    floor_diffs.append(got["floor"] - got["direct"])
+                    beyond.append(got["wrapped"] - got["floor"])
+                    d_times.append(got["direct"])
+                    w_times.append(got["wrapped"])
                     ph.append(phases(err))
                 if subprocess.run([os.path.join(work, "w")]).returncode != 0:
                     sys.exit("ldpin: bench: the program linked through ldpin-ld does not run")
@@ -150,9 +200,13 @@ def main():
                 own = start + sum(med.get(k, 0) for k in serial)
                 goal = "< 2 ms" if n == 30 else "< 5 ms"
                 mid, lo, hi = median_ci(diffs)
+                fmid, flo, fhi = median_ci(floor_diffs)
+                bmid, blo, bhi = median_ci(beyond)
                 rows.append(f"| {n} | {linker} | {statistics.median(d_times):.1f} ms | "
                             f"{statistics.median(w_times):.1f} ms | "
-                            f"{mid:+.2f} ms ({lo:+.2f} to {hi:+.2f}) | {goal} |")
+                            f"{mid:+.2f} ms ({lo:+.2f} to {hi:+.2f}) | {goal} | "
+                            f"{fmid:+.2f} ms ({flo:+.2f} to {fhi:+.2f}) | "
+                            f"{bmid:+.2f} ms ({blo:+.2f} to {bhi:+.2f}) |")
                 phase_rows.append(f"| {n} | {linker} | {start:.2f} | {med['setup']:.2f} | "
                                   f"{med['prepare']:.2f} | {med.get('edit', 0):.2f} | "
                                   f"**{own:.2f} ms** | {goal} | "
@@ -166,10 +220,12 @@ def main():
             "## Whole link, gcc driving the linker directly or through ldpin-ld",
             "",
             f"Median of {args.runs} (30 libraries) / {max(args.runs // 4, 10)} (300) "
-            "alternating pairs, with its 95% bootstrap confidence interval.",
+            "interleaved runs of each, with its 95% bootstrap confidence interval. "
+            "The floor: a do-nothing static wrapper (vfork, exec, wait) in ldpin-ld's place.",
             "",
-            "| libraries | linker | direct | through ldpin-ld | overhead (median of pairs, 95% CI) | goal |",
-            "|---|---|---|---|---|---|",
+            "| libraries | linker | direct | through ldpin-ld | overhead (median of pairs, 95% CI) | goal "
+            "| floor: do-nothing wrapper's overhead | ldpin-ld beyond the floor |",
+            "|---|---|---|---|---|---|---|---|",
             *rows,
             "",
             "## ldpin-ld's own time (LDPIN_TIMING=1, median, ms)",
