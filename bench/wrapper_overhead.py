@@ -9,7 +9,8 @@ mold. The two are run alternately, RUNS times each, and the median of the
 paired differences is the overhead: alternating cancels the drift of a shared
 machine, which the difference of two separately measured medians does not.
 A second table gives ldpin-ld's own phases as it reports them with
-LDPIN_TIMING=1 (median): everything it does besides waiting for the linker,
+LDPIN_TIMING=1 (median, in runs of their own: the timed links above run
+without it, as users do): everything it does besides waiting for the linker,
 plus its start-up (being a process between the compiler driver and the
 linker, measured as `ldpin-ld --version` running /bin/true, minus /bin/true).
 The libraries are read on a second thread while the linker runs; that time
@@ -156,8 +157,9 @@ def main():
         os.makedirs(os.path.join(wrap, "bin"))
         os.makedirs(os.path.join(wrap, "nix-support"))
         os.symlink(LDPIN_LD, os.path.join(wrap, "bin", "ld"))
-        env = dict(os.environ, NIX_STORE=os.path.join(work, "store"), TMPDIR=work,
-                   LDPIN_TIMING="1")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("LDPIN_", "NIX_"))}
+        env.update(NIX_STORE=os.path.join(work, "store"), TMPDIR=work)
+        tenv = dict(env, LDPIN_TIMING="1")  # the phases, measured in runs of their own
         start = startup_ms(env, 200)
         floor = make_floor(work)
         rows, phase_rows = [], []
@@ -174,7 +176,7 @@ def main():
                     timed(direct, env)
                     timed(wrapped, env)
                     timed(floored, fenv)
-                diffs, floor_diffs, beyond, d_times, w_times, ph = [], [], [], [], [], []
+                diffs, floor_diffs, beyond, d_times, w_times = [], [], [], [], []
                 runs = args.runs if n == 30 else max(args.runs // 4, 10)
                 for i in range(runs):
                     # The three in turn, each order as often: drift cancels.
@@ -184,7 +186,7 @@ def main():
                         if kind == "direct":
                             got[kind], _ = timed(direct, env)
                         elif kind == "wrapped":
-                            got[kind], err = timed(wrapped, env)
+                            got[kind], _ = timed(wrapped, env)
                         else:
                             got[kind], _ = timed(floored, fenv)
                     diffs.append(got["wrapped"] - got["direct"])
@@ -192,7 +194,7 @@ def main():
                     beyond.append(got["wrapped"] - got["floor"])
                     d_times.append(got["direct"])
                     w_times.append(got["wrapped"])
-                    ph.append(phases(err))
+                ph = [phases(timed(wrapped, tenv)[1]) for _ in range(runs)]
                 if subprocess.run([os.path.join(work, "w")]).returncode != 0:
                     sys.exit("ldpin: bench: the program linked through ldpin-ld does not run")
                 med = {k: statistics.median(p.get(k, 0) for p in ph) for k in ph[0]}

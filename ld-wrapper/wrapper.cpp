@@ -108,20 +108,33 @@ private:
   Context &ctx;
   llvm::raw_ostream &err;
   int debug = 0;
-  // LDPIN_TIMING=1: the time of each phase, on the error stream.
+  // LDPIN_TIMING=1: the time of each phase, written to the error stream in
+  // one piece when the run ends (the stream is unbuffered: a write per
+  // phase would itself cost the link time, and wake whoever reads it).
   bool timing = false;
+  std::string timingLog;
   Clock::time_point phaseStart = Clock::now();
   void phase(const char *name) {
     if (!timing)
       return;
     Clock::time_point now = Clock::now();
-    err << "ldpin-ld: timing: " << name << " "
-        << llvm::format("%.3f", std::chrono::duration<double, std::milli>(
-                                    now - phaseStart)
-                                    .count())
-        << " ms\n";
+    timingMs(
+        name,
+        std::chrono::duration<double, std::milli>(now - phaseStart).count());
     phaseStart = now;
   }
+  void timingMs(const char *name, double ms) {
+    llvm::raw_string_ostream(timingLog) << "ldpin-ld: timing: " << name << " "
+                                        << llvm::format("%.3f", ms) << " ms\n";
+  }
+
+public:
+  void flushTiming() {
+    err << timingLog;
+    timingLog.clear();
+  }
+
+private:
   Policy policy;
   std::string linker;
   std::string salt;
@@ -556,8 +569,7 @@ int Wrapper::run(const std::vector<std::string> &rawArgs) {
     resolver.join();
   phase("link");
   if (timing && pin)
-    err << "ldpin-ld: timing: resolve-parallel "
-        << llvm::format("%.3f", resolveMs) << " ms\n";
+    timingMs("resolve-parallel", resolveMs);
   if (pin) {
     for (const std::string &p : res.problems)
       err << "ldpin-ld: " << p << "\n";
@@ -1059,7 +1071,10 @@ int Wrapper::pinAndEdit(const Command &cmd, const Resolution &res) {
 } // namespace
 
 int run(const std::vector<std::string> &args, Context &ctx) {
-  return Wrapper(ctx).run(args);
+  Wrapper w(ctx);
+  int status = w.run(args);
+  w.flushTiming();
+  return status;
 }
 
 } // namespace ldpin::wrapper
