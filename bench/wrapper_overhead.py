@@ -17,6 +17,13 @@ The libraries are read on a second thread while the linker runs; that time
 is shown apart, as it is not added to the link unless the linker finishes
 first.
 
+Because a 300-library link varies from run to run by far more than 5 ms,
+the overhead is also measured within each run, where that spread cancels:
+a timer (a static C program) stands between gcc and ldpin-ld and gives
+ldpin-ld's wall time from its parent's side, start to exit, and ldpin-ld
+(LDPIN_TIMING=1) gives how long the real linker ran inside it; the
+difference is what ldpin-ld added to that link.
+
 For scale, a third link goes through the smallest possible wrapper: a
 static C program that only runs the linker (vfork, exec, wait) and does
 nothing else. What it adds is the cost of being one more process between
@@ -25,15 +32,16 @@ the table gives ldpin-ld's overhead beyond it too.
 
 The paired differences are noisy on a shared machine (their interquartile
 range spans several milliseconds), so the table gives the median with a 95%
-bootstrap confidence interval; --runs sets the pairs for 30 libraries (a
-quarter as many for 300).
+bootstrap confidence interval; --runs and --runs-300 set how many runs of
+each link there are for 30 and for 300 libraries (a 300-library link takes
+hundreds of milliseconds, and its run-to-run spread is far wider than 5 ms).
 
 Goals: under 2 ms (30 libraries) and under 5 ms (300). For scale, nixpkgs'
 bash ld-wrapper was measured adding 35 ms and 160 ms to the same links.
 Prints the tables and writes them to bench/results/wrapper-overhead.md.
 Needs the default build, gcc and mold.
 
-Usage: bench/wrapper_overhead.py [--runs N]
+Usage: bench/wrapper_overhead.py [--runs N] [--runs-300 N]
 """
 import argparse
 import os
@@ -98,13 +106,47 @@ int main(int argc, char **argv) {
 """
 
 
-def make_floor(work):
-    """The do-nothing wrapper: WORK/floor/bin/ld."""
-    d = os.path.join(work, "floor", "bin")
+# Times ldpin-ld from the outside in the same run: its parent's view, from
+# starting it to reaping it.
+TIMER_C = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+extern char **environ;
+static double ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+int main(int argc, char **argv) {
+  const char *target = getenv("TIMER_TARGET");
+  if (!target || argc < 1)
+    return 127;
+  argv[0] = (char *)target;
+  double start = ms();
+  pid_t pid = vfork();
+  if (pid == 0) {
+    execve(target, argv, environ);
+    _exit(127);
+  }
+  int status;
+  if (pid < 0 || waitpid(pid, &status, 0) < 0)
+    return 127;
+  fprintf(stderr, "ldpin-ld: timing: wall %.3f ms\n", ms() - start);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+"""
+
+
+def make_wrapper(work, name, source):
+    """A static C program as WORK/NAME/bin/ld; returns WORK/NAME."""
+    d = os.path.join(work, name, "bin")
     os.makedirs(d)
-    src = os.path.join(work, "floor.c")
+    src = os.path.join(work, name + ".c")
     with open(src, "w") as f:
-        f.write(FLOOR_C)
+        f.write(source)
     subprocess.run(["gcc", "-O2", "-static", src, "-o", os.path.join(d, "ld")], check=True)
     return os.path.dirname(d)
 
@@ -147,7 +189,8 @@ def startup_ms(env, runs):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--runs", type=int, default=200)
+    ap.add_argument("--runs", type=int, default=200, help="runs of each link at 30 libraries")
+    ap.add_argument("--runs-300", type=int, default=100, help="runs of each link at 300 libraries")
     args = ap.parse_args()
     if not os.access(LDPIN_LD, os.X_OK):
         sys.exit("ldpin: bench: build first (cmake --build --preset default)")
@@ -159,9 +202,9 @@ def main():
         os.symlink(LDPIN_LD, os.path.join(wrap, "bin", "ld"))
         env = {k: v for k, v in os.environ.items() if not k.startswith(("LDPIN_", "NIX_"))}
         env.update(NIX_STORE=os.path.join(work, "store"), TMPDIR=work)
-        tenv = dict(env, LDPIN_TIMING="1")  # the phases, measured in runs of their own
         start = startup_ms(env, 200)
-        floor = make_floor(work)
+        floor = make_wrapper(work, "floor", FLOOR_C)
+        timer = make_wrapper(work, "timer", TIMER_C)
         rows, phase_rows = [], []
         for n in (30, 300):
             inputs = make_set(work, n)
@@ -177,7 +220,7 @@ def main():
                     timed(wrapped, env)
                     timed(floored, fenv)
                 diffs, floor_diffs, beyond, d_times, w_times = [], [], [], [], []
-                runs = args.runs if n == 30 else max(args.runs // 4, 10)
+                runs = args.runs if n == 30 else args.runs_300
                 for i in range(runs):
                     # The three in turn, each order as often: drift cancels.
                     got = {}
@@ -194,7 +237,13 @@ def main():
                     beyond.append(got["wrapped"] - got["floor"])
                     d_times.append(got["direct"])
                     w_times.append(got["wrapped"])
-                ph = [phases(timed(wrapped, tenv)[1]) for _ in range(runs)]
+                # The phases, and the time ldpin-ld adds within each run: its
+                # wall time as its parent sees it minus the real linker's run
+                # inside it, so the linker's run-to-run spread cancels.
+                tenv = dict(env, LDPIN_TIMING="1", TIMER_TARGET=LDPIN_LD, LDPIN_LINKER=path)
+                timed_link = ["gcc", f"-B{timer}/bin/"] + inputs + ["-o", os.path.join(work, "w")]
+                ph = [phases(timed(timed_link, tenv)[1]) for _ in range(runs)]
+                added = [p["wall"] - p["linker"] for p in ph]
                 if subprocess.run([os.path.join(work, "w")]).returncode != 0:
                     sys.exit("ldpin: bench: the program linked through ldpin-ld does not run")
                 med = {k: statistics.median(p.get(k, 0) for p in ph) for k in ph[0]}
@@ -209,10 +258,11 @@ def main():
                             f"{mid:+.2f} ms ({lo:+.2f} to {hi:+.2f}) | {goal} | "
                             f"{fmid:+.2f} ms ({flo:+.2f} to {fhi:+.2f}) | "
                             f"{bmid:+.2f} ms ({blo:+.2f} to {bhi:+.2f}) |")
+                amid, alo, ahi = median_ci(added)
                 phase_rows.append(f"| {n} | {linker} | {start:.2f} | {med['setup']:.2f} | "
                                   f"{med['prepare']:.2f} | {med.get('edit', 0):.2f} | "
-                                  f"**{own:.2f} ms** | {goal} | "
-                                  f"{med.get('resolve-parallel', 0):.2f} |")
+                                  f"**{own:.2f} ms** | **{amid:.2f} ms** ({alo:.2f} to {ahi:.2f}) | "
+                                  f"{goal} | {med.get('resolve-parallel', 0):.2f} |")
         text = "\n".join([
             "# ldpin-ld overhead over the real linker",
             "",
@@ -221,7 +271,7 @@ def main():
             "",
             "## Whole link, gcc driving the linker directly or through ldpin-ld",
             "",
-            f"Median of {args.runs} (30 libraries) / {max(args.runs // 4, 10)} (300) "
+            f"Median of {args.runs} (30 libraries) / {args.runs_300} (300) "
             "interleaved runs of each, with its 95% bootstrap confidence interval. "
             "The floor: a do-nothing static wrapper (vfork, exec, wait) in ldpin-ld's place.",
             "",
@@ -232,9 +282,13 @@ def main():
             "",
             "## ldpin-ld's own time (LDPIN_TIMING=1, median, ms)",
             "",
-            "| libraries | linker | start-up | setup | prepare | edit | total | goal "
-            "| reading the libraries, beside the linker |",
-            "|---|---|---|---|---|---|---|---|---|",
+            "start-up, setup, prepare and edit add up to `total`; `added within the run` is "
+            "ldpin-ld's wall time as its parent sees it (start to exit) minus the real "
+            "linker's run inside it, median with its 95% CI.",
+            "",
+            "| libraries | linker | start-up | setup | prepare | edit | total "
+            "| added within the run | goal | reading the libraries, beside the linker |",
+            "|---|---|---|---|---|---|---|---|---|---|",
             *phase_rows,
             "",
         ])

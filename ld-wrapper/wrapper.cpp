@@ -563,7 +563,12 @@ int Wrapper::run(const std::vector<std::string> &rawArgs) {
           std::chrono::duration<double, std::milli>(Clock::now() - start)
               .count();
     });
+  Clock::time_point linkStart = Clock::now();
   int status = link(argv);
+  if (timing) // the real linker's run alone: the rest is what ldpin-ld adds
+    timingMs("linker",
+             std::chrono::duration<double, std::milli>(Clock::now() - linkStart)
+                 .count());
   extras.removeObject();
   if (resolver.joinable())
     resolver.join();
