@@ -128,9 +128,9 @@ let
   };
 
   # nixpkgs' patchelf setup hook: `patchelf --shrink-rpath` on every ELF
-  # file of every output, in the fixup (in nixpkgs' Linux stdenv it is one
-  # of extraNativeBuildInputs, so it runs in ldpin's stdenv too, before
-  # ldpin's hook).
+  # file of every output, in the fixup. In nixpkgs' Linux stdenv it is one of
+  # extraNativeBuildInputs, so ldpin's stdenv has it too, as there: ldpin's
+  # hook sets dontPatchELF, which it honours.
   patchelfHook = derivation {
     name = "stock-patchelf-hook";
     inherit system;
