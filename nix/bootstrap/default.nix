@@ -11,14 +11,13 @@
 # cc.override, overrideCC, stdenv.override) is what builds every package of
 # the ldpin side. The set gives the overlay the parts of nixpkgs' interface
 # it uses, nothing more:
-#   lib (trivial.release and revisionWithDefault, getBin, escapeShellArg,
-#   optional, platforms.linux), stdenv (cc, mkDerivation, override), cc
-#   (bintools, override), bintools (bintools, targetPrefix, overrideAttrs
-#   with name and postFixup), overrideCC, writeText, makeSetupHook,
-#   mkShell (override), callPackage.
+#   lib (trivial.release and revisionWithDefault, getBin, escapeShellArg),
+#   stdenv (cc, mkDerivation, override), cc (bintools, override), bintools
+#   (bintools, targetPrefix, overrideAttrs with name and postFixup),
+#   overrideCC, writeText, makeSetupHook, mkShell (override).
 # ldpin itself is the CMake build's bin/ (ldpinBin), given by a second
-# overlay in place of the overlay's source build (nix/package.nix needs
-# nixpkgs' LLVM).
+# overlay in place of the overlay's source build (nix/package.nix, through
+# callPackage, needs nixpkgs' LLVM; the set has no callPackage).
 #
 # `linking` chooses the stdenv the result is: "stock", or "ldpin" (the
 # overlay's ldpinStdenv). hostHash names the host packages these are copied
@@ -192,7 +191,7 @@ let
         in drv // { inherit pname version; passthru = args.passthru or { }; };
     };
 
-  # The parts of nixpkgs' lib the overlay and nix/package.nix use.
+  # The parts of nixpkgs' lib the overlay uses.
   lib = rec {
     trivial = {
       release = "offline-harness";
@@ -201,8 +200,6 @@ let
     getBin = pkg: pkg.bin or pkg.out or pkg;
     escapeShellArg = arg:
       "'" + builtins.replaceStrings [ "'" ] [ "'\\''" ] (toString arg) + "'";
-    optional = cond: x: if cond then [ x ] else [ ];
-    platforms.linux = [ system ];
   };
 
   # The set itself, a fixed point that overlays extend as nixpkgs' do.
@@ -228,9 +225,6 @@ let
       __functor = _: stdenv.mkShell;
       override = args: on (args.stdenv or stdenv);
     }; in on self.stdenv;
-    callPackage = fn: args:
-      let f = if builtins.isFunction fn then fn else import fn;
-      in f (builtins.intersectAttrs (builtins.functionArgs f) self // args);
   };
 
   extends = overlay: rattrs: self:
