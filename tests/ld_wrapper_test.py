@@ -357,6 +357,11 @@ def record_object_leaves_no_file(w):
         return
     res = w.cc(f"main.c -L{d} -lfoo -o prog2 -Wl,--trace", env={"NIX_DEBUG": "1"})
     check("/proc/self/fd/" in res.stdout + res.stderr, "the record object was not a memory file")
+    if any("libasan" in n for n in inspect(harness.ARGS.ldpin_ld).get("needed", [])):
+        # The sanitizers read their options from /proc/self/environ, and
+        # LeakSanitizer fails without /proc: the default build covers this.
+        print("  (no /proc part skipped: an ASan build cannot run without /proc)")
+        return
     e = dict(w.env)
     cmd = (f"umount -l /proc && exec gcc -B{w.wrap}/bin/ main.c -L{d} -lfoo -o prog3 "
            f"-Wl,--trace")
