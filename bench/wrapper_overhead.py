@@ -3,9 +3,11 @@
 
 For links of 30 and 300 shared libraries, each in its own store-like
 directory (-L and -rpath per directory, as nixpkgs passes them), the same gcc
-link is run directly (gcc -fuse-ld=LINKER) and through ldpin-ld (gcc -B
-WRAP/bin/, WRAP/bin/ld = ldpin-ld running LINKER), with GNU ld (bfd) and
-mold. The two are run alternately, RUNS times each, and the median of the
+link is run directly (gcc -B DIRECT/bin/, DIRECT/bin/ld a symbolic link to
+LINKER) and through ldpin-ld (gcc -B WRAP/bin/, WRAP/bin/ld = ldpin-ld
+running LINKER), with GNU ld (bfd) and mold: both find `ld` the same way,
+through -B, as a Nix cc-wrapper finds its bintools wrapper's, so they differ
+by ldpin-ld alone (gcc -fuse-ld=LINKER would not pay what -B costs gcc). The two are run alternately, RUNS times each, and the median of the
 paired differences is the overhead: alternating cancels the drift of a shared
 machine, which the difference of two separately measured medians does not.
 A second table gives ldpin-ld's own phases as it reports them with
@@ -19,7 +21,8 @@ first.
 
 Because a 300-library link varies from run to run by far more than 5 ms,
 the overhead is also measured within each run, where that spread cancels:
-a timer (a static C program) stands between gcc and ldpin-ld and gives
+a timer (the smallest wrapper below, asked to report) stands between gcc
+and ldpin-ld and gives
 ldpin-ld's wall time from its parent's side, start to exit, and ldpin-ld
 (LDPIN_TIMING=1) gives how long the real linker ran inside it; the
 difference is what ldpin-ld added to that link.
@@ -83,32 +86,11 @@ def make_set(work, n):
     return [obj] + flags
 
 
-FLOOR_C = r"""
-#include <stdlib.h>
-#include <sys/wait.h>
-#include <unistd.h>
-extern char **environ;
-int main(int argc, char **argv) {
-  const char *linker = getenv("FLOOR_LINKER");
-  if (!linker || argc < 1)
-    return 127;
-  argv[0] = (char *)linker;
-  pid_t pid = vfork();
-  if (pid == 0) {
-    execve(linker, argv, environ);
-    _exit(127);
-  }
-  int status;
-  if (pid < 0 || waitpid(pid, &status, 0) < 0)
-    return 127;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-"""
-
-
-# Times ldpin-ld from the outside in the same run: its parent's view, from
-# starting it to reaping it.
-TIMER_C = r"""
+# The smallest wrapper: runs RUN_TARGET with its own arguments (vfork, exec,
+# wait) and does nothing else. With RUN_REPORT=1 it also gives the target's
+# wall time as its parent sees it, from starting it to reaping it: as the
+# timer in front of ldpin-ld.
+MINIMAL_C = r"""
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -121,11 +103,13 @@ static double ms(void) {
   return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
 }
 int main(int argc, char **argv) {
-  const char *target = getenv("TIMER_TARGET");
+  const char *target = getenv("RUN_TARGET");
   if (!target || argc < 1)
     return 127;
+  const char *report = getenv("RUN_REPORT");
+  int reporting = report && report[0] == '1';
   argv[0] = (char *)target;
-  double start = ms();
+  double start = reporting ? ms() : 0;
   pid_t pid = vfork();
   if (pid == 0) {
     execve(target, argv, environ);
@@ -134,19 +118,20 @@ int main(int argc, char **argv) {
   int status;
   if (pid < 0 || waitpid(pid, &status, 0) < 0)
     return 127;
-  fprintf(stderr, "ldpin-ld: timing: wall %.3f ms\n", ms() - start);
+  if (reporting)
+    fprintf(stderr, "ldpin-ld: timing: wall %.3f ms\n", ms() - start);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 """
 
 
-def make_wrapper(work, name, source):
-    """A static C program as WORK/NAME/bin/ld; returns WORK/NAME."""
-    d = os.path.join(work, name, "bin")
+def make_minimal(work):
+    """MINIMAL_C as WORK/minimal/bin/ld; returns WORK/minimal."""
+    d = os.path.join(work, "minimal", "bin")
     os.makedirs(d)
-    src = os.path.join(work, name + ".c")
+    src = os.path.join(work, "minimal.c")
     with open(src, "w") as f:
-        f.write(source)
+        f.write(MINIMAL_C)
     subprocess.run(["gcc", "-O2", "-static", src, "-o", os.path.join(d, "ld")], check=True)
     return os.path.dirname(d)
 
@@ -203,18 +188,22 @@ def main():
         env = {k: v for k, v in os.environ.items() if not k.startswith(("LDPIN_", "NIX_"))}
         env.update(NIX_STORE=os.path.join(work, "store"), TMPDIR=work)
         start = startup_ms(env, 200)
-        floor = make_wrapper(work, "floor", FLOOR_C)
-        timer = make_wrapper(work, "timer", TIMER_C)
+        minimal = make_minimal(work)
         rows, phase_rows = [], []
         for n in (30, 300):
             inputs = make_set(work, n)
             for linker, path in LINKERS.items():
                 with open(os.path.join(wrap, "nix-support", "ldpin-linker"), "w") as f:
                     f.write(path + "\n")
-                direct = ["gcc", f"-fuse-ld={linker}"] + inputs + ["-o", os.path.join(work, "d")]
+                real = os.path.join(work, "direct", "bin", "ld")
+                os.makedirs(os.path.dirname(real), exist_ok=True)
+                if os.path.lexists(real):
+                    os.unlink(real)
+                os.symlink(path, real)
+                direct = ["gcc", f"-B{os.path.dirname(real)}/"] + inputs + ["-o", os.path.join(work, "d")]
                 wrapped = ["gcc", f"-B{wrap}/bin/"] + inputs + ["-o", os.path.join(work, "w")]
-                floored = ["gcc", f"-B{floor}/bin/"] + inputs + ["-o", os.path.join(work, "f")]
-                fenv = dict(env, FLOOR_LINKER=path)
+                floored = ["gcc", f"-B{minimal}/bin/"] + inputs + ["-o", os.path.join(work, "f")]
+                fenv = dict(env, RUN_TARGET=path)
                 for _ in range(3):  # warm up
                     timed(direct, env)
                     timed(wrapped, env)
@@ -240,8 +229,9 @@ def main():
                 # The phases, and the time ldpin-ld adds within each run: its
                 # wall time as its parent sees it minus the real linker's run
                 # inside it, so the linker's run-to-run spread cancels.
-                tenv = dict(env, LDPIN_TIMING="1", TIMER_TARGET=LDPIN_LD, LDPIN_LINKER=path)
-                timed_link = ["gcc", f"-B{timer}/bin/"] + inputs + ["-o", os.path.join(work, "w")]
+                tenv = dict(env, LDPIN_TIMING="1", RUN_TARGET=LDPIN_LD, RUN_REPORT="1",
+                            LDPIN_LINKER=path)
+                timed_link = ["gcc", f"-B{minimal}/bin/"] + inputs + ["-o", os.path.join(work, "w")]
                 ph = [phases(timed(timed_link, tenv)[1]) for _ in range(runs)]
                 added = [p["wall"] - p["linker"] for p in ph]
                 if subprocess.run([os.path.join(work, "w")]).returncode != 0:
