@@ -13,7 +13,9 @@
 #include "ldpin/checked.h"
 #include "ldpin/editor.h"
 #include "ldpin/elf.h"
+#include "ldpin/loader.h"
 #include "ldpin/note_object.h"
+#include "ldpin/pin.h"
 
 #include <llvm/BinaryFormat/ELF.h>
 #include <llvm/Support/Format.h>
@@ -139,7 +141,6 @@ private:
   std::string linker;
   std::string salt;
   std::vector<std::string> roles;
-  std::string store = "/nix/store";
 
   // --- environment ------------------------------------------------------
   const std::string *var(const std::string &name) const {
@@ -182,18 +183,10 @@ private:
   }
 
   llvm::Error setUp();
-  bool badPath(const std::string &p) const;
-  bool underAny(const std::string &p,
-                const std::vector<std::string> &dirs) const;
-  std::vector<std::string> readTemporaryDirs() const;
-  std::vector<std::string> readOutputDirs() const;
-  // The build and temporary directories, and the derivation's outputs, read
-  // from the environment once.
-  std::vector<std::string> temporaryDirs_, outputDirs_;
-  const std::vector<std::string> &temporaryDirs() const {
-    return temporaryDirs_;
-  }
-  const std::vector<std::string> &outputDirs() const { return outputDirs_; }
+  // The store, the build and temporary directories, and the derivation's
+  // outputs, read from the environment once.
+  pin::Directories dirs;
+  bool badPath(const std::string &p) const { return dirs.impure(p); }
 
   // --- running ----------------------------------------------------------
   int spawn(const std::vector<std::string> &argv);
@@ -201,7 +194,7 @@ private:
   std::optional<note::ObjectTarget> firstObjectTarget(const Command &cmd) const;
   size_t longestOutput() const {
     size_t n = 0;
-    for (const std::string &o : outputDirs())
+    for (const std::string &o : dirs.outputs)
       n = std::max(n, o.size());
     return n;
   }
@@ -218,7 +211,8 @@ private:
   void printOurs(const LinkExtras &extras, std::vector<std::string> shown);
   void printCommand(const char *title, const std::vector<std::string> &args);
   int pinAndEdit(const Command &cmd, const Resolution &res);
-  bool pinnable(const std::string &path) const;
+  std::function<bool(const std::string &)>
+  rpathServingClosure(const Command &cmd);
 };
 
 std::string shellQuote(const std::string &s) {
@@ -236,14 +230,6 @@ std::string shellQuote(const std::string &s) {
 bool isDirectory(const std::string &p) {
   struct stat st;
   return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-bool startsWithDir(const std::string &p, const std::string &dir) {
-  if (dir.empty())
-    return false;
-  if (p.compare(0, dir.size(), dir) != 0)
-    return false;
-  return p.size() == dir.size() || p[dir.size()] == '/' || dir.back() == '/';
 }
 
 } // namespace
@@ -272,9 +258,9 @@ namespace {
 llvm::Error Wrapper::setUp() {
   debug = std::atoi(value("NIX_DEBUG", "0").c_str());
   timing = value("LDPIN_TIMING") == "1";
-  store = value("NIX_STORE", "/nix/store");
-  temporaryDirs_ = readTemporaryDirs();
-  outputDirs_ = readOutputDirs();
+  dirs = pin::fromEnvironment([this](const std::string &name) {
+    return var(name);
+  });
 
   // The policy: LDPIN_CONFIG, else the wrapper's nix-support/ldpin.toml.
   std::string policyPath = value("LDPIN_CONFIG");
@@ -319,50 +305,6 @@ llvm::Error Wrapper::setUp() {
   if (!value("NIX_BINTOOLS_WRAPPER_TARGET_TARGET_" + salt).empty())
     roles.push_back("_FOR_TARGET");
   return llvm::Error::success();
-}
-
-std::vector<std::string> Wrapper::readTemporaryDirs() const {
-  std::vector<std::string> dirs = {"/tmp"};
-  for (const char *name : {"NIX_BUILD_TOP", "TMP", "TMPDIR", "TEMP", "TEMPDIR"})
-    if (const std::string *v = var(name); v && !v->empty())
-      dirs.push_back(*v);
-  return dirs;
-}
-
-std::vector<std::string> Wrapper::readOutputDirs() const {
-  std::vector<std::string> dirs;
-  for (const std::string &name : words(value("outputs", "out")))
-    if (const std::string *v = var(name); v && !v->empty() && (*v)[0] == '/')
-      dirs.push_back(*v);
-  return dirs;
-}
-
-bool Wrapper::underAny(const std::string &p,
-                       const std::vector<std::string> &dirs) const {
-  return std::any_of(dirs.begin(), dirs.end(),
-                     [&](const std::string &d) { return startsWithDir(p, d); });
-}
-
-// nixpkgs' badPath: absolute and outside the store, the build directory and
-// the temporary directories.
-bool Wrapper::badPath(const std::string &p) const {
-  if (p.empty() || p[0] != '/' || p == "/dev/null")
-    return false;
-  return !startsWithDir(p, store) && !underAny(p, temporaryDirs());
-}
-
-bool Wrapper::pinnable(const std::string &path) const {
-  if (path.empty() || path[0] != '/')
-    return false;
-  switch (policy.pin) {
-  case Policy::Pin::None:
-    return false;
-  case Policy::Pin::All:
-    return !underAny(path, temporaryDirs());
-  case Policy::Pin::Store:
-    return startsWithDir(path, store);
-  }
-  return false;
 }
 
 void Wrapper::printCommand(const char *title,
@@ -695,16 +637,13 @@ Wrapper::firstObjectTarget(const Command &cmd) const {
   return std::nullopt;
 }
 
-// The parts that do not depend on the libraries: the RUNPATH arguments,
-// declared dlopen directories, an absolute SONAME, and the record's fixed
-// entries.
+// The parts that do not depend on the libraries: the RUNPATH arguments, an
+// absolute SONAME, and the record's fixed entries.
 Reservation Wrapper::fixedParts(const Command &cmd) const {
   Reservation r;
   r.space = policy.reserve_extra;
   for (const RpathArg &a : cmd.rpaths)
     r.space += a.value.size() + 1;
-  for (const std::string &d : policy.dlopen_dirs)
-    r.space += d.size() + 1;
   if (cmd.shared)
     r.space += std::max<size_t>(longestOutput(), 64) + 5 +
                (cmd.soname ? cmd.soname->size() : 64) + 1;
@@ -864,6 +803,27 @@ void Wrapper::printOurs(const LinkExtras &extras,
   printCommand("ldpin flags to", shown);
 }
 
+// The -rpath entries of the fresh output that answer a search of a library
+// in its closure (as the loader model runs it, with the default directories
+// its interpreter reports). Asked only for DT_RPATH outputs.
+std::function<bool(const std::string &)>
+Wrapper::rpathServingClosure(const Command &cmd) {
+  loader::FileCache cache;
+  loader::SearchSettings settings;
+  settings.usable = loader::usableFrom(cache);
+  const elf::ElfInfo *out = cache.get(cmd.output);
+  if (out && out->interpreter && cache.regular(*out->interpreter))
+    settings.defaultDirs = loader::interpreterDefaults(*out->interpreter).dirs;
+  std::set<std::string> entries;
+  for (const loader::RpathUse &u :
+       loader::closureOf(cmd.output, cache, settings).rpathUses)
+    if (u.owner == cmd.output && u.requester != cmd.output)
+      entries.insert(u.entry);
+  return [entries](const std::string &entry) {
+    return entries.count(entry) != 0;
+  };
+}
+
 int Wrapper::pinAndEdit(const Command &cmd, const Resolution &res) {
   const std::string &output = cmd.output;
   auto fail = [&](const std::string &msg) {
@@ -909,7 +869,8 @@ int Wrapper::pinAndEdit(const Command &cmd, const Resolution &res) {
         {needed[i], lib ? lib->pinPath : "", lib ? lib->buildId : ""});
     if (lib && needed[i].rfind("libc.so", 0) == 0)
       record.libc = lib->pinPath;
-    if (lib && pinnable(lib->pinPath) && needed[i] != lib->pinPath) {
+    if (lib && pin::pinnable(policy, dirs, lib->pinPath) &&
+        needed[i] != lib->pinPath) {
       if (llvm::Error e = ed.setNeeded(i, lib->pinPath))
         return fail(llvm::toString(std::move(e)));
       if (debug >= 1)
@@ -917,7 +878,7 @@ int Wrapper::pinAndEdit(const Command &cmd, const Resolution &res) {
             << " (pinned)\n";
     } else if (needed[i].empty() || needed[i][0] != '/') {
       bare.push_back(needed[i]);
-      if (lib && underAny(lib->pinPath, temporaryDirs()) && inTree.empty())
+      if (lib && dirs.inBuild(lib->pinPath) && inTree.empty())
         inTree = needed[i];
       if (debug >= 1)
         err << "ldpin-ld: DT_NEEDED " << needed[i] << " left bare ("
@@ -927,21 +888,17 @@ int Wrapper::pinAndEdit(const Command &cmd, const Resolution &res) {
     }
   }
 
-  // The RUNPATH that is still needed, each decision with its reason.
-  std::vector<std::string> keep;
-  std::set<std::string> seen;
-  auto decide = [&](const std::string &dir, const std::string &why, bool kept) {
-    if (debug >= 1)
-      err << "ldpin-ld: rpath " << dir << ": " << (kept ? "kept" : "dropped")
-          << " (" << why << ")\n";
-    if (kept)
-      keep.push_back(dir);
-  };
+  // The RUNPATH that is still needed, each decision with its reason
+  // (pin::decideSearchList, as the fixup decides it).
   // The first bare library `dir` has: from the resolver's listings of the
   // search directories, else by asking for each (a few), else by listing
   // `dir` (asking for each of many bare names in each of many directories
   // would be a search of its own).
-  auto provides = [&](const std::string &dir) {
+  pin::ListInput in;
+  in.stage = pin::Stage::Link;
+  in.purity = value("NIX_ENFORCE_PURITY") == "1";
+  in.inTree = inTree;
+  in.provides = [&](const std::string &dir) {
     std::optional<std::unordered_set<std::string>> names;
     for (const std::string &b : bare) {
       std::optional<bool> has = res.has(dir, b);
@@ -961,96 +918,52 @@ int Wrapper::pinAndEdit(const Command &cmd, const Resolution &res) {
     }
     return std::string();
   };
-  const bool purity = value("NIX_ENFORCE_PURITY") == "1";
   // An -rpath value with empty entries is room reserved for an install-time
   // rewrite: CMake pads its build RPATH with ':' to the length of the install
   // RPATH and at install finds that exact string to replace (file
   // RPATH_CHANGE), failing when it is missing. It is kept whole, where it
   // was, and its directories are not taken as duplicates of later entries
   // (the rewrite replaces them); the fixup removes what is left over.
-  struct Entry {
-    std::string dir;
-    bool reserved = false;
-  };
-  std::vector<Entry> entries;
   for (const RpathArg &r : cmd.rpaths) {
-    std::vector<std::string> dirs = splitList(r.value, ':');
-    if (dirs.size() > 1 &&
-        std::any_of(dirs.begin(), dirs.end(),
+    std::vector<std::string> parts = splitList(r.value, ':');
+    if (parts.size() > 1 &&
+        std::any_of(parts.begin(), parts.end(),
                     [](const std::string &d) { return d.empty(); })) {
-      entries.push_back({r.value, true});
+      in.entries.push_back({r.value, true});
       continue;
     }
-    for (std::string &dir : dirs)
-      entries.push_back({std::move(dir)});
+    for (std::string &dir : parts)
+      if (!dir.empty())
+        in.entries.push_back({std::move(dir)});
   }
-  for (const std::string &dir : policy.dlopen_dirs)
-    entries.push_back({dir});
-  for (const auto &[dir, reserved] : entries) {
-    if (dir.empty())
+  // DT_RPATH is searched for what the libraries load too: an entry that
+  // provides none of the output's own bare NEEDED may serve its closure.
+  const bool rpath = std::none_of(
+      ed.info().dynamic.begin(), ed.info().dynamic.end(),
+      [](const elf::DynEntry &d) { return d.tag == llvm::ELF::DT_RUNPATH; });
+  if (rpath && !in.entries.empty())
+    in.servesClosure = rpathServingClosure(cmd);
+  std::vector<pin::Decision> decisions =
+      pin::decideSearchList(policy, dirs, in);
+  for (const pin::Decision &d : decisions) {
+    if (debug >= 1)
+      err << "ldpin-ld: rpath " << d.entry << ": " << pin::describe(d) << "\n";
+    if (!d.buildRunpath)
       continue;
-    if (reserved) {
-      decide(dir,
-             "kept whole: its empty entries reserve room for an install-time "
-             "RPATH rewrite (CMake)",
-             true);
-      for (const std::string &d : splitList(dir, ':'))
-        if (!d.empty() && underAny(d, temporaryDirs()))
-          record.buildRunpath.push_back(d);
-    } else if (!seen.insert(dir).second) {
-      decide(dir, "duplicate", false);
-    } else if (dir[0] != '/' && dir[0] != '$') {
-      decide(dir,
-             "relative: the loader would resolve it against the current "
-             "directory",
-             false);
-    } else if (dir.find("$ORIGIN") != std::string::npos ||
-               dir.find("${ORIGIN}") != std::string::npos) {
-      decide(dir, "$ORIGIN form", true);
-    } else if (std::find(policy.dlopen_dirs.begin(), policy.dlopen_dirs.end(),
-                         dir) != policy.dlopen_dirs.end()) {
-      decide(dir, "declared dlopen directory", true);
-    } else if (underAny(dir, outputDirs()) && !inTree.empty()) {
-      // libtool's "-rpath $libdir": empty now, but where the in-tree
-      // libraries will be installed. Kept so that the installed program
-      // works; the fixup pins those libraries and removes the entry.
-      decide(dir,
-             "install directory of an output, " + inTree +
-                 " is installed there",
-             true);
-      record.buildRunpath.push_back(dir);
-    } else if (startsWithDir(dir, store)) {
-      std::string lib = provides(dir);
-      decide(dir,
-             lib.empty() ? "store directory, provides nothing needed"
-                         : "provides " + lib,
-             !lib.empty());
-    } else if (underAny(dir, temporaryDirs())) {
-      std::string lib = provides(dir);
-      if (!lib.empty()) {
-        decide(dir, "build tree, provides " + lib + " until installed", true);
-        record.buildRunpath.push_back(dir);
-      } else {
-        decide(dir, "build tree or temporary directory", false);
-      }
-    } else if (purity && badPath(dir)) {
-      decide(dir, "impure", false);
-    } else {
-      std::string lib = provides(dir);
-      decide(dir, lib.empty() ? "provides nothing needed" : "provides " + lib,
-             !lib.empty());
-    }
+    if (d.reason != pin::Reason::Reserved)
+      record.buildRunpath.push_back(d.entry);
+    else
+      for (const std::string &part : splitList(d.entry, ':'))
+        if (!part.empty() && dirs.inBuild(part))
+          record.buildRunpath.push_back(part);
   }
-  std::string runpath;
-  for (const std::string &d : keep)
-    runpath += (runpath.empty() ? "" : ":") + d;
-  if (llvm::Error e = ed.setRunpath(runpath))
+  if (llvm::Error e = ed.setRunpath(pin::keptList(decisions)))
     return fail(llvm::toString(std::move(e)));
 
   // An absolute SONAME when the library is written inside an output.
   if (cmd.shared && cmd.soname && (*cmd.soname)[0] != '/') {
     std::string dir = realPath(dirName(output));
-    if (!dir.empty() && underAny(dir, outputDirs())) {
+    if (!dir.empty() && dirs.inOutputs(dir)) {
       std::string abs = dir + "/" + *cmd.soname;
       if (llvm::Error e = ed.setSoname(abs))
         return fail(llvm::toString(std::move(e)));

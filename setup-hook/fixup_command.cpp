@@ -8,7 +8,9 @@
 #include "ldpin/loader.h"
 #include "ldpin/note.h"
 #include "ldpin/paths.h"
+#include "ldpin/pin.h"
 #include "ldpin/policy.h"
+#include "ldpin/process.h"
 
 #include <llvm/BinaryFormat/ELF.h>
 #include <llvm/Support/JSON.h>
@@ -38,18 +40,7 @@ namespace {
 
 // --- small helpers -------------------------------------------------------
 
-bool under(const std::string &p, const std::string &dir) {
-  if (dir.empty() || p.compare(0, dir.size(), dir) != 0)
-    return false;
-  return p.size() == dir.size() || p[dir.size()] == '/' || dir.back() == '/';
-}
-
-std::string joinColons(const std::vector<std::string> &v) {
-  std::string s;
-  for (const std::string &e : v)
-    s += (s.empty() ? "" : ":") + e;
-  return s;
-}
+using pin::under;
 
 std::string utf8(const std::string &s) {
   return llvm::json::isUTF8(s) ? s : llvm::json::fixUTF8(s);
@@ -76,50 +67,12 @@ void parallelFor(size_t n, unsigned jobs,
     t.join();
 }
 
-// Runs `argv` (found on PATH), collecting its stdout and stderr.
-int runProgram(const std::vector<std::string> &argv, std::string &output) {
-  int pipeFds[2];
-  if (::pipe2(pipeFds, O_CLOEXEC) != 0)
-    return -1;
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, pipeFds[1], 1);
-  posix_spawn_file_actions_adddup2(&actions, pipeFds[1], 2);
-  std::vector<char *> cargv;
-  for (const std::string &a : argv)
-    cargv.push_back(const_cast<char *>(a.c_str()));
-  cargv.push_back(nullptr);
-  pid_t pid;
-  int rc = ::posix_spawnp(&pid, argv[0].c_str(), &actions, nullptr,
-                          cargv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  ::close(pipeFds[1]);
-  if (rc != 0) {
-    ::close(pipeFds[0]);
-    output = std::strerror(rc);
-    return -1;
-  }
-  char buf[4096];
-  for (ssize_t n; (n = ::read(pipeFds[0], buf, sizeof buf)) != 0;) {
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0)
-      break;
-    output.append(buf, static_cast<size_t>(n));
-  }
-  ::close(pipeFds[0]);
-  int status;
-  while (::waitpid(pid, &status, 0) < 0)
-    if (errno != EINTR)
-      return -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 // --- the files -------------------------------------------------------------
 
 struct Change {
   std::string what; // "soname", "needed", "runpath", "rpath", "interpreter"
   std::string from, to, why;
+  std::string reason; // runpath/rpath: pin::reasonName of the decision
 };
 
 struct File {
@@ -134,6 +87,7 @@ struct File {
   std::optional<std::string> interpreter;
   std::optional<note::Record> newRecord;
   std::vector<Change> changes;
+  std::vector<pin::Decision> searchList; // every RUNPATH/RPATH entry
   std::string method = "unchanged"; // "record space", "in place", "patchelf"
   // Its other names in the outputs (hard links), replaced with it; and
   // whether every hard link to it is in the outputs, so that --in-place may
@@ -159,9 +113,9 @@ private:
   const FixupOptions &o;
   llvm::raw_ostream &out, &err;
   Policy policy;
-  std::string store;
-  std::vector<std::string> buildDirs;
+  pin::Directories dirs;
   std::vector<std::string> depDirs, runtimeDirs;
+  loader::InterpreterDefaultsCache interpreters;
   std::vector<File> files;
   std::vector<std::string> walkErrors;
   // Names the outputs provide: soname or file name -> installed path.
@@ -181,12 +135,15 @@ private:
   void walk(const std::string &path,
             std::map<std::pair<dev_t, ino_t>, Seen> &seen,
             std::vector<std::string> &found, std::vector<std::string> &links);
-  bool inBuildDir(const std::string &p) const {
-    return std::any_of(buildDirs.begin(), buildDirs.end(),
-                       [&](const std::string &d) { return under(p, d); });
-  }
+  bool inBuildDir(const std::string &p) const { return dirs.inBuild(p); }
+  loader::SearchSettings settingsFor(const elf::ElfInfo &info,
+                                     loader::FileCache &files);
+  std::set<std::string> rpathServingClosure(const File &f);
   bool usable(const std::string &path, const elf::ElfInfo &forFile) {
     return usableFile(path, forFile.elfClass, forFile.machine);
+  }
+  bool pinnable(const std::string &path, const elf::ElfInfo &forFile) {
+    return pin::pinnable(policy, dirs, path) && usable(path, forFile);
   }
   std::string installedPath(const File &lib);
   std::optional<std::pair<std::string, std::string>> resolve(const File &f,
@@ -213,28 +170,27 @@ bool Fixup::setUp() {
     }
     policy = std::move(*p);
   }
-  store = o.store;
-  if (store.empty())
-    if (const char *s = std::getenv("NIX_STORE"))
-      store = s;
-  if (store.empty())
-    store = "/nix/store";
-  // Build and temporary directories; one that holds an output (a test that
-  // installs below TMPDIR) does not count.
-  std::vector<std::string> candidates = o.buildDirs;
-  for (const char *name : {"NIX_BUILD_TOP", "TMPDIR", "TMP", "TEMP", "TEMPDIR"})
-    if (const char *v = std::getenv(name); v && *v == '/')
-      candidates.push_back(v);
-  for (std::string d : candidates) {
-    while (d.size() > 1 && d.back() == '/')
-      d.pop_back();
-    bool holdsOutput = std::any_of(
-        o.outputs.begin(), o.outputs.end(), [&](const std::string &out) {
-          return under(absolute(out), d) || under(realPath(out), d);
-        });
-    if (!holdsOutput &&
-        std::find(buildDirs.begin(), buildDirs.end(), d) == buildDirs.end())
-      buildDirs.push_back(d);
+  // The store, the build and temporary directories and the outputs, as
+  // ldpin-ld reads them (pin::fromEnvironment), with the command line's.
+  std::map<std::string, std::string> env;
+  for (const char *name : {"NIX_STORE", "NIX_BUILD_TOP", "TMPDIR", "TMP",
+                           "TEMP", "TEMPDIR"})
+    if (const char *v = std::getenv(name))
+      env[name] = v;
+  if (!o.store.empty())
+    env["NIX_STORE"] = o.store;
+  env["outputs"] = ""; // the outputs are the ones given, below
+  dirs = pin::fromEnvironment([&](const std::string &name) {
+    auto it = env.find(name);
+    return it == env.end() ? nullptr : &it->second;
+  });
+  for (const std::string &d : o.buildDirs)
+    if (!d.empty())
+      dirs.build.push_back(absolute(d));
+  for (const std::string &out : o.outputs) {
+    dirs.outputs.push_back(absolute(out));
+    if (std::string real = realPath(out); !real.empty() && real != absolute(out))
+      dirs.outputs.push_back(real);
   }
   auto libDirs = [](const std::string &prefix) {
     std::vector<std::string> dirs;
@@ -246,9 +202,11 @@ bool Fixup::setUp() {
       dirs.push_back(prefix);
     return dirs;
   };
-  for (const std::string &d : o.deps)
+  for (const std::string &d : o.deps) {
+    dirs.declared.push_back(absolute(d));
     for (std::string &l : libDirs(d))
       depDirs.push_back(std::move(l));
+  }
   for (const std::string &d : o.runtimeDependencies)
     for (std::string &l : libDirs(d))
       runtimeDirs.push_back(std::move(l));
@@ -324,7 +282,8 @@ std::string Fixup::installedPath(const File &lib) {
   return lib.path;
 }
 
-// The file DT_NEEDED number `index` of `f` should name, and why.
+// The file DT_NEEDED number `index` of `f` should name, and why: the first
+// candidate, in this order, that the loader could use and the policy pins.
 std::optional<std::pair<std::string, std::string>>
 Fixup::resolve(const File &f, size_t index) {
   const std::string &name = f.info->needed[index];
@@ -335,7 +294,7 @@ Fixup::resolve(const File &f, size_t index) {
     const note::Needed &r = f.record->needed[index];
     if (inBuildDir(r.path)) {
       auto it = provided.find(name);
-      if (it != provided.end()) {
+      if (it != provided.end() && pin::pinnable(policy, dirs, it->second)) {
         const elf::ElfInfo *lib = cache.get(it->second);
         std::string id = lib ? describe::hexBytes(lib->buildId) : "";
         if (r.buildId.empty() || id.empty() || id == r.buildId)
@@ -346,18 +305,18 @@ Fixup::resolve(const File &f, size_t index) {
                                               ? ""
                                               : " (same build-id)"));
       }
-    } else if (usable(r.path, *f.info)) {
+    } else if (pinnable(r.path, *f.info)) {
       return std::make_pair(r.path, "the library it was linked against");
     }
   }
   // 2. The outputs.
   if (auto it = provided.find(name); it != provided.end())
-    if (usable(it->second, *f.info))
+    if (pinnable(it->second, *f.info))
       return std::make_pair(it->second, "provided by the outputs");
   // 3. The declared dependencies, in order.
   for (const std::string &dir : depDirs) {
     std::string candidate = dir + "/" + name;
-    if (usable(candidate, *f.info))
+    if (pinnable(candidate, *f.info))
       return std::make_pair(candidate, "provided by dependency " + dir);
   }
   // 4. Its own RUNPATH or RPATH, as the loader would search it (build
@@ -370,10 +329,36 @@ Fixup::resolve(const File &f, size_t index) {
       if (!dir || dir->empty() || inBuildDir(*dir))
         continue;
       std::string candidate = *dir + "/" + name;
-      if (usable(candidate, *f.info))
+      if (pinnable(candidate, *f.info))
         return std::make_pair(candidate, "found in its RUNPATH entry " + entry);
     }
   return std::nullopt;
+}
+
+// How the loader searches for `info`'s libraries: no LD_LIBRARY_PATH, and
+// the default directories its interpreter reports (or the fixup's
+// --interpreter, for a file without one).
+loader::SearchSettings Fixup::settingsFor(const elf::ElfInfo &info,
+                                          loader::FileCache &files) {
+  loader::SearchSettings settings;
+  settings.usable = loader::usableFrom(files);
+  std::string interp = info.interpreter.value_or(o.interpreter);
+  if (!interp.empty() && files.regular(interp))
+    settings.defaultDirs = interpreters.get(interp).dirs;
+  return settings;
+}
+
+// The entries of `f`'s DT_RPATH that answer a search of another object of
+// its closure: DT_RPATH serves what the libraries load too, and pinning the
+// file's own DT_NEEDED does not make those entries unused.
+std::set<std::string> Fixup::rpathServingClosure(const File &f) {
+  std::set<std::string> entries;
+  loader::Closure c = loader::closureOf(f.path, cache, settingsFor(*f.info, cache),
+                                        nullptr, o.interpreter);
+  for (const loader::RpathUse &u : c.rpathUses)
+    if (u.owner == f.path && u.requester != f.path)
+      entries.insert(u.entry);
+  return entries;
 }
 
 void Fixup::plan(File &f) {
@@ -383,9 +368,9 @@ void Fixup::plan(File &f) {
       (*info.soname)[0] != '/' && info.soname->find('/') == std::string::npos) {
     std::string abs = installedPath(f);
     f.soname = abs;
-    f.changes.push_back({"soname", *info.soname, abs, "its installed path"});
+    f.changes.push_back({"soname", *info.soname, abs, "its installed path", ""});
   }
-  // DT_NEEDED.
+  // DT_NEEDED: what the loader would open, when the policy pins it.
   std::vector<std::string> stillBare;
   for (size_t i = 0; i < info.needed.size(); ++i) {
     const std::string &name = info.needed[i];
@@ -394,64 +379,62 @@ void Fixup::plan(File &f) {
     std::optional<std::pair<std::string, std::string>> r = resolve(f, i);
     if (r) {
       f.needed[i] = r->first;
-      f.changes.push_back({"needed", name, r->first, r->second});
+      f.changes.push_back({"needed", name, r->first, r->second, ""});
     } else {
       stillBare.push_back(name);
     }
   }
-  // RUNPATH (or RPATH): build directories go; $ORIGIN forms, declared
-  // dlopen directories and directories that provide a name still bare stay;
-  // the runtime dependencies are added.
+  // RUNPATH (or RPATH), by the rules ldpin-ld applies at link time
+  // (pin::decideSearchList); the runtime dependencies are added.
   const bool isRunpath = info.runpath.has_value();
   const std::optional<std::string> &list =
       isRunpath ? info.runpath : info.rpath;
-  std::vector<std::string> keep;
-  std::set<std::string> seen;
+  const char *what = isRunpath || !list ? "runpath" : "rpath";
+  pin::ListInput in;
+  in.stage = pin::Stage::Install;
   if (list)
-    for (const std::string &entry : splitList(*list, ':')) {
-      std::string why;
-      bool kept = false;
-      if (entry.empty()) {
-        why = "empty entry";
-      } else if (!seen.insert(entry).second) {
-        why = "duplicate";
-      } else if (inBuildDir(entry)) {
-        why = "build directory";
-      } else if (entry.find("$ORIGIN") != std::string::npos ||
-                 entry.find("${ORIGIN}") != std::string::npos) {
-        kept = true;
-      } else if (std::find(policy.dlopen_dirs.begin(), policy.dlopen_dirs.end(),
-                           entry) != policy.dlopen_dirs.end()) {
-        kept = true;
-      } else {
-        for (const std::string &b : stillBare)
-          if (usable(entry + "/" + b, info)) {
-            kept = true;
-            break;
-          }
-        if (!kept)
-          why = "the libraries are loaded by path";
-      }
-      if (kept)
-        keep.push_back(entry);
-      else
-        f.changes.push_back({isRunpath ? "runpath" : "rpath", entry, "", why});
-    }
+    for (std::string &entry : splitList(*list, ':'))
+      in.entries.push_back({std::move(entry)});
+  in.provides = [&](const std::string &dir) {
+    for (const std::string &b : stillBare)
+      if (usable(dir + "/" + b, info))
+        return b;
+    return std::string();
+  };
+  std::set<std::string> serving;
+  if (list && !isRunpath) {
+    serving = rpathServingClosure(f);
+    in.servesClosure = [&](const std::string &entry) {
+      return serving.count(entry) != 0;
+    };
+  }
+  f.searchList = pin::decideSearchList(policy, dirs, in);
+  std::set<std::string> kept;
+  for (const pin::Decision &d : f.searchList)
+    if (d.keep)
+      kept.insert(d.entry);
+    else
+      f.changes.push_back({what, d.entry, "", pin::describe(d),
+                           pin::reasonName(d.reason)});
   for (const std::string &d : runtimeDirs)
-    if (seen.insert(d).second) {
-      keep.push_back(d);
-      f.changes.push_back({isRunpath || !list ? "runpath" : "rpath", "", d,
-                           "runtime dependency"});
+    if (kept.insert(d).second) {
+      pin::Decision added;
+      added.entry = d;
+      added.keep = true;
+      added.reason = pin::Reason::RuntimeDependency;
+      f.searchList.push_back(added);
+      f.changes.push_back({what, "", d, pin::describe(added),
+                           pin::reasonName(added.reason)});
     }
-  std::string newList = joinColons(keep);
+  std::string newList = pin::keptList(f.searchList);
   if (newList != list.value_or(""))
     f.runpath = newList;
   // The interpreter of a prebuilt program.
   if (!o.interpreter.empty() && info.interpreter &&
-      *info.interpreter != o.interpreter && !under(*info.interpreter, store)) {
+      *info.interpreter != o.interpreter && !dirs.inStore(*info.interpreter)) {
     f.interpreter = o.interpreter;
     f.changes.push_back(
-        {"interpreter", *info.interpreter, o.interpreter, "the store's"});
+        {"interpreter", *info.interpreter, o.interpreter, "the store's", ""});
   }
   // The record: what each DT_NEEDED resolves to now, no build directories.
   if (f.record) {
@@ -600,7 +583,7 @@ void Fixup::applyWithPatchelf(File &f) {
     argv.insert(argv.begin(), "patchelf");
     argv.push_back(tmp);
     std::string output;
-    int rc = runProgram(argv, output);
+    int rc = runCapture(argv, output);
     if (rc != 0)
       return abandon(rc < 0 ? "cannot run patchelf (needed because the new "
                               "strings do not fit in place): " +
@@ -708,17 +691,9 @@ void Fixup::validate() {
           {f.path, "does not read back after the fixup: " + error});
       return;
     }
-    loader::SearchSettings settings;
-    settings.usable = loader::usableFrom(fresh);
-    std::string interp = now->interpreter.value_or(o.interpreter);
-    if (!interp.empty()) {
-      const std::string &real = fresh.real(interp);
-      if (!real.empty())
-        settings.defaultDirs.push_back(dirName(real));
-    }
-    found[k] =
-        loader::closureOf(f.path, fresh, settings, ignored, o.interpreter)
-            .problems;
+    found[k] = loader::closureOf(f.path, fresh, settingsFor(*now, fresh),
+                                 ignored, o.interpreter)
+                   .problems;
     // Nothing may name the build: as nixpkgs' audit-tmpdir.
     std::vector<std::pair<std::string, std::string>> strings;
     for (const std::string &n : now->needed)
@@ -731,11 +706,10 @@ void Fixup::validate() {
       strings.emplace_back("RPATH", *now->rpath);
     for (const auto &[what, s] : strings)
       for (const std::string &entry : splitList(s, ':'))
-        for (const std::string &d : buildDirs)
-          if (under(entry, d))
-            found[k].push_back(
-                {f.path, "its " + what + " names the build directory " +
-                             printable(d) + " (" + printable(entry) + ")"});
+        if (dirs.inBuild(entry))
+          found[k].push_back({f.path, "its " + what +
+                                          " names the build directory " +
+                                          printable(entry)});
   });
   std::map<std::string, File *> byPath;
   for (File &f : files)
@@ -785,15 +759,27 @@ void Fixup::report() {
       continue; // not ELF
     llvm::json::Array changes, probs;
     for (const Change &c : f.changes)
-      changes.push_back(llvm::json::Object{{"what", c.what},
-                                           {"from", utf8(c.from)},
-                                           {"to", utf8(c.to)},
-                                           {"why", utf8(c.why)}});
+    {
+      llvm::json::Object change{{"what", c.what},
+                                {"from", utf8(c.from)},
+                                {"to", utf8(c.to)},
+                                {"why", utf8(c.why)}};
+      if (!c.reason.empty())
+        change["reason"] = c.reason;
+      changes.push_back(std::move(change));
+    }
+    llvm::json::Array searchList;
+    for (const pin::Decision &d : f.searchList)
+      searchList.push_back(llvm::json::Object{{"entry", utf8(d.entry)},
+                                              {"kept", d.keep},
+                                              {"reason", pin::reasonName(d.reason)},
+                                              {"detail", utf8(d.detail)}});
     for (const std::string &p : f.problems)
       probs.push_back(utf8(p));
     fileArray.push_back(llvm::json::Object{{"path", utf8(f.path)},
                                            {"method", f.method},
                                            {"changes", std::move(changes)},
+                                           {"search_list", std::move(searchList)},
                                            {"problems", std::move(probs)}});
   }
   llvm::json::Array walkArray;

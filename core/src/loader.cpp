@@ -6,6 +6,7 @@
 
 #include "ldpin/checked.h"
 #include "ldpin/paths.h"
+#include "ldpin/process.h"
 
 #include <llvm/BinaryFormat/ELF.h>
 
@@ -25,29 +26,43 @@ std::string realOf(const std::string &p) {
   return r.empty() ? p : r;
 }
 
-// Looks for `name` in each directory of a colon-separated list.
-std::optional<std::string> inDirs(const std::string &name,
-                                  const std::vector<std::string> &dirs,
-                                  const Object &forObject,
-                                  const SearchSettings &settings) {
-  for (const std::string &dir : dirs) {
+// A directory to search, and the entry of its list it came from.
+struct Dir {
+  std::string path;
+  std::string entry;
+};
+
+// Looks for `name` in each directory of a list; the index of the first
+// that has a usable file.
+std::optional<std::pair<std::string, size_t>>
+inDirs(const std::string &name, const std::vector<Dir> &dirs,
+       const Object &forObject, const SearchSettings &settings) {
+  for (size_t i = 0; i < dirs.size(); ++i) {
+    const std::string &dir = dirs[i].path;
     // An empty entry is the current directory to glibc; a build never
     // means that, and the model does not follow it.
     if (dir.empty())
       continue;
     std::string candidate = dir + (dir.back() == '/' ? "" : "/") + name;
     if (settings.usable(candidate, forObject.elfClass, forObject.machine))
-      return candidate;
+      return std::make_pair(candidate, i);
   }
   return std::nullopt;
 }
 
-std::vector<std::string> expanded(const std::string &list,
-                                  const std::string &objectPath) {
-  std::vector<std::string> out;
+std::vector<Dir> plain(const std::vector<std::string> &dirs) {
+  std::vector<Dir> out;
+  for (const std::string &d : dirs)
+    out.push_back({d, d});
+  return out;
+}
+
+std::vector<Dir> expanded(const std::string &list,
+                          const std::string &objectPath) {
+  std::vector<Dir> out;
   for (const std::string &entry : splitList(list, ':'))
     if (std::optional<std::string> e = expandOrigin(entry, objectPath))
-      out.push_back(*e);
+      out.push_back({*e, entry});
   return out;
 }
 
@@ -112,8 +127,8 @@ Found search(const std::string &name, const Object &requester,
   // A name with a slash is opened as it is, not searched for.
   if (name.find('/') != std::string::npos) {
     if (settings.usable(name, requester.elfClass, requester.machine))
-      return {How::Path, name};
-    return {How::NotFound, ""};
+      return {How::Path, name, nullptr, ""};
+    return {How::NotFound, "", nullptr, ""};
   }
   // 1. DT_RPATH, unless the requester has DT_RUNPATH: the requester's own,
   //    then that of each object that loaded it, up to the executable. An
@@ -122,29 +137,28 @@ Found search(const std::string &name, const Object &requester,
     std::vector<const Object *> chain = {&requester};
     chain.insert(chain.end(), loaders.begin(), loaders.end());
     for (const Object *o : chain)
-      if (!o->runpath && o->rpath)
-        if (std::optional<std::string> f =
-                inDirs(name, expanded(*o->rpath, o->path), requester, settings))
-          return {How::Rpath, *f};
+      if (!o->runpath && o->rpath) {
+        std::vector<Dir> dirs = expanded(*o->rpath, o->path);
+        if (auto f = inDirs(name, dirs, requester, settings))
+          return {How::Rpath, f->first, o, dirs[f->second].entry};
+      }
   }
   // 2. LD_LIBRARY_PATH.
-  if (std::optional<std::string> f =
-          inDirs(name, settings.ldLibraryPath, requester, settings))
-    return {How::LdLibraryPath, *f};
+  if (auto f = inDirs(name, plain(settings.ldLibraryPath), requester, settings))
+    return {How::LdLibraryPath, f->first, nullptr, ""};
   // 3. DT_RUNPATH of the requester (never of the objects that loaded it).
   if (requester.runpath)
-    if (std::optional<std::string> f =
-            inDirs(name, expanded(*requester.runpath, requester.path),
-                   requester, settings))
-      return {How::Runpath, *f};
+    if (auto f = inDirs(name, expanded(*requester.runpath, requester.path),
+                        requester, settings))
+      return {How::Runpath, f->first, nullptr, ""};
   // 4. ld.so.cache: not modelled (see loader.h).
   // 5. The default directories, unless the requester was linked with
   //    -z nodeflib.
   if (!(requester.flags1 & llvm::ELF::DF_1_NODEFLIB))
-    if (std::optional<std::string> f =
-            inDirs(name, settings.defaultDirs, requester, settings))
-      return {How::Default, *f};
-  return {How::NotFound, ""};
+    if (auto f =
+            inDirs(name, plain(settings.defaultDirs), requester, settings))
+      return {How::Default, f->first, nullptr, ""};
+  return {How::NotFound, "", nullptr, ""};
 }
 
 const elf::ElfInfo *FileCache::get(const std::string &path,
@@ -234,6 +248,90 @@ usableFrom(FileCache &cache) {
 
 namespace {
 
+bool isLoaderName(const std::string &soname);
+
+#if defined(__x86_64__)
+constexpr uint16_t kHostMachine = llvm::ELF::EM_X86_64;
+#elif defined(__aarch64__)
+constexpr uint16_t kHostMachine = llvm::ELF::EM_AARCH64;
+#else
+constexpr uint16_t kHostMachine = llvm::ELF::EM_NONE;
+#endif
+
+// The lines of `ld.so --help` after "Shared library search path:":
+//   "  (libraries located via /etc/ld.so.cache)"
+//   "  /lib/x86_64-linux-gnu (system search path)"
+// until the first line that does not start with two spaces.
+bool parseHelp(const std::string &text, InterpreterDefaults &out) {
+  size_t at = text.find("Shared library search path:\n");
+  if (at == std::string::npos)
+    return false;
+  at = text.find('\n', at) + 1;
+  const std::string viaCache = "(libraries located via ";
+  const std::string system = " (system search path)";
+  while (at < text.size() && text.compare(at, 2, "  ") == 0) {
+    size_t end = text.find('\n', at);
+    std::string line = text.substr(at + 2, end == std::string::npos
+                                               ? std::string::npos
+                                               : end - at - 2);
+    if (line.rfind(viaCache, 0) == 0 && line.back() == ')')
+      out.cache = line.substr(viaCache.size(),
+                              line.size() - viaCache.size() - 1);
+    else if (line.size() > system.size() &&
+             line.compare(line.size() - system.size(), system.size(),
+                          system) == 0)
+      out.dirs.push_back(line.substr(0, line.size() - system.size()));
+    if (end == std::string::npos)
+      break;
+    at = end + 1;
+  }
+  return true;
+}
+
+} // namespace
+
+InterpreterDefaults interpreterDefaults(const std::string &interpreter) {
+  InterpreterDefaults out;
+  std::string real = realOf(interpreter);
+  llvm::Expected<elf::ElfInfo> info = elf::readFile(real);
+  bool runnable = false;
+  if (info) {
+    runnable = info->type == llvm::ELF::ET_DYN && !info->interpreter &&
+               info->soname && isLoaderName(baseName(*info->soname)) &&
+               info->machine == kHostMachine && info->elfClass == 64;
+  } else {
+    llvm::consumeError(info.takeError());
+  }
+  if (runnable) {
+    std::string text;
+    const std::vector<std::string> noEnvironment;
+    if (runCapture({real, "--help"}, text, &noEnvironment) == 0 &&
+        parseHelp(text, out)) {
+      out.reported = true;
+      return out;
+    }
+    out = InterpreterDefaults{};
+  }
+  out.dirs.push_back(dirName(real));
+  return out;
+}
+
+const InterpreterDefaults &
+InterpreterDefaultsCache::get(const std::string &interpreter) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = known_.find(interpreter);
+    if (it != known_.end())
+      return *it->second;
+  }
+  auto d = std::make_unique<InterpreterDefaults>(
+      interpreterDefaults(interpreter));
+  std::lock_guard<std::mutex> lock(mutex_);
+  return *known_.emplace(interpreter, std::move(d)).first->second;
+}
+
+namespace {
+
 bool isLibcName(const std::string &soname) {
   return soname.rfind("libc.so.", 0) == 0;
 }
@@ -262,7 +360,9 @@ Closure closureOf(const std::string &root, FileCache &cache,
     const elf::ElfInfo *info;
     std::vector<size_t> chain; // indices of the objects that loaded it
   };
-  std::vector<Loaded> loaded;
+  // A deque: the search keeps pointers to the loaders' objects while the
+  // closure grows, and a deque's elements stay where they are.
+  std::deque<Loaded> loaded;
   // Names a loaded object answers to: the name it was asked for by, its
   // path, and its DT_SONAME (glibc matches a loaded object's soname before
   // it searches), and its real path (the loader compares file identities).
@@ -341,6 +441,9 @@ Closure closureOf(const std::string &root, FileCache &cache,
             {loaded[i].object.path, "needs " + printable(name) + ", " + why});
         continue;
       }
+      if (f.rpathOwner)
+        out.rpathUses.push_back(
+            {loaded[i].object.path, name, f.rpathOwner->path, f.entry});
       std::optional<std::pair<uint64_t, uint64_t>> id = cache.identity(f.path);
       if (auto it = id ? byId.find(*id) : byId.end(); it != byId.end()) {
         provider[{i, name}] = it->second;

@@ -66,6 +66,10 @@ struct SearchSettings {
 struct Found {
   How how = How::NotFound;
   std::string path; // "" when not found
+  // How::Rpath: the object whose DT_RPATH provided it and the entry (as
+  // written, before $ORIGIN expansion).
+  const Object *rpathOwner = nullptr;
+  std::string entry;
 };
 
 // The file the loader opens for DT_NEEDED `name` of `requester`, which was
@@ -73,6 +77,33 @@ struct Found {
 Found search(const std::string &name, const Object &requester,
              const std::vector<const Object *> &loaders,
              const SearchSettings &settings);
+
+// What a dynamic linker searches by itself after RUNPATH: its built-in
+// default directories and the cache file it reads.
+struct InterpreterDefaults {
+  std::vector<std::string> dirs; // in its order
+  std::string cache;             // "" when it reads none (or reports none)
+  // True when the interpreter itself said so (`LD_SO --help`, glibc 2.33 and
+  // later, run with an empty environment); false when it could not be asked
+  // (another machine, not a glibc ld.so) and `dirs` is nixpkgs' rule, the
+  // directory the interpreter lives in.
+  bool reported = false;
+};
+
+// Asks `interpreter` (a path; its real path is asked) for its defaults. It
+// is run only when it reads as an ELF dynamic linker (ET_DYN, no
+// interpreter of its own, an ld.so soname) of this machine.
+InterpreterDefaults interpreterDefaults(const std::string &interpreter);
+
+// The same, asked once per interpreter; safe to share between threads.
+class InterpreterDefaultsCache {
+public:
+  const InterpreterDefaults &get(const std::string &interpreter);
+
+private:
+  std::mutex mutex_;
+  std::map<std::string, std::unique_ptr<InterpreterDefaults>> known_;
+};
 
 // --- closures and their validation -------------------------------------
 
@@ -127,8 +158,15 @@ struct ClosureEntry {
   How how = How::Path;
 };
 
+// A search that DT_RPATH answered: `requester` asked for `name`, and the
+// entry `entry` of `owner`'s DT_RPATH provided it.
+struct RpathUse {
+  std::string requester, name, owner, entry;
+};
+
 struct Closure {
   std::vector<ClosureEntry> objects; // breadth first, the root first
+  std::vector<RpathUse> rpathUses;   // every search DT_RPATH answered
   std::vector<Problem> problems;
 };
 
