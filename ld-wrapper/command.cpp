@@ -189,6 +189,9 @@ Command parseCommand(const std::vector<std::string> &args,
              verbatim ? v->substr(1) : *v, state.asNeeded, state.staticOnly,
              at});
       }
+    } else if (name == "sysroot") {
+      if (std::optional<std::string> v = value())
+        c.sysroot = *v;
     } else if (longTakesArg(name)) {
       if (!attached)
         next(); // an option whose argument is the next word
@@ -235,6 +238,21 @@ Command parseCommand(const std::vector<std::string> &args,
       }
     }
     // Anything else is a flag.
+  }
+  // A search directory that starts with '=' or "$SYSROOT" is below the
+  // sysroot (--sysroot, else the linker's own: "/" for a native linker).
+  for (std::string &dir : c.searchDirs) {
+    size_t prefix = dir.rfind('=', 0) == 0           ? 1
+                    : dir.rfind("$SYSROOT", 0) == 0 ? 8
+                                                    : 0;
+    if (prefix) {
+      std::string root = c.sysroot;
+      while (!root.empty() && root.back() == '/')
+        root.pop_back();
+      dir = root + dir.substr(prefix);
+      if (dir.empty())
+        dir = "/";
+    }
   }
   return c;
 }

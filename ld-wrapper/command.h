@@ -40,7 +40,9 @@ struct Command {
   bool infoOnly = false;    // --version, -v, --help: no link happens
   std::optional<std::string> soname;
   std::optional<bool> newDtags;        // last --enable/--disable-new-dtags
-  std::vector<std::string> searchDirs; // -L, in order (all apply to all -l)
+  std::string sysroot;                 // --sysroot ("" for the default, /)
+  std::vector<std::string> searchDirs; // -L, in order (all apply to all -l),
+                                       // '=' and $SYSROOT resolved
   std::vector<RpathArg> rpaths;
   std::vector<LibraryInput> inputs; // libraries and objects, in order
 };

@@ -27,7 +27,9 @@ enum class FileKind { Missing, Shared, Object, Archive, Script, Other };
 
 class Resolver {
 public:
-  Resolver(const Command &cmd, Resolution &out) : cmd(cmd), out(out) {}
+  Resolver(const Command &cmd, const std::optional<Target> &target,
+           Resolution &out)
+      : cmd(cmd), target(target), out(out) {}
 
   void run() {
     for (const LibraryInput &in : cmd.inputs)
@@ -36,6 +38,7 @@ public:
 
 private:
   const Command &cmd;
+  const std::optional<Target> &target;
   Resolution &out;
   // Where each name first appears in the search directories. Asking every
   // directory for every library is itself an N x N search (90,000 probes
@@ -46,7 +49,8 @@ private:
   // stat() for the few names no earlier directory has.
   static constexpr off_t kLargeDirectory = 16 * 1024; // bytes of entries
   bool indexed = false;
-  std::unordered_map<std::string, size_t> first;
+  // name -> the listed directories that have it, in order.
+  std::unordered_map<std::string, std::vector<size_t>> first;
   std::vector<size_t> large;        // indices of directories asked one by one
   std::set<std::string> seenShared; // by pin path and needed name
 
@@ -57,7 +61,9 @@ private:
       std::string key = directoryKey(dir);
       bool fresh = out.listed.find(key) == out.listed.end();
       Listing l = listDirectory(dir, kLargeDirectory, [&](llvm::StringRef n) {
-        first.emplace(n.str(), i); // keeps the earliest directory
+        std::vector<size_t> &where = first[n.str()];
+        if (where.empty() || where.back() != i)
+          where.push_back(i);
         if (fresh)
           out.listed[key].insert(n.str());
       });
@@ -68,24 +74,56 @@ private:
     }
   }
 
-  // The index of the first search directory that has `name`, among those
-  // before `limit`.
+  // The index of the first search directory, among those before `limit`,
+  // that has `name` as a file the linker would take: one it can open and,
+  // for ELF, of the output's class and machine. The linker skips the others
+  // ("skipping incompatible") and goes on to the next directory.
   std::optional<size_t> firstDir(const std::string &name,
                                  size_t limit = SIZE_MAX) {
     if (!indexed)
       buildIndex();
     auto it = first.find(name);
-    size_t best = it == first.end() ? SIZE_MAX : it->second;
-    for (size_t i : large) {
-      if (i >= best || i >= limit)
+    static const std::vector<size_t> none;
+    const std::vector<size_t> &listed = it == first.end() ? none : it->second;
+    size_t a = 0, b = 0; // merge the listed and the large directories
+    while (a < listed.size() || b < large.size()) {
+      bool fromLarge =
+          a == listed.size() || (b < large.size() && large[b] < listed[a]);
+      size_t i = fromLarge ? large[b++] : listed[a++];
+      if (i >= limit)
         break;
-      struct stat st;
-      if (::stat((cmd.searchDirs[i] + "/" + name).c_str(), &st) == 0)
+      std::string path = cmd.searchDirs[i] + "/" + name;
+      if (fromLarge) {
+        struct stat st;
+        if (::stat(path.c_str(), &st) != 0)
+          continue;
+      }
+      if (takes(path))
         return i;
     }
-    if (best >= limit)
-      return std::nullopt;
-    return best;
+    return std::nullopt;
+  }
+
+  // Whether the linker takes `path` as an input of this link: it can be
+  // opened, and an ELF file is of the output's class and machine.
+  bool takes(const std::string &path) const {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+      return false;
+    unsigned char head[20] = {};
+    ssize_t n = ::read(fd, head, sizeof head);
+    ::close(fd);
+    if (n < 0)
+      return false;
+    if (!target || n < 20 || std::memcmp(head, "\x7f" "ELF", 4) != 0)
+      return true; // a script, an archive: the linker reads it
+    unsigned elfClass = head[4] == llvm::ELF::ELFCLASS32   ? 32
+                        : head[4] == llvm::ELF::ELFCLASS64 ? 64
+                                                           : 0;
+    unsigned machine = head[5] == llvm::ELF::ELFDATA2MSB
+                           ? (head[18] << 8 | head[19])
+                           : (head[19] << 8 | head[18]);
+    return elfClass == target->elfClass && machine == target->machine;
   }
 
   // The first "-L" directory that has `name`, as a path.
@@ -182,13 +220,14 @@ private:
     const elf::ReadOptions loaderView{/*sections=*/false, /*versions=*/false};
     llvm::Expected<elf::ElfInfo> info = elf::readFile(found, loaderView);
     if (!info) {
-      std::string msg = llvm::toString(info.takeError());
-      if (msg == "not an ELF file") {
+      llvm::Error e = info.takeError();
+      if (isKind(e, ErrorKind::NotElf)) {
         if (kindOf(found) == FileKind::Script)
           readScript(found, in, depth); // libc.so and friends
         return;
       }
-      out.problems.push_back(printable(found) + ": " + msg);
+      out.problems.push_back(printable(found) + ": " +
+                             llvm::toString(std::move(e)));
       return;
     }
     if (info->type == llvm::ELF::ET_REL && out.firstObject.empty())
@@ -227,7 +266,8 @@ private:
     std::string here = dirName(absolute(found)) + "/" + needed;
     if (dir && indexed) {
       auto it = first.find(needed);
-      if (it != first.end() && it->second == *dir)
+      if (it != first.end() && std::find(it->second.begin(), it->second.end(),
+                                         *dir) != it->second.end())
         return here; // the index says the directory has it
     }
     struct stat st;
@@ -332,9 +372,10 @@ std::optional<bool> Resolution::has(const std::string &dir,
   return it->second.count(name) != 0;
 }
 
-Resolution resolveInputs(const Command &cmd) {
+Resolution resolveInputs(const Command &cmd,
+                         const std::optional<Target> &target) {
   Resolution out;
-  Resolver(cmd, out).run();
+  Resolver(cmd, target, out).run();
   return out;
 }
 

@@ -10,6 +10,7 @@
 
 #include "command.h"
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -49,6 +50,15 @@ struct Resolution {
 // `dir` without trailing slashes ("/" stays).
 std::string directoryKey(const std::string &dir);
 
-Resolution resolveInputs(const Command &cmd);
+// The output's class (32 or 64) and machine (EM_*), which decide whether
+// the linker takes a library file or skips it as incompatible.
+struct Target {
+  unsigned elfClass = 64;
+  uint16_t machine = 0;
+};
+
+// `target` unknown: every file that can be opened is taken.
+Resolution resolveInputs(const Command &cmd,
+                         const std::optional<Target> &target = std::nullopt);
 
 } // namespace ldpin::wrapper

@@ -275,19 +275,36 @@ llvm::Error Wrapper::setUp() {
   }
 
   // The real linker: LDPIN_LINKER, the policy, nix-support/ldpin-linker.
+  std::string from = "LDPIN_LINKER";
   linker = value("LDPIN_LINKER");
-  if (linker.empty())
+  if (linker.empty()) {
     linker = policy.linker;
-  if (linker.empty())
+    from = "`linker` in the policy";
+  }
+  if (linker.empty()) {
     linker = supportFile("ldpin-linker");
+    from = ctx.nixSupport + "/ldpin-linker";
+  }
   if (linker.empty())
     return makeError("no real linker to run: set LDPIN_LINKER, `linker` in "
                      "ldpin.toml, or the wrapper's nix-support/ldpin-linker");
-  if (::access(linker.c_str(), X_OK) != 0)
+  if (linker[0] != '/')
+    return makeError("the real linker " + printable(linker) + " (from " +
+                     printable(from) +
+                     ") must be an absolute path, such as /usr/bin/ld.bfd");
+  struct stat self, real;
+  if (::access(linker.c_str(), X_OK) != 0 || ::stat(linker.c_str(), &real) != 0)
     return makeError("the real linker " + printable(linker) +
                      (::access(linker.c_str(), F_OK) == 0 ? " is not executable"
                                                           : " does not exist") +
-                     " (from LDPIN_LINKER, ldpin.toml or nix-support)");
+                     " (from " + printable(from) + ")");
+  // Naming ldpin-ld itself would run it again and again.
+  if (::stat("/proc/self/exe", &self) == 0 && self.st_dev == real.st_dev &&
+      self.st_ino == real.st_ino)
+    return makeError("the real linker " + printable(linker) + " (from " +
+                     printable(from) +
+                     ") is ldpin-ld itself: name the linker it wraps, such "
+                     "as the unwrapped binutils' ld");
 
   // The salt and the roles this wrapper serves (accumulateRoles).
   salt = value("LDPIN_SUFFIX_SALT");
@@ -455,8 +472,14 @@ int Wrapper::run(const std::vector<std::string> &rawArgs) {
   if (boolVar("NIX_SET_BUILD_ID") && !cmd.relocatable)
     after.push_back("--build-id=" + value("NIX_BUILD_ID_STYLE", "sha1"));
 
+  // An output that is not a regular file (`-o /dev/null`, as configure's
+  // and Kbuild's link probes write) is the linker's alone: nothing to edit,
+  // and nothing of it to remove.
+  struct stat outputStat;
+  const bool regularOutput = ::stat(cmd.output.c_str(), &outputStat) != 0 ||
+                             S_ISREG(outputStat.st_mode);
   const bool pin = linkType == "dynamic" && !cmd.infoOnly && !cmd.relocatable &&
-                   !cmd.isStatic && !cmd.staticPie;
+                   !cmd.isStatic && !cmd.staticPie && regularOutput;
   std::vector<std::string> ours; // ldpin's own additions
   LinkExtras extras;
   // Never freed: tearing down the directory listings entry by entry is
@@ -498,9 +521,12 @@ int Wrapper::run(const std::vector<std::string> &rawArgs) {
   }
   phase("prepare");
   if (pin)
-    resolver = std::thread([&res, &cmd, &resolveMs] {
+    resolver = std::thread([&res, &cmd, &resolveMs, &target] {
       Clock::time_point start = Clock::now();
-      res = resolveInputs(cmd);
+      std::optional<Target> output;
+      if (target)
+        output = Target{target->elfClass, target->machine};
+      res = resolveInputs(cmd, output);
       resolveMs =
           std::chrono::duration<double, std::milli>(Clock::now() - start)
               .count();
@@ -828,15 +854,18 @@ int Wrapper::pinAndEdit(const Command &cmd, const Resolution &res) {
   const std::string &output = cmd.output;
   auto fail = [&](const std::string &msg) {
     err << "ldpin-ld: " << printable(output) << ": " << msg << "\n";
-    ::unlink(output.c_str()); // as a linker does with a failed output
+    // As a linker does with a failed output, and only with a regular file.
+    struct stat st;
+    if (::lstat(output.c_str(), &st) == 0 && S_ISREG(st.st_mode))
+      ::unlink(output.c_str());
     return 1;
   };
   llvm::Expected<edit::Editor> loaded = edit::Editor::load(output);
   if (!loaded) {
-    std::string msg = llvm::toString(loaded.takeError());
-    if (msg.find("no dynamic section") != std::string::npos)
+    llvm::Error e = loaded.takeError();
+    if (isKind(e, ErrorKind::NoDynamic))
       return 0; // linked statically after all: nothing to pin
-    return fail(msg);
+    return fail(llvm::toString(std::move(e)));
   }
   edit::Editor &ed = *loaded;
   std::optional<size_t> holder;

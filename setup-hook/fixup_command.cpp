@@ -608,8 +608,9 @@ void Fixup::applyWithPatchelf(File &f) {
       gotList != wantList ||
       after->interpreter != (f.interpreter ? f.interpreter : info.interpreter))
     return abandon("patchelf's result does not say what was asked for");
-  if (::chmod(tmp.c_str(), st.st_mode & 07777) != 0 ||
-      (::getuid() == 0 && ::chown(tmp.c_str(), st.st_uid, st.st_gid) != 0))
+  // The owner before the mode: chown clears the set-ID bits.
+  if ((::getuid() == 0 && ::chown(tmp.c_str(), st.st_uid, st.st_gid) != 0) ||
+      ::chmod(tmp.c_str(), st.st_mode & 07777) != 0)
     return abandon(std::string("cannot keep mode and owner: ") +
                    std::strerror(errno));
   if (::rename(tmp.c_str(), f.path.c_str()) != 0)
@@ -815,9 +816,9 @@ int Fixup::run() {
         elf::readFile(f.path, elf::ReadOptions{/*sections=*/false,
                                                /*versions=*/true});
     if (!info) {
-      std::string msg = llvm::toString(info.takeError());
-      if (msg != "not an ELF file")
-        f.error = msg;
+      llvm::Error e = info.takeError();
+      if (!isKind(e, ErrorKind::NotElf))
+        f.error = llvm::toString(std::move(e));
       return;
     }
     f.info = std::move(*info);

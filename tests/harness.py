@@ -113,13 +113,25 @@ def in_tree(make):
 
 def main(doc):
     ap = argparse.ArgumentParser(description=doc.splitlines()[0])
-    ap.add_argument("--ldpin-ld", required=True)
-    ap.add_argument("--ldpin", required=True)
-    ap.add_argument("--only", help="run the tests whose name contains this")
+    ap.add_argument("--ldpin-ld")
+    ap.add_argument("--ldpin")
+    ap.add_argument("--only", help="run the test of this name, or else the "
+                    "tests whose name contains it")
+    ap.add_argument("--list", action="store_true",
+                    help="print the tests' names, one a line (CTest registers "
+                    "one entry per test from this)")
     vars(ARGS).update(vars(ap.parse_args()))
+    if ARGS.list:
+        for t in TESTS:
+            print(t.__name__)
+        return 0
+    if not ARGS.ldpin_ld or not ARGS.ldpin:
+        ap.error("--ldpin-ld and --ldpin are required")
+    names = {t.__name__ for t in TESTS}
     passed = failed = 0
     for t in TESTS:
-        if ARGS.only and ARGS.only not in t.__name__:
+        if ARGS.only and (t.__name__ != ARGS.only if ARGS.only in names
+                          else ARGS.only not in t.__name__):
             continue
         try:
             t()
@@ -133,4 +145,7 @@ def main(doc):
             print(f"FAILED: {t.__name__}:\n{traceback.format_exc()}")
         sys.stdout.flush()
     print(f"{passed} passed, {failed} failed")
+    if passed + failed == 0:
+        print(f"no test is named {ARGS.only!r}")
+        return 1
     return 1 if failed else 0

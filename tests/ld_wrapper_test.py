@@ -12,10 +12,11 @@ Prints one line per test and a closing "N passed, M failed" line.
 """
 import os
 import shutil
+import stat
 import sys
 
 import harness
-from harness import Failure, check, failed_lookups, inspect, sh, test, write
+from harness import ARGS, Failure, check, failed_lookups, inspect, sh, test, write
 
 LINKERS = {
     "bfd": "/usr/bin/ld.bfd",
@@ -319,7 +320,8 @@ def bad_input_gives_clear_errors(w):
     bad = os.path.join(w.store, "0000-bad", "lib")
     os.makedirs(bad)
     with open(os.path.join(bad, "libbad.so"), "wb") as f:
-        f.write(b"\x7fELF\x02\x01\x01" + b"\x00" * 9 + b"\x03\x00" + b"\xff" * 40)
+        # x86-64 (so not skipped as incompatible), its other fields garbage.
+        f.write(b"\x7fELF\x02\x01\x01" + b"\x00" * 9 + b"\x03\x00\x3e\x00" + b"\xff" * 38)
     res = w.cc(f"main.c -L{bad} -lbad -o prog", ok=False)
     check(res.returncode != 0 and f"ldpin-ld: {bad}/libbad.so:" in res.stderr,
           f"corrupt library: {res.returncode} {res.stderr!r}")
@@ -467,6 +469,149 @@ def nix_environment_interface_is_honoured(w):
     w.cc("main.c -Wl,@args.rsp -o p4")
     check(f"{spaced}/libfoo.so.1" in inspect(os.path.join(w.build, "p4"))["needed"],
           "response file not read")
+
+
+# --- defects found by trying ldpin as a new user would (issue 12) ---------
+
+@for_each_linker
+def output_that_is_not_a_regular_file_is_passed_through(w, linker):
+    # configure's and Kbuild's probes link to /dev/null. Here a device node
+    # of our own (the same device) stands in, so that a wrapper that removes
+    # it harms nothing.
+    write(os.path.join(w.build, "main.c"), "int main(void){return 0;}\n")
+    node = os.path.join(w.build, "null")
+    os.mknod(node, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    res = w.cc(f"main.c -o {node}", ok=False)
+    check(res.returncode == 0, f"link to a device failed: {res.returncode} {res.stderr!r}")
+    check(os.path.exists(node) and stat.S_ISCHR(os.lstat(node).st_mode),
+          "the device node the link wrote to was removed or replaced")
+    check("ldpin-ld" not in res.stderr, f"ldpin-ld complained: {res.stderr!r}")
+
+
+def plain_link(w, linker, args):
+    """The same link with the real linker alone."""
+    real = {"bfd": "bfd", "gold": "gold", "lld": "lld -B/usr/lib/llvm-16/bin/",
+            "mold": "mold"}[linker]
+    return sh(f"gcc -fuse-ld={real} {args}", cwd=w.build, ok=False)
+
+
+def foreign_library(w, d, triple):
+    """A liba.so of another class or machine in `d`."""
+    src = os.path.join(w.root, "src", "a_foreign.c")
+    write(src, "int a(void) { return 99; }\n")
+    os.makedirs(d, exist_ok=True)
+    sh(f"clang-16 --target={triple} -fPIC -shared -nostdlib -fuse-ld=lld "
+       f"-Wl,-soname,liba.so {src} -o {d}/liba.so")
+
+
+@for_each_linker
+def incompatible_and_unreadable_libraries_are_skipped_as_the_linker_does(w, linker):
+    good = w.store_lib("a", "int a(void) { return 7; }\n", soname="liba.so")
+    write(os.path.join(w.build, "main.c"),
+          '#include <stdio.h>\nint a(void);\nint main(void){printf("%d\\n", a());}\n')
+    first = os.path.join(w.store, "00000000-first", "lib")
+    for case in ("i686-linux-gnu", "aarch64-linux-gnu", "dangling", "directory"):
+        shutil.rmtree(first, ignore_errors=True)
+        if case == "dangling":
+            os.makedirs(first)
+            os.symlink("/nonexistent/liba.so", os.path.join(first, "liba.so"))
+        elif case == "directory":
+            os.makedirs(os.path.join(first, "liba.so"))
+        else:
+            foreign_library(w, first, case)
+        args = f"main.c -L{first} -L{good} -la"
+        res = w.cc(f"{args} -o prog", ok=False)
+        if plain_link(w, linker, f"{args} -o plain").returncode != 0:
+            # gold stops at a library of another machine: so must we.
+            check(res.returncode != 0, f"[{case}] the plain linker fails, ldpin-ld did not")
+            continue
+        check(res.returncode == 0, f"[{case}] link failed: {res.stderr!r}")
+        info = inspect(os.path.join(w.build, "prog"))
+        check(f"{good}/liba.so" in info["needed"],
+              f"[{case}] NEEDED {info['needed']}: the library the linker took is {good}/liba.so")
+        run = sh([os.path.join(w.build, "prog")], ok=False)
+        check(run.returncode == 0 and run.stdout == "7\n",
+              f"[{case}] program: {run.returncode} {run.stderr!r}")
+
+
+@for_each_linker
+def rpath_directories_that_serve_the_closure_are_kept(w, linker):
+    b = w.store_lib("b", "int b(void) { return 5; }\n")
+    a = w.store_lib("a", "int b(void);\nint a(void) { return b() + 1; }\n",
+                    extra=f"-L{b} -lb")
+    check(inspect(os.path.join(a, "liba.so.1"))["needed"][0] == "libb.so.1", "liba is not bare")
+    write(os.path.join(w.build, "main.c"),
+          '#include <stdio.h>\nint a(void);\nint main(void){printf("%d\\n", a());}\n')
+    w.cc(f"main.c -L{a} -la -Wl,--disable-new-dtags -Wl,-rpath,{a} -Wl,-rpath,{b} -o prog",
+         env={"NIX_DEBUG": "1"})
+    info = inspect(os.path.join(w.build, "prog"))
+    check(info["rpath"] == b and info["runpath"] is None,
+          f"RPATH {info['rpath']!r} (RUNPATH {info['runpath']!r}): want {b}, which libb needs")
+    run = sh([os.path.join(w.build, "prog")], ok=False)
+    check(run.returncode == 0 and run.stdout == "6\n", f"program: {run.returncode} {run.stderr!r}")
+    # The same with the policy's new_dtags = false.
+    cfg = os.path.join(w.root, "ldpin.toml")
+    write(cfg, "new_dtags = false\n")
+    res = w.cc(f"main.c -L{a} -la -Wl,-rpath,{a} -Wl,-rpath,{b} -o prog2",
+               env={"LDPIN_CONFIG": cfg, "NIX_DEBUG": "1"})
+    check(f"rpath {b}: kept (serves-closure)" in res.stderr,
+          f"NIX_DEBUG does not give the reason: {res.stderr[-600:]!r}")
+    run = sh([os.path.join(w.build, "prog2")], ok=False)
+    check(run.returncode == 0 and run.stdout == "6\n", f"prog2: {run.returncode} {run.stderr!r}")
+
+
+@with_bfd
+def dlopen_dirs_are_kept_where_asked_not_added(w):
+    plugins = os.path.join(w.store, "00000000-plugins", "lib")
+    os.makedirs(plugins)
+    cfg = os.path.join(w.root, "ldpin.toml")
+    write(cfg, f'dlopen_dirs = ["{plugins}"]\n')
+    write(os.path.join(w.build, "main.c"), "int main(void){return 0;}\n")
+    w.cc("main.c -o plain", env={"LDPIN_CONFIG": cfg})
+    info = inspect(os.path.join(w.build, "plain"))
+    check(info["runpath"] is None, f"a link that did not ask got RUNPATH {info['runpath']!r}")
+    res = w.cc(f"main.c -Wl,-rpath,{plugins} -o asked", env={"LDPIN_CONFIG": cfg, "NIX_DEBUG": "1"})
+    check(inspect(os.path.join(w.build, "asked"))["runpath"] == plugins,
+          "the declared dlopen directory was not kept where it was asked for")
+    check(f"rpath {plugins}: kept (dlopen-dir)" in res.stderr, f"reason: {res.stderr[-400:]!r}")
+
+
+@with_bfd
+def a_policy_path_that_is_a_directory_is_an_error(w):
+    write(os.path.join(w.build, "main.c"), "int main(void){return 0;}\n")
+    res = w.cc("main.c -o prog", env={"LDPIN_CONFIG": w.root}, ok=False)
+    check(res.returncode != 0 and f"ldpin-ld: {w.root}: is a directory" in res.stderr,
+          f"LDPIN_CONFIG naming a directory: {res.returncode} {res.stderr!r}")
+    res = sh([ARGS.ldpin, "check", w.build, "--config", w.root], ok=False)
+    check(res.returncode == 2 and f"{w.root}: is a directory" in res.stderr,
+          f"ldpin check --config DIR: {res.returncode} {res.stderr!r}")
+
+
+@with_bfd
+def a_real_linker_that_is_the_wrapper_itself_is_refused(w):
+    ld = os.path.join(w.wrap, "bin", "ld")
+    write(os.path.join(w.build, "main.c"), "int main(void){return 0;}\n")
+    for linker in (ld, os.path.abspath(ARGS.ldpin_ld)):
+        res = w.cc("main.c -o prog", env={"LDPIN_LINKER": linker}, ok=False)
+        check(res.returncode == 1 and "is ldpin-ld itself" in res.stderr
+              and res.stderr.count("ldpin-ld:") == 1,
+              f"LDPIN_LINKER={linker}: {res.returncode} {res.stderr[-500:]!r}")
+    res = w.cc("main.c -o prog", env={"LDPIN_LINKER": "ld.bfd"}, ok=False)
+    check(res.returncode == 1 and "must be an absolute path" in res.stderr
+          and "from LDPIN_LINKER" in res.stderr, f"LDPIN_LINKER=ld.bfd: {res.stderr!r}")
+
+
+@for_each_linker
+def sysroot_relative_search_directories_are_resolved(w, linker):
+    d = w.store_lib("foo", "int foo(void) { return 3; }\n")
+    write(os.path.join(w.build, "main.c"), "int foo(void);\nint main(void){return foo()-3;}\n")
+    for spelling in (f"-Wl,-L={d}", f"-Wl,-L,={d}", f"-Wl,--library-path=={d}"):
+        if plain_link(w, linker, f"main.c {spelling} -lfoo -o plain").returncode != 0:
+            continue  # gold does not know '='
+        w.cc(f"main.c {spelling} -lfoo -o prog")
+        info = inspect(os.path.join(w.build, "prog"))
+        check(f"{d}/libfoo.so.1" in info["needed"], f"{spelling}: NEEDED {info['needed']}")
+        check(sh([os.path.join(w.build, "prog")], ok=False).returncode == 0, f"{spelling}: does not run")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,32 @@
 
 namespace ldpin {
 
+char KindError::ID = 0;
+
+void KindError::log(llvm::raw_ostream &os) const { os << message; }
+
+std::error_code KindError::convertToErrorCode() const {
+  return llvm::inconvertibleErrorCode();
+}
+
+llvm::Error makeError(ErrorKind kind, const llvm::Twine &msg) {
+  return llvm::make_error<KindError>(kind, msg.str());
+}
+
+bool isKind(llvm::Error &e, ErrorKind kind) {
+  bool matched = false;
+  e = llvm::handleErrors(
+      std::move(e), [&](std::unique_ptr<KindError> k) -> llvm::Error {
+        if (k->kind != kind)
+          return llvm::Error(std::move(k));
+        matched = true;
+        return llvm::Error::success();
+      });
+  if (matched)
+    llvm::consumeError(std::move(e));
+  return matched;
+}
+
 llvm::Error makeError(const llvm::Twine &msg) {
   return llvm::make_error<llvm::StringError>(msg,
                                              llvm::inconvertibleErrorCode());

@@ -30,8 +30,9 @@ Error writeAll(int fd, const uint8_t *data, size_t size, uint64_t offset,
     ssize_t n = ::pwrite(fd, data, size, static_cast<off_t>(offset));
     if (n < 0 && errno == EINTR)
       continue;
-    if (n <= 0)
-      return makeError(path + ": cannot write: " + std::strerror(errno));
+    if (n <= 0) // a write of nothing sets no errno
+      return makeError("cannot write: " +
+                       Twine(std::strerror(n < 0 ? errno : EIO)));
     data += n;
     size -= static_cast<size_t>(n);
     offset += static_cast<uint64_t>(n);
@@ -139,7 +140,8 @@ Error Editor::init() {
     return info.takeError();
   info_ = std::move(*info);
   if (!info_.hasDynamic || !info_.dynstr)
-    return makeError("has no dynamic section with a string table; nothing "
+    return makeError(ErrorKind::NoDynamic,
+                     "has no dynamic section with a string table; nothing "
                      "to edit (a static or relocatable file?)");
   for (size_t i = 0; i < info_.dynamic.size(); ++i)
     if (info_.dynamic[i].tag == llvm::ELF::DT_NEEDED)
@@ -461,8 +463,7 @@ Error Editor::applyInPlace(const std::string &path) const {
     return Error::success();
   int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
   if (fd < 0)
-    return makeError(path +
-                     ": cannot open for writing: " + std::strerror(errno));
+    return makeError("cannot open for writing: " + Twine(std::strerror(errno)));
   for (const auto &[begin, end] : patchRuns([](uint64_t) { return true; }))
     if (Error e =
             writeAll(fd, image_.data() + begin, end - begin, begin, path)) {
@@ -470,7 +471,7 @@ Error Editor::applyInPlace(const std::string &path) const {
       return e;
     }
   if (::close(fd) != 0)
-    return makeError(path + ": cannot write: " + std::strerror(errno));
+    return makeError("cannot write: " + Twine(std::strerror(errno)));
   return Error::success();
 }
 
@@ -481,15 +482,14 @@ Expected<bool> Editor::writeInPlace(const std::string &path) const {
   if (fd < 0) {
     if (errno == EACCES || errno == EPERM || errno == ETXTBSY || errno == EROFS)
       return false;
-    return makeError(path +
-                     ": cannot open for writing: " + std::strerror(errno));
+    return makeError("cannot open for writing: " + Twine(std::strerror(errno)));
   }
   struct stat st;
   if (::fstat(fd, &st) != 0 || st.st_dev != loadedDev_ ||
       st.st_ino != loadedIno_ ||
       static_cast<uint64_t>(st.st_size) != image_.size()) {
     ::close(fd);
-    return makeError(path + ": changed since it was read; not written");
+    return makeError("changed since it was read; not written");
   }
   // Each patch's step, then the runs of each step in turn.
   const uint64_t strBegin = info_.dynstr ? info_.dynstr->offset : 0;
@@ -526,7 +526,7 @@ Expected<bool> Editor::writeInPlace(const std::string &path) const {
     r.before.resize(r.end - r.begin);
     if (int err = readAll(fd, r.before.data(), r.before.size(), r.begin)) {
       ::close(fd);
-      return makeError(path + ": cannot read: " + std::strerror(err));
+      return makeError("cannot read: " + Twine(std::strerror(err)));
     }
   }
   for (size_t k = 0; k < runs.size(); ++k)
@@ -537,7 +537,7 @@ Expected<bool> Editor::writeInPlace(const std::string &path) const {
       return e;
     }
   if (::close(fd) != 0)
-    return makeError(path + ": cannot write: " + std::strerror(errno));
+    return makeError("cannot write: " + Twine(std::strerror(errno)));
   return true;
 }
 
@@ -546,21 +546,25 @@ Error Editor::commit(const std::string &path) const {
     return Error::success();
   struct stat st;
   if (::stat(path.c_str(), &st) != 0)
-    return makeError(path + ": cannot stat: " + std::strerror(errno));
+    return makeError("cannot stat: " + Twine(std::strerror(errno)));
   std::string tmp = path + ".ldpin-XXXXXX";
   int fd = ::mkstemp(tmp.data());
   if (fd < 0)
-    return makeError(path + ": cannot create a temporary file beside it: " +
-                     std::strerror(errno));
+    return makeError("cannot create a temporary file beside it: " +
+                     Twine(std::strerror(errno)));
   Error e = writeAll(fd, image_.data(), image_.size(), 0, tmp);
-  if (!e && ::fchmod(fd, st.st_mode & 07777) != 0)
-    e = makeError(tmp + ": cannot set mode: " + std::strerror(errno));
+  // The owner before the mode: chown clears the set-user-ID and set-group-ID
+  // bits that chmod sets.
   if (!e && ::getuid() == 0 && ::fchown(fd, st.st_uid, st.st_gid) != 0)
-    e = makeError(tmp + ": cannot set owner: " + std::strerror(errno));
+    e = makeError("cannot set the owner of " + tmp + ": " +
+                  std::strerror(errno));
+  if (!e && ::fchmod(fd, st.st_mode & 07777) != 0)
+    e = makeError("cannot set the mode of " + tmp + ": " +
+                  std::strerror(errno));
   if (::close(fd) != 0 && !e)
-    e = makeError(tmp + ": cannot write: " + std::strerror(errno));
+    e = makeError("cannot write " + tmp + ": " + std::strerror(errno));
   if (!e && ::rename(tmp.c_str(), path.c_str()) != 0)
-    e = makeError(path + ": cannot replace: " + std::strerror(errno));
+    e = makeError("cannot replace it: " + Twine(std::strerror(errno)));
   if (e)
     ::unlink(tmp.c_str());
   return e;

@@ -586,7 +586,7 @@ Expected<ElfInfo> read(llvm::MemoryBufferRef image,
       image.getBufferSize());
   if (bytes.size() < llvm::ELF::EI_NIDENT ||
       std::memcmp(bytes.data(), llvm::ELF::ElfMagic, 4) != 0)
-    return makeError("not an ELF file");
+    return makeError(ErrorKind::NotElf, "not an ELF file");
   uint8_t cls = bytes[llvm::ELF::EI_CLASS];
   uint8_t data = bytes[llvm::ELF::EI_DATA];
   if (data != llvm::ELF::ELFDATA2LSB && data != llvm::ELF::ELFDATA2MSB)
@@ -655,7 +655,7 @@ Expected<ElfInfo> readFile(const std::string &path,
   size_t size = static_cast<size_t>(st.st_size);
   if (size == 0) {
     ::close(fd);
-    return makeError("not an ELF file");
+    return makeError(ErrorKind::NotElf, "not an ELF file");
   }
   void *map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
   int mapErr = errno;

@@ -9,7 +9,10 @@
 #define TOML_EXCEPTIONS 0
 #include <toml++/toml.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
+#include <sys/stat.h>
 #include <sstream>
 
 namespace ldpin {
@@ -87,6 +90,13 @@ llvm::Expected<Policy> parsePolicy(const std::string &text,
 }
 
 llvm::Expected<Policy> readPolicy(const std::string &path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0)
+    return makeError(path + ": cannot read the policy file: " +
+                     std::strerror(errno));
+  if (S_ISDIR(st.st_mode))
+    return makeError(path + ": is a directory, not a policy file (LDPIN_CONFIG "
+                            "names an ldpin.toml file)");
   std::ifstream in(path, std::ios::binary);
   if (!in)
     return makeError(path + ": cannot read the policy file");

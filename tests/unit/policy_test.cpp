@@ -60,7 +60,8 @@ TEST(Policy, BadValuesAndUnknownKeysAreErrorsWithTheLine) {
   llvm::Expected<Policy> missing = readPolicy("/nonexistent/ldpin.toml");
   ASSERT_FALSE(bool(missing));
   EXPECT_EQ(llvm::toString(missing.takeError()),
-            "/nonexistent/ldpin.toml: cannot read the policy file");
+            "/nonexistent/ldpin.toml: cannot read the policy file: No such "
+            "file or directory");
 }
 
 } // namespace

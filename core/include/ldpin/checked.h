@@ -22,6 +22,29 @@ namespace ldpin {
 // An error with a plain message; callers prefix the file name.
 llvm::Error makeError(const llvm::Twine &msg);
 
+// Conditions that callers act on, so that no code branches on a message.
+enum class ErrorKind {
+  NotElf,    // the file is not ELF (a script, an archive, text)
+  NoDynamic, // an ELF file without a dynamic section (static, relocatable)
+};
+
+// An error of a kind, with its message.
+class KindError : public llvm::ErrorInfo<KindError> {
+public:
+  static char ID;
+  KindError(ErrorKind kind, std::string message)
+      : kind(kind), message(std::move(message)) {}
+  void log(llvm::raw_ostream &os) const override;
+  std::error_code convertToErrorCode() const override;
+  ErrorKind kind;
+  std::string message;
+};
+llvm::Error makeError(ErrorKind kind, const llvm::Twine &msg);
+
+// Whether `e` is an error of kind `kind`. If so it is consumed (and `e`
+// left as success); otherwise `e` is left for the caller to report.
+bool isKind(llvm::Error &e, ErrorKind kind);
+
 // Hexadecimal spelling used in messages ("0x1f").
 std::string hex(uint64_t v);
 
