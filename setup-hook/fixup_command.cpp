@@ -88,7 +88,7 @@ struct File {
   std::optional<note::Record> newRecord;
   std::vector<Change> changes;
   std::vector<pin::Decision> searchList; // every RUNPATH/RPATH entry
-  std::string method = "unchanged"; // "record space", "in place", "patchelf"
+  std::string method = "unchanged"; // "record space", "runpath space" (the bytes of its old RUNPATH), "patchelf"
   // Its other names in the outputs (hard links), replaced with it; and
   // whether every hard link to it is in the outputs, so that --in-place may
   // write into it (a link to a dependency's file must not change that file).
@@ -657,7 +657,7 @@ void Fixup::apply(File &f) {
     return;
   }
   if (!f.interpreter && applyWithEditor(f, false, why)) {
-    f.method = "in place";
+    f.method = "runpath space";
     return;
   }
   applyWithPatchelf(f);
@@ -729,29 +729,59 @@ void Fixup::validate() {
 }
 
 void Fixup::report() {
-  size_t problems = walkErrors.size(), withProblems = 0, changed = 0;
+  size_t problems = walkErrors.size(), withProblems = 0, changed = 0,
+         changedWithProblems = 0;
   for (const std::string &w : walkErrors)
     err << "ldpin: " << w << "\n";
   for (const File &f : files) {
-    if (!f.problems.empty())
+    const bool wasChanged = f.method != "unchanged";
+    if (!f.problems.empty()) {
       ++withProblems;
-    if (f.method != "unchanged")
-      ++changed;
+      changedWithProblems += wasChanged;
+    }
+    changed += wasChanged;
     for (const std::string &p : f.problems) {
       err << "ldpin: " << printable(f.path) << ": " << p << "\n";
       ++problems;
     }
-    if (o.verbose && f.method != "unchanged")
+    // A file is "left as it was" only when it was: one the fixup wrote and
+    // the validation then faulted says so.
+    if (!f.problems.empty() && wasChanged)
+      err << "ldpin: " << printable(f.path) << ": was changed by this fixup ("
+          << f.method << ") before the problem was found\n";
+    if (o.verbose && wasChanged) {
       err << "ldpin: fixup: " << printable(f.path) << ": " << f.changes.size()
-          << " change" << (f.changes.size() == 1 ? "" : "s") << " (" << f.method
-          << ")\n";
+          << " change" << (f.changes.size() == 1 ? "" : "s") << " ("
+          << f.method << ")\n";
+      for (const Change &c : f.changes)
+        err << "ldpin: fixup:   " << c.what << " "
+            << printable(c.from.empty() ? c.to : c.from)
+            << (c.from.empty() || c.to.empty() ? "" : " -> " + printable(c.to))
+            << ": " << printable(c.why) << "\n";
+    }
   }
-  if (problems)
+  if (problems) {
     err << "ldpin: " << problems << " problem" << (problems == 1 ? "" : "s")
         << " in " << std::max<size_t>(withProblems, 1) << " file"
-        << (withProblems == 1 ? "" : "s")
-        << (o.checkOnly ? "" : "; files with problems were left as they were")
-        << "\n";
+        << (withProblems == 1 ? "" : "s");
+    if (!o.checkOnly) {
+      size_t left = withProblems - changedWithProblems;
+      if (changedWithProblems == 0)
+        err << "; files with problems were left as they were";
+      else
+        err << "; " << left << " left as " << (left == 1 ? "it was" : "they were")
+            << ", " << changedWithProblems << " changed before the problem "
+            << "was found";
+    }
+    err << "\n";
+  } else if (o.checkOnly && o.report != "json") {
+    size_t elf = 0;
+    for (const File &f : files)
+      elf += f.info.has_value();
+    err << "ldpin: check: " << elf << " ELF file" << (elf == 1 ? "" : "s")
+        << " of " << files.size() << " file" << (files.size() == 1 ? "" : "s")
+        << " checked, no problem\n";
+  }
   if (o.report != "json")
     return;
   llvm::json::Array fileArray;

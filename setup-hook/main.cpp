@@ -4,6 +4,7 @@
 #include "inspect_command.h"
 
 #include <CLI/CLI.hpp>
+#include <cctype>
 #include <llvm/Support/raw_ostream.h>
 
 int main(int argc, char **argv) {
@@ -84,10 +85,18 @@ int main(int argc, char **argv) {
       "hook passes it). Default: each changed file is written to a temporary "
       "file beside it, renamed over it");
 
+  // Exit status: 0 fine, 1 problems found, 2 bad usage (README, "Exit
+  // status"). CLI11's own codes (105-109) are not used.
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {
-    return app.exit(e);
+    if (e.get_exit_code() == 0) // --help, --version
+      return app.exit(e);
+    std::string msg = e.what();
+    if (msg.size() > 1 && std::islower(static_cast<unsigned char>(msg[1])))
+      msg[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(msg[0])));
+    llvm::errs() << "ldpin: " << msg << " (see ldpin --help)\n";
+    return 2;
   }
   if (*inspectCmd)
     return ldpin::cli::runInspect(inspect, llvm::outs(), llvm::errs());

@@ -415,5 +415,199 @@ def bad_arguments_are_clear_errors(w):
     check("--ignore-missing" in res.stdout and "--deps" in res.stdout, "help lacks options")
 
 
+# --- defects found by trying ldpin as a new user would (issue 12) ---------
+
+def plain_store_lib(w, name, body, needs=()):
+    """A library built without ldpin in a store directory of its own, its
+    NEEDED bare and with no RUNPATH; returns its lib directory."""
+    d = os.path.join(w.out(name), "lib")
+    os.makedirs(d, exist_ok=True)
+    src = os.path.join(w.build, f"{name}.c")
+    write(src, body)
+    links = " ".join(f"-L{n} -l{b}" for b, n in needs)
+    w.cc(f"-shared -fPIC {src} {links} -Wl,-soname,lib{name}.so.1 -o {d}/lib{name}.so.1",
+         wrapped=False)
+    os.symlink(f"lib{name}.so.1", os.path.join(d, f"lib{name}.so"))
+    return d
+
+
+@each_world
+def rpath_program_keeps_the_entries_its_closure_needs(w):
+    b = plain_store_lib(w, "b", "int b(void){return 5;}\n")
+    a = plain_store_lib(w, "a", "int b(void);\nint a(void){return b()+1;}\n", needs=[("b", b)])
+    write(os.path.join(w.build, "main.c"),
+          '#include <stdio.h>\nint a(void);\nint main(void){printf("%d\\n", a());}\n')
+    w.cc(f"main.c -L{a} -la -Wl,--disable-new-dtags -Wl,-rpath,{a} -Wl,-rpath,{b} -o prog",
+         wrapped=False)
+    out = w.out("app")
+    prog = os.path.join(out, "bin", "prog")
+    os.makedirs(os.path.dirname(prog))
+    shutil.copy(os.path.join(w.build, "prog"), prog)
+    check(sh([prog]).stdout == "6\n", "the program does not run before the fixup")
+    res = w.fixup(out, "--deps", os.path.dirname(a), "--deps", HOST_LIBDIR, "--report", "json",
+                  ok=False)
+    check(res.returncode == 0, f"fixup of a working DT_RPATH program failed: {res.stderr!r}")
+    info = inspect(prog)
+    check(info["rpath"] == b, f"RPATH {info['rpath']!r}: {b} serves liba's libb.so.1")
+    run = sh([prog], ok=False)
+    check(run.returncode == 0 and run.stdout == "6\n", f"after the fixup: {run.stderr!r}")
+    entries = {e["entry"]: e["reason"] for f in json.loads(res.stdout)["files"]
+               for e in f.get("search_list", [])}
+    check(entries.get(b) == "serves-closure" and entries.get(a) == "unused",
+          f"the report's reasons: {entries}")
+
+
+@each_world
+def a_file_reported_as_left_alone_is_byte_identical(w):
+    write(os.path.join(w.build, "ghost.c"), "int g(void){return 0;}\n")
+    w.cc("-shared -fPIC ghost.c -Wl,-soname,libghost.so.1 -o libghost.so.1", wrapped=False)
+    write(os.path.join(w.build, "main.c"), "int main(void){return 0;}\n")
+    # Needs a library nobody provides, and names the build tree: the fixup
+    # rewrites its RUNPATH, then the validation finds the missing library.
+    w.cc(f"main.c -Wl,--no-as-needed -L. -l:libghost.so.1 -Wl,-rpath,{w.build} -o prog",
+         wrapped=False)
+    out = w.out("app")
+    os.makedirs(os.path.join(out, "bin"))
+    shutil.copy(os.path.join(w.build, "prog"), os.path.join(out, "bin", "prog"))
+    corrupt = os.path.join(out, "bin", "corrupt")
+    with open(corrupt, "wb") as f:
+        f.write(b"\x7fELF\x02\x01\x01" + b"\x00" * 9 + b"\x03\x00\x3e\x00" + b"\xff" * 60)
+    os.remove(os.path.join(w.build, "libghost.so.1"))
+    before = {p: digest(p) for p in (corrupt, os.path.join(out, "bin", "prog"))}
+    res = w.fixup(out, "--deps", HOST_LIBDIR, ok=False)
+    check(res.returncode == 1, f"fixup passed: {res.stderr!r}")
+    for path, d in before.items():
+        said_changed = f"{path}: was changed by this fixup" in res.stderr
+        if d != digest(path):
+            check(said_changed, f"{path} changed but was not reported as changed:\n{res.stderr}")
+        else:
+            check(not said_changed, f"{path} reported as changed, but it is not")
+    check(digest(corrupt) == before[corrupt], "the corrupt file was written to")
+    if digest(os.path.join(out, "bin", "prog")) != before[os.path.join(out, "bin", "prog")]:
+        check("files with problems were left as they were" not in res.stderr,
+              f"the summary says every file was left alone:\n{res.stderr}")
+
+
+@each_world
+def the_policy_decides_what_the_fixup_pins(w):
+    # A build tree under /tmp that is not TMPDIR or NIX_BUILD_TOP: the
+    # wrapper counts /tmp as temporary, and so must the fixup.
+    other = os.path.join(w.root, "elsewhere")
+    os.makedirs(other)
+    env = {"NIX_BUILD_TOP": other, "TMPDIR": other}
+    src = os.path.join(w.build, "proj")
+    write(os.path.join(src, "foo.c"), FOO_C)
+    write(os.path.join(src, "main.c"), "int foo(void);\nint main(void){return foo()-40;}\n")
+    w.cc("-shared -fPIC foo.c -Wl,-soname,libfoo.so.1 -o libfoo.so.1", cwd=src, env=env)
+    w.cc(f"main.c -L{src} -l:libfoo.so.1 -o prog", cwd=src, env=env)
+    out = w.out("app")
+    for sub, name in (("lib", "libfoo.so.1"), ("bin", "prog")):
+        os.makedirs(os.path.join(out, sub), exist_ok=True)
+        shutil.copy(os.path.join(src, name), os.path.join(out, sub, name))
+    w.fixup(out, "--deps", HOST_LIBDIR, env=env)
+    prog = os.path.join(out, "bin", "prog")
+    needed = inspect(prog)["needed"]
+    check(os.path.join(out, "lib", "libfoo.so.1") in needed,
+          f"NEEDED {needed}: want the installed copy, not the build tree's")
+    shutil.rmtree(src)
+    run = sh([prog], ok=False)
+    check(run.returncode == 0, f"without the build tree: {run.returncode} {run.stderr!r}")
+    # pin = "none" pins nothing; "store" nothing outside the store, the
+    # outputs and the declared dependencies (the host's libc here).
+    write(os.path.join(w.build, "hello.c"), "int main(void){return 0;}\n")
+    w.cc("hello.c -o hello")
+    cfg = os.path.join(w.root, "none.toml")
+    write(cfg, 'pin = "none"\n')
+    for policy, deps in ((cfg, ["--deps", HOST_LIBDIR]), ("", [])):
+        o = w.out("hello-" + ("none" if policy else "store"))
+        os.makedirs(os.path.join(o, "bin"), exist_ok=True)
+        shutil.copy(os.path.join(w.build, "hello"), os.path.join(o, "bin", "hello"))
+        w.fixup(o, *deps, env={"LDPIN_CONFIG": policy} if policy else None)
+        needed = inspect(os.path.join(o, "bin", "hello"))["needed"]
+        check(needed == ["libc.so.6"], f"[{policy or 'store'}] NEEDED {needed}: want libc.so.6 bare")
+
+
+def patched_ld_so(w, name):
+    """The host's dynamic linker and libc/libm in a store directory, the
+    dynamic linker's built-in default directories and cache overwritten (as
+    the offline harness does)."""
+    g = os.path.join(w.out(name), "lib")
+    os.makedirs(g)
+    for f in ("libc.so.6", "libm.so.6"):
+        shutil.copy(os.path.join(HOST_LIBDIR, f), g)
+    data = bytearray(open(HOST_LD, "rb").read())
+    for old in (b"/etc/ld.so.cache", b"/lib/x86_64-linux-gnu/", b"/usr/lib/x86_64-linux-gnu/",
+                b"/lib/", b"/usr/lib/"):
+        new = b"/" + b"n" * (len(old) - 2) + b"/"
+        data = data.replace(b"\0" + old + b"\0", b"\0" + new + b"\0")
+    ld = os.path.join(g, "ld-linux-x86-64.so.2")
+    with open(ld, "wb") as f:
+        f.write(data)
+    os.chmod(ld, 0o755)
+    return g, ld
+
+
+@each_world
+def validation_uses_the_interpreters_own_default_directories(w):
+    glibc, ld = patched_ld_so(w, "glibc")
+    # A dependency with a bare libm.so.6 and no RUNPATH (as gcc's libstdc++):
+    # only a default directory could provide it, and this ld.so has none.
+    dep = plain_store_lib(w, "dep", "double cbrt(double);\ndouble d(double x){return cbrt(x);}\n",
+                          needs=[("m", HOST_LIBDIR)])
+    write(os.path.join(w.build, "main.c"), "double d(double);\nint main(void){return d(8.0) != 2.0;}\n")
+    w.cc(f"main.c -L{dep} -ldep -o prog", wrapped=False)
+    out = w.out("app")
+    prog = os.path.join(out, "bin", "prog")
+    os.makedirs(os.path.dirname(prog))
+    shutil.copy(os.path.join(w.build, "prog"), prog)
+    res = w.fixup(out, "--deps", os.path.dirname(dep), "--deps", os.path.dirname(glibc),
+                  "--interpreter", ld, ok=False)
+    listed = sh([ld, "--list", prog], ok=False)
+    check(listed.returncode != 0, f"the patched ld.so loads it: {listed.stdout}")
+    check(res.returncode == 1 and "needs libm.so.6" in res.stderr,
+          f"the fixup accepts what its interpreter does not load: {res.returncode} {res.stderr!r}")
+
+
+@each_world
+def rpath_program_over_many_store_libraries_is_checked_and_fixed(w):
+    n = 25
+    dirs = [None] * n
+    for i in reversed(range(n)):
+        body = (f"int l{i + 1}(void);\nint l{i}(void){{return l{i + 1}() + 1;}}\n"
+                if i + 1 < n else f"int l{i}(void){{return 0;}}\n")
+        dirs[i] = plain_store_lib(w, f"l{i}", body,
+                                  needs=[(f"l{i + 1}", dirs[i + 1])] if i + 1 < n else [])
+    write(os.path.join(w.build, "main.c"),
+          '#include <stdio.h>\nint l0(void);\nint main(void){printf("%d\\n", l0());}\n')
+    rpaths = " ".join(f"-Wl,-rpath,{d}" for d in dirs)
+    w.cc(f"main.c -L{dirs[0]} -ll0 -Wl,--disable-new-dtags {rpaths} -o prog", wrapped=False)
+    out = w.out("app")
+    prog = os.path.join(out, "bin", "prog")
+    os.makedirs(os.path.dirname(prog))
+    shutil.copy(os.path.join(w.build, "prog"), prog)
+    check(sh([prog]).stdout == f"{n - 1}\n", "does not run before the fixup")
+    res = w.fixup(out, "--deps", HOST_LIBDIR, check_only=True, ok=False)
+    check(res.returncode == 0, f"ldpin check of a working program: {res.returncode} {res.stderr[:800]!r}")
+    deps = [a for d in dirs for a in ("--deps", os.path.dirname(d))]
+    res = w.fixup(out, *deps, "--deps", HOST_LIBDIR, "--report", "json", ok=False)
+    check(res.returncode == 0, f"fixup: {res.stderr[:800]!r}")
+    methods = {f["method"] for f in json.loads(res.stdout)["files"]}
+    check(methods <= {"unchanged", "runpath space", "patchelf"}, f"methods {methods}")
+    run = sh([prog], ok=False)
+    check(run.returncode == 0 and run.stdout == f"{n - 1}\n", f"after the fixup: {run.stderr!r}")
+    check(inspect(prog)["rpath"] == ":".join(dirs[1:]),
+          f"RPATH {inspect(prog)['rpath']!r}: want the directories of l1..l{n - 1}")
+
+
+@each_world
+def usage_errors_have_the_prefix_and_exit_2(w):
+    for args in ([], ["fixup"], ["check"], ["fixup", "--bogus", w.build], ["nosuch"]):
+        res = sh([ARGS.ldpin] + args, ok=False)
+        check(res.returncode == 2 and res.stderr.startswith("ldpin: "),
+              f"ldpin {' '.join(args)}: {res.returncode} {res.stderr!r}")
+    res = sh([ARGS.ldpin, "check", w.build])
+    check("no problem" in res.stderr, f"check says nothing when it passes: {res.stderr!r}")
+
+
 if __name__ == "__main__":
     sys.exit(harness.main(__doc__))
