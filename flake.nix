@@ -2,7 +2,7 @@
 #   packages.<system>.default   ldpin (CLI, linker wrapper, setup hook)
 #   overlays.default            ldpin, ldpinStdenv, ldpinStdenvWith,
 #                               ldpinMkShell, ldpinSettings (nix/overlay.nix)
-#   overlays.stdenv             stdenv = ldpinStdenv for a whole package set
+#   lib.replaceStdenv           config.replaceStdenv for a whole package set
 #   devShells.<system>.default  a shell whose cc/ld pin store libraries
 #   lib                         toToml, channelTag (nix/lib.nix)
 # nixpkgs cannot be fetched on ldpin's own build machines: there the flake
@@ -20,10 +20,18 @@
       forAll = f: nixpkgs.lib.genAttrs systems
         (system: f (import nixpkgs { inherit system; overlays = [ overlay ]; }));
     in {
-      lib = import ./nix/lib.nix;
+      # A whole package set built with ldpin: nixpkgs' config.replaceStdenv
+      # gets the set before the stdenv is chosen (built with the standard
+      # one), where ldpin and its dependencies can be built. An overlay that
+      # sets stdenv cannot do this: callPackage takes stdenv and every
+      # dependency of ldpin (LLVM, CMake) from the final set, which would
+      # need ldpin first.
+      #   import nixpkgs { config.replaceStdenv = ldpin.lib.replaceStdenv; }
+      lib = import ./nix/lib.nix // {
+        replaceStdenv = { pkgs }: (pkgs.extend overlay).ldpinStdenv;
+      };
 
       overlays.default = overlay;
-      overlays.stdenv = final: prev: { stdenv = final.ldpinStdenv; };
 
       packages = forAll (pkgs: {
         default = pkgs.ldpin;

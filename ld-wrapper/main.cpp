@@ -23,6 +23,8 @@ int main(int argc, char **argv) {
   ctx.nixSupport = explicitSupport != ctx.env.end()
                        ? explicitSupport->second
                        : ldpin::wrapper::findNixSupport(argv[0], ctx.env);
+  std::string self = argc > 0 ? argv[0] : "ld";
+  ctx.invokedAs = self.substr(self.rfind('/') + 1);
   std::vector<std::string> args(argv + 1, argv + argc);
   int status = ldpin::wrapper::run(args, ctx);
   llvm::errs().flush();

@@ -281,6 +281,14 @@ llvm::Error Wrapper::setUp() {
     linker = policy.linker;
     from = "`linker` in the policy";
   }
+  // Started as a variant (ld.gold, ld.lld, ld.mold, ld.bfd): the variant's
+  // own file, nix-support/ldpin-linker.<variant>, then the plain one.
+  if (size_t dot = ctx.invokedAs.rfind("ld."); linker.empty() &&
+      dot != std::string::npos && (dot == 0 || ctx.invokedAs[dot - 1] == '-')) {
+    std::string file = "ldpin-linker." + ctx.invokedAs.substr(dot + 3);
+    linker = supportFile(file);
+    from = ctx.nixSupport + "/" + file;
+  }
   if (linker.empty()) {
     linker = supportFile("ldpin-linker");
     from = ctx.nixSupport + "/ldpin-linker";

@@ -28,6 +28,10 @@ namespace ldpin::wrapper {
 struct Context {
   std::map<std::string, std::string> env; // the process environment
   std::string nixSupport; // the wrapper package's nix-support/, "" if none
+  // The name it was started by, without its directory ("ld", "ld.gold",
+  // "x86_64-unknown-linux-gnu-ld.lld"): a wrapper package wraps every ld.*
+  // variant, and `-fuse-ld=gold` starts ld.gold.
+  std::string invokedAs = "ld";
   llvm::raw_ostream *err = &llvm::errs();
 };
 

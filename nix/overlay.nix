@@ -9,8 +9,9 @@
 #   ldpinMkShell               mkShell on ldpinStdenv
 #   ldpinSettings              the default settings (an attribute set)
 #
-# To make ldpin the stdenv of a whole package set, add the second overlay
-# the flake exports, overlays.stdenv (stdenv = ldpinStdenv).
+# To make ldpin the stdenv of a whole package set, use the flake's
+# lib.replaceStdenv as nixpkgs' config.replaceStdenv (an overlay that sets
+# stdenv = ldpinStdenv recurses: see flake.nix).
 #
 # How the wrapper is swapped: nixpkgs' wrapped bintools (stdenv.cc.bintools)
 # is rebuilt with its bin/ld, the bash ld-wrapper, replaced by a copy of
@@ -31,13 +32,25 @@ let
     revision = lib.trivial.revisionWithDefault "";
   };
 
+  # Every ld the wrapper has: ld, and each ld.* variant nixpkgs' wrapper
+  # wraps (ld.bfd, ld.gold, and ld.lld or ld.mold where the bintools have
+  # them), which -fuse-ld= selects. A variant reads
+  # nix-support/ldpin-linker.<variant>.
   ldpinBintools = bintools: bintools.overrideAttrs (old: {
     name = "ldpin-" + (old.name or "bintools-wrapper");
     postFixup = (old.postFixup or "") + ''
-      ld=$out/bin/${bintools.targetPrefix}ld
-      rm -f "$ld"
-      cp ${final.ldpin}/bin/ldpin-ld "$ld"
-      echo ${lib.getBin bintools.bintools}/bin/${bintools.targetPrefix}ld > $out/nix-support/ldpin-linker
+      real=${lib.getBin bintools.bintools}/bin
+      for ld in $out/bin/${bintools.targetPrefix}ld $out/bin/${bintools.targetPrefix}ld.*; do
+        [ -e "$ld" ] || [ -L "$ld" ] || continue
+        name=''${ld##*/}
+        [ -x "$real/$name" ] || continue
+        rm -f "$ld"
+        cp ${final.ldpin}/bin/ldpin-ld "$ld"
+        case $name in
+          *ld) echo "$real/$name" > $out/nix-support/ldpin-linker ;;
+          *) echo "$real/$name" > $out/nix-support/ldpin-linker.''${name##*ld.} ;;
+        esac
+      done
     '';
   });
 

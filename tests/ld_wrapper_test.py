@@ -614,5 +614,25 @@ def sysroot_relative_search_directories_are_resolved(w, linker):
         check(sh([os.path.join(w.build, "prog")], ok=False).returncode == 0, f"{spelling}: does not run")
 
 
+@with_bfd
+def each_ld_variant_runs_its_own_linker(w):
+    # nixpkgs' wrapper wraps ld.bfd, ld.gold, ld.lld and ld.mold beside ld;
+    # -fuse-ld=NAME makes gcc start ld.NAME, which must run that linker.
+    for variant, real in (("gold", "/usr/bin/ld.gold"), ("lld", "/usr/bin/ld.lld-16"),
+                          ("mold", "/usr/bin/mold")):
+        os.symlink(os.path.abspath(ARGS.ldpin_ld), os.path.join(w.wrap, "bin", f"ld.{variant}"))
+        write(os.path.join(w.wrap, "nix-support", f"ldpin-linker.{variant}"), real + "\n")
+    d = w.store_lib("foo", "int foo(void) { return 3; }\n")
+    write(os.path.join(w.build, "main.c"), "int foo(void);\nint main(void){return foo()-3;}\n")
+    for variant, real in (("gold", "/usr/bin/ld.gold"), ("lld", "/usr/bin/ld.lld-16"),
+                          ("mold", "/usr/bin/mold")):
+        res = w.cc(f"-fuse-ld={variant} main.c -L{d} -lfoo -o prog", env={"NIX_DEBUG": "1"})
+        check(f"original flags to {real}:" in res.stderr,
+              f"-fuse-ld={variant} did not run {real}: {res.stderr[:300]!r}")
+        check(f"{d}/libfoo.so.1" in inspect(os.path.join(w.build, "prog"))["needed"],
+              f"-fuse-ld={variant}: not pinned")
+        check(sh([os.path.join(w.build, "prog")], ok=False).returncode == 0, f"{variant}: does not run")
+
+
 if __name__ == "__main__":
     sys.exit(harness.main(__doc__))
