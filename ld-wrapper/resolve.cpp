@@ -209,8 +209,6 @@ private:
     // straight away (one open) and look closer only when it is not ELF.
     if (in.kind == LibraryInput::Kind::Path) {
       FileKind kind = kindOf(found);
-      if (kind == FileKind::Object && out.firstObject.empty())
-        out.firstObject = found;
       if (kind == FileKind::Script && looksLikeLibrary(found))
         readScript(found, in, depth);
       if (kind != FileKind::Shared)
@@ -230,8 +228,6 @@ private:
                              llvm::toString(std::move(e)));
       return;
     }
-    if (info->type == llvm::ELF::ET_REL && out.firstObject.empty())
-      out.firstObject = found;
     if (info->type != llvm::ELF::ET_DYN)
       return;
     SharedLibrary lib;

@@ -29,9 +29,6 @@ struct SharedLibrary {
 
 struct Resolution {
   std::vector<SharedLibrary> shared;
-  // The first ELF relocatable object among the inputs (for the record
-  // object's target), "" when there is none.
-  std::string firstObject;
   // Inputs the linker will find elsewhere (its built-in directories), for
   // NIX_DEBUG.
   std::vector<std::string> unresolved;

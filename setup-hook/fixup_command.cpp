@@ -40,8 +40,6 @@ namespace {
 
 // --- small helpers -------------------------------------------------------
 
-using pin::under;
-
 std::string utf8(const std::string &s) {
   return llvm::json::isUTF8(s) ? s : llvm::json::fixUTF8(s);
 }
