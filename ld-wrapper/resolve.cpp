@@ -107,23 +107,12 @@ private:
   // Whether the linker takes `path` as an input of this link: it can be
   // opened, and an ELF file is of the output's class and machine.
   bool takes(const std::string &path) const {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    Head h = headOf(path);
+    if (h.kind == FileKind::Missing)
       return false;
-    unsigned char head[20] = {};
-    ssize_t n = ::read(fd, head, sizeof head);
-    ::close(fd);
-    if (n < 0)
-      return false;
-    if (!target || n < 20 || std::memcmp(head, "\x7f" "ELF", 4) != 0)
+    if (!target || h.elfClass == 0)
       return true; // a script, an archive: the linker reads it
-    unsigned elfClass = head[4] == llvm::ELF::ELFCLASS32   ? 32
-                        : head[4] == llvm::ELF::ELFCLASS64 ? 64
-                                                           : 0;
-    unsigned machine = head[5] == llvm::ELF::ELFDATA2MSB
-                           ? (head[18] << 8 | head[19])
-                           : (head[19] << 8 | head[18]);
-    return elfClass == target->elfClass && machine == target->machine;
+    return h.elfClass == target->elfClass && h.machine == target->machine;
   }
 
   // The first "-L" directory that has `name`, as a path.
@@ -133,32 +122,57 @@ private:
     return std::nullopt;
   }
 
-  static FileKind kindOf(const std::string &path) {
+  // What the first bytes of a file say: its kind and, for ELF, its class
+  // (32, 64; 0 when the header is cut short) and machine.
+  struct Head {
+    FileKind kind = FileKind::Missing;
+    unsigned elfClass = 0;
+    unsigned machine = 0;
+  };
+
+  static Head headOf(const std::string &path) {
+    Head h;
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-      return FileKind::Missing;
-    unsigned char head[18] = {};
+      return h;
+    unsigned char head[20] = {};
     ssize_t n = ::read(fd, head, sizeof head);
     ::close(fd);
+    if (n < 0)
+      return h;
     if (n >= 4 && std::memcmp(head,
                               "\x7f"
                               "ELF",
                               4) == 0) {
+      h.kind = FileKind::Other; // the linker will say what is wrong
       if (n < 18)
-        return FileKind::Other; // the linker will say what is wrong
-      // e_type, in the file's byte order.
-      unsigned type = head[5] == llvm::ELF::ELFDATA2MSB
-                          ? (head[16] << 8 | head[17])
-                          : (head[17] << 8 | head[16]);
-      return type == llvm::ELF::ET_DYN   ? FileKind::Shared
-             : type == llvm::ELF::ET_REL ? FileKind::Object
-                                         : FileKind::Other;
+        return h;
+      // e_type and e_machine, in the file's byte order.
+      bool big = head[5] == llvm::ELF::ELFDATA2MSB;
+      auto half = [&](int at) {
+        return big ? (head[at] << 8 | head[at + 1])
+                   : (head[at + 1] << 8 | head[at]);
+      };
+      unsigned type = half(16);
+      h.kind = type == llvm::ELF::ET_DYN   ? FileKind::Shared
+               : type == llvm::ELF::ET_REL ? FileKind::Object
+                                           : FileKind::Other;
+      if (n >= 20) {
+        h.elfClass = head[4] == llvm::ELF::ELFCLASS32   ? 32
+                     : head[4] == llvm::ELF::ELFCLASS64 ? 64
+                                                        : 0;
+        h.machine = half(18);
+      }
+      return h;
     }
-    if (n >= 8 && (std::memcmp(head, "!<arch>\n", 8) == 0 ||
-                   std::memcmp(head, "!<thin>\n", 8) == 0))
-      return FileKind::Archive;
-    return FileKind::Script;
+    h.kind = n >= 8 && (std::memcmp(head, "!<arch>\n", 8) == 0 ||
+                        std::memcmp(head, "!<thin>\n", 8) == 0)
+                 ? FileKind::Archive
+                 : FileKind::Script;
+    return h;
   }
+
+  static FileKind kindOf(const std::string &path) { return headOf(path).kind; }
 
   void resolve(const LibraryInput &in, int depth) {
     std::string found;

@@ -848,11 +848,8 @@ Wrapper::rpathServingClosure(const Command &cmd) {
   const elf::ElfInfo *out = cache.get(cmd.output);
   if (out && out->interpreter && cache.regular(*out->interpreter))
     settings.defaultDirs = loader::interpreterDefaults(*out->interpreter).dirs;
-  std::set<std::string> entries;
-  for (const loader::RpathUse &u :
-       loader::closureOf(cmd.output, cache, settings).rpathUses)
-    if (u.owner == cmd.output && u.requester != cmd.output)
-      entries.insert(u.entry);
+  std::set<std::string> entries = loader::rpathServingClosure(
+      loader::closureOf(cmd.output, cache, settings), cmd.output);
   return [entries](const std::string &entry) {
     return entries.count(entry) != 0;
   };
@@ -985,14 +982,8 @@ int Wrapper::pinAndEdit(const Command &cmd, const Resolution &res) {
   for (const pin::Decision &d : decisions) {
     if (debug >= 1)
       err << "ldpin-ld: rpath " << d.entry << ": " << pin::describe(d) << "\n";
-    if (!d.buildRunpath)
-      continue;
-    if (d.reason != pin::Reason::Reserved)
-      record.buildRunpath.push_back(d.entry);
-    else
-      for (const std::string &part : splitList(d.entry, ':'))
-        if (!part.empty() && dirs.inBuild(part))
-          record.buildRunpath.push_back(part);
+    record.buildRunpath.insert(record.buildRunpath.end(),
+                               d.buildRunpath.begin(), d.buildRunpath.end());
   }
   if (llvm::Error e = ed.setRunpath(pin::keptList(decisions)))
     return fail(llvm::toString(std::move(e)));

@@ -350,13 +350,10 @@ loader::SearchSettings Fixup::settingsFor(const elf::ElfInfo &info,
 // its closure: DT_RPATH serves what the libraries load too, and pinning the
 // file's own DT_NEEDED does not make those entries unused.
 std::set<std::string> Fixup::rpathServingClosure(const File &f) {
-  std::set<std::string> entries;
-  loader::Closure c = loader::closureOf(f.path, cache, settingsFor(*f.info, cache),
-                                        nullptr, o.interpreter);
-  for (const loader::RpathUse &u : c.rpathUses)
-    if (u.owner == f.path && u.requester != f.path)
-      entries.insert(u.entry);
-  return entries;
+  return loader::rpathServingClosure(
+      loader::closureOf(f.path, cache, settingsFor(*f.info, cache), nullptr,
+                        o.interpreter),
+      f.path);
 }
 
 void Fixup::plan(File &f) {

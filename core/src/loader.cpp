@@ -527,4 +527,13 @@ Closure closureOf(const std::string &root, FileCache &cache,
   return out;
 }
 
+std::set<std::string> rpathServingClosure(const Closure &closure,
+                                          const std::string &root) {
+  std::set<std::string> entries;
+  for (const RpathUse &u : closure.rpathUses)
+    if (u.owner == root && u.requester != root)
+      entries.insert(u.entry);
+  return entries;
+}
+
 } // namespace ldpin::loader

@@ -135,7 +135,8 @@ std::vector<Decision> decideSearchList(const Policy &policy,
       decide(true, Reason::Reserved);
       // Its build-tree directories are for the fixup to remove.
       for (const std::string &part : splitList(dir, ':'))
-        d.buildRunpath |= !part.empty() && dirs.inBuild(part);
+        if (!part.empty() && dirs.inBuild(part))
+          d.buildRunpath.push_back(part);
     } else if (dir.empty()) {
       decide(false, Reason::Empty);
     } else if (!seen.insert(dir).second) {
@@ -152,12 +153,13 @@ std::vector<Decision> decideSearchList(const Policy &policy,
       // here (tests run in the build tree); installed, nothing may name it.
       std::string lib = link ? in.provides(dir) : "";
       decide(!lib.empty(), Reason::BuildTree, lib);
-      d.buildRunpath = !lib.empty();
+      if (!lib.empty())
+        d.buildRunpath.push_back(dir);
     } else if (link && !in.inTree.empty() && dirs.inOutputs(dir)) {
       // libtool's "-rpath $libdir": empty now, but where the in-tree library
       // will be installed. The fixup pins it there and drops the entry.
       decide(true, Reason::InstallDir, in.inTree);
-      d.buildRunpath = true;
+      d.buildRunpath.push_back(dir);
     } else if (link && in.purity && dirs.impure(dir)) {
       decide(false, Reason::Impure);
     } else if (std::string lib = in.provides(dir); !lib.empty()) {

@@ -18,6 +18,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -169,6 +170,12 @@ struct Closure {
   std::vector<RpathUse> rpathUses;   // every search DT_RPATH answered
   std::vector<Problem> problems;
 };
+
+// The entries of the root's DT_RPATH (as written) that answer a search by
+// another object of the closure: those stay needed however the root's own
+// DT_NEEDED are pinned.
+std::set<std::string> rpathServingClosure(const Closure &closure,
+                                          const std::string &root);
 
 // Loads `root` the way the loader would (breadth first, each file once,
 // after its interpreter, or `fallbackInterpreter` when it has none) and

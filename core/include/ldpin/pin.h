@@ -100,9 +100,10 @@ struct Decision {
   bool keep = false;
   Reason reason = Reason::Unused;
   std::string detail; // the library it provides, when there is one
-  // Link time: a build-tree or install directory kept for now, recorded
-  // for the fixup to remove.
-  bool buildRunpath = false;
+  // Link time: the directories it keeps for now that the fixup is to
+  // remove (the entry itself for a build-tree or install directory, the
+  // build-tree parts of a reserved value), for the record.
+  std::vector<std::string> buildRunpath;
 };
 
 // One decision per entry (empty entries included), in order.
