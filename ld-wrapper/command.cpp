@@ -242,7 +242,7 @@ Command parseCommand(const std::vector<std::string> &args,
   // A search directory that starts with '=' or "$SYSROOT" is below the
   // sysroot (--sysroot, else the linker's own: "/" for a native linker).
   for (std::string &dir : c.searchDirs) {
-    size_t prefix = dir.rfind('=', 0) == 0           ? 1
+    size_t prefix = dir.rfind('=', 0) == 0          ? 1
                     : dir.rfind("$SYSROOT", 0) == 0 ? 8
                                                     : 0;
     if (prefix) {

@@ -258,9 +258,8 @@ namespace {
 llvm::Error Wrapper::setUp() {
   debug = std::atoi(value("NIX_DEBUG", "0").c_str());
   timing = value("LDPIN_TIMING") == "1";
-  dirs = pin::fromEnvironment([this](const std::string &name) {
-    return var(name);
-  });
+  dirs = pin::fromEnvironment(
+      [this](const std::string &name) { return var(name); });
 
   // The policy: LDPIN_CONFIG, else the wrapper's nix-support/ldpin.toml.
   std::string policyPath = value("LDPIN_CONFIG");
@@ -283,8 +282,9 @@ llvm::Error Wrapper::setUp() {
   }
   // Started as a variant (ld.gold, ld.lld, ld.mold, ld.bfd): the variant's
   // own file, nix-support/ldpin-linker.<variant>, then the plain one.
-  if (size_t dot = ctx.invokedAs.rfind("ld."); linker.empty() &&
-      dot != std::string::npos && (dot == 0 || ctx.invokedAs[dot - 1] == '-')) {
+  if (size_t dot = ctx.invokedAs.rfind("ld.");
+      linker.empty() && dot != std::string::npos &&
+      (dot == 0 || ctx.invokedAs[dot - 1] == '-')) {
     std::string file = "ldpin-linker." + ctx.invokedAs.substr(dot + 3);
     linker = supportFile(file);
     from = ctx.nixSupport + "/" + file;
@@ -850,9 +850,8 @@ Wrapper::rpathServingClosure(const Command &cmd) {
     settings.defaultDirs = loader::interpreterDefaults(*out->interpreter).dirs;
   std::set<std::string> entries = loader::rpathServingClosure(
       loader::closureOf(cmd.output, cache, settings), cmd.output);
-  return [entries](const std::string &entry) {
-    return entries.count(entry) != 0;
-  };
+  return
+      [entries](const std::string &entry) { return entries.count(entry) != 0; };
 }
 
 int Wrapper::pinAndEdit(const Command &cmd, const Resolution &res) {

@@ -86,7 +86,8 @@ struct File {
   std::optional<note::Record> newRecord;
   std::vector<Change> changes;
   std::vector<pin::Decision> searchList; // every RUNPATH/RPATH entry
-  std::string method = "unchanged"; // "record space", "runpath space" (the bytes of its old RUNPATH), "patchelf"
+  std::string method = "unchanged";      // "record space", "runpath space" (the
+                                    // bytes of its old RUNPATH), "patchelf"
   // Its other names in the outputs (hard links), replaced with it; and
   // whether every hard link to it is in the outputs, so that --in-place may
   // write into it (a link to a dependency's file must not change that file).
@@ -171,8 +172,8 @@ bool Fixup::setUp() {
   // The store, the build and temporary directories and the outputs, as
   // ldpin-ld reads them (pin::fromEnvironment), with the command line's.
   std::map<std::string, std::string> env;
-  for (const char *name : {"NIX_STORE", "NIX_BUILD_TOP", "TMPDIR", "TMP",
-                           "TEMP", "TEMPDIR"})
+  for (const char *name :
+       {"NIX_STORE", "NIX_BUILD_TOP", "TMPDIR", "TMP", "TEMP", "TEMPDIR"})
     if (const char *v = std::getenv(name))
       env[name] = v;
   if (!o.store.empty())
@@ -187,7 +188,8 @@ bool Fixup::setUp() {
       dirs.build.push_back(absolute(d));
   for (const std::string &out : o.outputs) {
     dirs.outputs.push_back(absolute(out));
-    if (std::string real = realPath(out); !real.empty() && real != absolute(out))
+    if (std::string real = realPath(out);
+        !real.empty() && real != absolute(out))
       dirs.outputs.push_back(real);
   }
   auto libDirs = [](const std::string &prefix) {
@@ -363,7 +365,8 @@ void Fixup::plan(File &f) {
       (*info.soname)[0] != '/' && info.soname->find('/') == std::string::npos) {
     std::string abs = installedPath(f);
     f.soname = abs;
-    f.changes.push_back({"soname", *info.soname, abs, "its installed path", ""});
+    f.changes.push_back(
+        {"soname", *info.soname, abs, "its installed path", ""});
   }
   // DT_NEEDED: what the loader would open, when the policy pins it.
   std::vector<std::string> stillBare;
@@ -409,8 +412,8 @@ void Fixup::plan(File &f) {
     if (d.keep)
       kept.insert(d.entry);
     else
-      f.changes.push_back({what, d.entry, "", pin::describe(d),
-                           pin::reasonName(d.reason)});
+      f.changes.push_back(
+          {what, d.entry, "", pin::describe(d), pin::reasonName(d.reason)});
   for (const std::string &d : runtimeDirs)
     if (kept.insert(d).second) {
       pin::Decision added;
@@ -418,8 +421,8 @@ void Fixup::plan(File &f) {
       added.keep = true;
       added.reason = pin::Reason::RuntimeDependency;
       f.searchList.push_back(added);
-      f.changes.push_back({what, "", d, pin::describe(added),
-                           pin::reasonName(added.reason)});
+      f.changes.push_back(
+          {what, "", d, pin::describe(added), pin::reasonName(added.reason)});
     }
   std::string newList = pin::keptList(f.searchList);
   if (newList != list.value_or(""))
@@ -746,8 +749,8 @@ void Fixup::report() {
           << f.method << ") before the problem was found\n";
     if (o.verbose && wasChanged) {
       err << "ldpin: fixup: " << printable(f.path) << ": " << f.changes.size()
-          << " change" << (f.changes.size() == 1 ? "" : "s") << " ("
-          << f.method << ")\n";
+          << " change" << (f.changes.size() == 1 ? "" : "s") << " (" << f.method
+          << ")\n";
       for (const Change &c : f.changes)
         err << "ldpin: fixup:   " << c.what << " "
             << printable(c.from.empty() ? c.to : c.from)
@@ -764,8 +767,9 @@ void Fixup::report() {
       if (changedWithProblems == 0)
         err << "; files with problems were left as they were";
       else
-        err << "; " << left << " left as " << (left == 1 ? "it was" : "they were")
-            << ", " << changedWithProblems << " changed before the problem "
+        err << "; " << left << " left as "
+            << (left == 1 ? "it was" : "they were") << ", "
+            << changedWithProblems << " changed before the problem "
             << "was found";
     }
     err << "\n";
@@ -784,8 +788,7 @@ void Fixup::report() {
     if (!f.info && f.error.empty())
       continue; // not ELF
     llvm::json::Array changes, probs;
-    for (const Change &c : f.changes)
-    {
+    for (const Change &c : f.changes) {
       llvm::json::Object change{{"what", c.what},
                                 {"from", utf8(c.from)},
                                 {"to", utf8(c.to)},
@@ -796,17 +799,19 @@ void Fixup::report() {
     }
     llvm::json::Array searchList;
     for (const pin::Decision &d : f.searchList)
-      searchList.push_back(llvm::json::Object{{"entry", utf8(d.entry)},
-                                              {"kept", d.keep},
-                                              {"reason", pin::reasonName(d.reason)},
-                                              {"detail", utf8(d.detail)}});
+      searchList.push_back(
+          llvm::json::Object{{"entry", utf8(d.entry)},
+                             {"kept", d.keep},
+                             {"reason", pin::reasonName(d.reason)},
+                             {"detail", utf8(d.detail)}});
     for (const std::string &p : f.problems)
       probs.push_back(utf8(p));
-    fileArray.push_back(llvm::json::Object{{"path", utf8(f.path)},
-                                           {"method", f.method},
-                                           {"changes", std::move(changes)},
-                                           {"search_list", std::move(searchList)},
-                                           {"problems", std::move(probs)}});
+    fileArray.push_back(
+        llvm::json::Object{{"path", utf8(f.path)},
+                           {"method", f.method},
+                           {"changes", std::move(changes)},
+                           {"search_list", std::move(searchList)},
+                           {"problems", std::move(probs)}});
   }
   llvm::json::Array walkArray;
   for (const std::string &w : walkErrors)

@@ -94,7 +94,8 @@ int main(int argc, char **argv) {
       return app.exit(e);
     std::string msg = e.what();
     if (msg.size() > 1 && std::islower(static_cast<unsigned char>(msg[1])))
-      msg[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(msg[0])));
+      msg[0] =
+          static_cast<char>(std::tolower(static_cast<unsigned char>(msg[0])));
     llvm::errs() << "ldpin: " << msg << " (see ldpin --help)\n";
     return 2;
   }

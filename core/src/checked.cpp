@@ -21,13 +21,13 @@ llvm::Error makeError(ErrorKind kind, const llvm::Twine &msg) {
 
 bool isKind(llvm::Error &e, ErrorKind kind) {
   bool matched = false;
-  e = llvm::handleErrors(
-      std::move(e), [&](std::unique_ptr<KindError> k) -> llvm::Error {
-        if (k->kind != kind)
-          return llvm::Error(std::move(k));
-        matched = true;
-        return llvm::Error::success();
-      });
+  e = llvm::handleErrors(std::move(e),
+                         [&](std::unique_ptr<KindError> k) -> llvm::Error {
+                           if (k->kind != kind)
+                             return llvm::Error(std::move(k));
+                           matched = true;
+                           return llvm::Error::success();
+                         });
   if (matched)
     llvm::consumeError(std::move(e));
   return matched;

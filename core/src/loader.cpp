@@ -155,8 +155,7 @@ Found search(const std::string &name, const Object &requester,
   // 5. The default directories, unless the requester was linked with
   //    -z nodeflib.
   if (!(requester.flags1 & llvm::ELF::DF_1_NODEFLIB))
-    if (auto f =
-            inDirs(name, plain(settings.defaultDirs), requester, settings))
+    if (auto f = inDirs(name, plain(settings.defaultDirs), requester, settings))
       return {How::Default, f->first, nullptr, ""};
   return {How::NotFound, "", nullptr, ""};
 }
@@ -271,15 +270,14 @@ bool parseHelp(const std::string &text, InterpreterDefaults &out) {
   const std::string system = " (system search path)";
   while (at < text.size() && text.compare(at, 2, "  ") == 0) {
     size_t end = text.find('\n', at);
-    std::string line = text.substr(at + 2, end == std::string::npos
-                                               ? std::string::npos
-                                               : end - at - 2);
+    std::string line = text.substr(
+        at + 2, end == std::string::npos ? std::string::npos : end - at - 2);
     if (line.rfind(viaCache, 0) == 0 && line.back() == ')')
-      out.cache = line.substr(viaCache.size(),
-                              line.size() - viaCache.size() - 1);
+      out.cache =
+          line.substr(viaCache.size(), line.size() - viaCache.size() - 1);
     else if (line.size() > system.size() &&
-             line.compare(line.size() - system.size(), system.size(),
-                          system) == 0)
+             line.compare(line.size() - system.size(), system.size(), system) ==
+                 0)
       out.dirs.push_back(line.substr(0, line.size() - system.size()));
     if (end == std::string::npos)
       break;
@@ -324,8 +322,8 @@ InterpreterDefaultsCache::get(const std::string &interpreter) {
     if (it != known_.end())
       return *it->second;
   }
-  auto d = std::make_unique<InterpreterDefaults>(
-      interpreterDefaults(interpreter));
+  auto d =
+      std::make_unique<InterpreterDefaults>(interpreterDefaults(interpreter));
   std::lock_guard<std::mutex> lock(mutex_);
   return *known_.emplace(interpreter, std::move(d)).first->second;
 }

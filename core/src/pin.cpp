@@ -175,8 +175,8 @@ std::vector<Decision> decideSearchList(const Policy &policy,
 }
 
 std::string describe(const Decision &d) {
-  std::string s = std::string(d.keep ? "kept" : "dropped") + " (" +
-                  reasonName(d.reason);
+  std::string s =
+      std::string(d.keep ? "kept" : "dropped") + " (" + reasonName(d.reason);
   if (!d.detail.empty())
     s += ": " + d.detail;
   return s + ")";

@@ -12,8 +12,8 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <sys/stat.h>
 #include <sstream>
+#include <sys/stat.h>
 
 namespace ldpin {
 
@@ -92,8 +92,8 @@ llvm::Expected<Policy> parsePolicy(const std::string &text,
 llvm::Expected<Policy> readPolicy(const std::string &path) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0)
-    return makeError(path + ": cannot read the policy file: " +
-                     std::strerror(errno));
+    return makeError(path +
+                     ": cannot read the policy file: " + std::strerror(errno));
   if (S_ISDIR(st.st_mode))
     return makeError(path + ": is a directory, not a policy file (LDPIN_CONFIG "
                             "names an ldpin.toml file)");
