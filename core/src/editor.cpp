@@ -2,6 +2,7 @@
 #include "ldpin/editor.h"
 
 #include "ldpin/checked.h"
+#include "ldpin/replace.h"
 
 #include <llvm/BinaryFormat/ELF.h>
 #include <llvm/Support/Endian.h>
@@ -22,23 +23,6 @@ using llvm::Expected;
 using llvm::Twine;
 
 namespace {
-
-// Writes all of `data` at `offset`, retrying short writes.
-Error writeAll(int fd, const uint8_t *data, size_t size, uint64_t offset,
-               const std::string &path) {
-  while (size > 0) {
-    ssize_t n = ::pwrite(fd, data, size, static_cast<off_t>(offset));
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0) // a write of nothing sets no errno
-      return makeError("cannot write: " +
-                       Twine(std::strerror(n < 0 ? errno : EIO)));
-    data += n;
-    size -= static_cast<size_t>(n);
-    offset += static_cast<uint64_t>(n);
-  }
-  return Error::success();
-}
 
 // Reads all `size` bytes at `offset`, retrying short reads: 0, or the errno
 // (EIO at an early end of file).
@@ -465,8 +449,7 @@ Error Editor::applyInPlace(const std::string &path) const {
   if (fd < 0)
     return makeError("cannot open for writing: " + Twine(std::strerror(errno)));
   for (const auto &[begin, end] : patchRuns([](uint64_t) { return true; }))
-    if (Error e =
-            writeAll(fd, image_.data() + begin, end - begin, begin, path)) {
+    if (Error e = writeAll(fd, image_.data() + begin, end - begin, begin)) {
       ::close(fd);
       return e;
     }
@@ -520,7 +503,7 @@ Expected<bool> Editor::writeInPlace(const std::string &path) const {
   auto restore = [&](size_t upTo) {
     for (size_t k = upTo; k-- > 0;)
       consumeError(writeAll(fd, runs[k].before.data(), runs[k].before.size(),
-                            runs[k].begin, path));
+                            runs[k].begin));
   };
   for (Run &r : runs) {
     r.before.resize(r.end - r.begin);
@@ -531,7 +514,7 @@ Expected<bool> Editor::writeInPlace(const std::string &path) const {
   }
   for (size_t k = 0; k < runs.size(); ++k)
     if (Error e = writeAll(fd, image_.data() + runs[k].begin,
-                           runs[k].end - runs[k].begin, runs[k].begin, path)) {
+                           runs[k].end - runs[k].begin, runs[k].begin)) {
       restore(k + 1); // a short write may have changed part of run k
       ::close(fd);
       return e;
@@ -544,30 +527,9 @@ Expected<bool> Editor::writeInPlace(const std::string &path) const {
 Error Editor::commit(const std::string &path) const {
   if (patches_.empty())
     return Error::success();
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0)
-    return makeError("cannot stat: " + Twine(std::strerror(errno)));
-  std::string tmp = path + ".ldpin-XXXXXX";
-  int fd = ::mkstemp(tmp.data());
-  if (fd < 0)
-    return makeError("cannot create a temporary file beside it: " +
-                     Twine(std::strerror(errno)));
-  Error e = writeAll(fd, image_.data(), image_.size(), 0, tmp);
-  // The owner before the mode: chown clears the set-user-ID and set-group-ID
-  // bits that chmod sets.
-  if (!e && ::getuid() == 0 && ::fchown(fd, st.st_uid, st.st_gid) != 0)
-    e = makeError("cannot set the owner of " + tmp + ": " +
-                  std::strerror(errno));
-  if (!e && ::fchmod(fd, st.st_mode & 07777) != 0)
-    e = makeError("cannot set the mode of " + tmp + ": " +
-                  std::strerror(errno));
-  if (::close(fd) != 0 && !e)
-    e = makeError("cannot write " + tmp + ": " + std::strerror(errno));
-  if (!e && ::rename(tmp.c_str(), path.c_str()) != 0)
-    e = makeError("cannot replace it: " + Twine(std::strerror(errno)));
-  if (e)
-    ::unlink(tmp.c_str());
-  return e;
+  return replaceFile(path, [&](int fd) {
+    return writeAll(fd, image_.data(), image_.size(), 0);
+  });
 }
 
 } // namespace ldpin::edit

@@ -1,0 +1,199 @@
+// The fixup engine's run: set up, walk, read, plan, apply, validate, report
+// (see fixup.h).
+#include "fixup.h"
+
+#include "apply.h"
+#include "file.h"
+#include "parallel.h"
+#include "plan.h"
+#include "report.h"
+#include "validate.h"
+#include "walk.h"
+
+#include "ldpin/checked.h"
+#include "ldpin/note.h"
+#include "ldpin/paths.h"
+#include "ldpin/pin.h"
+#include "ldpin/policy.h"
+
+#include <llvm/BinaryFormat/ELF.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <sys/stat.h>
+
+namespace ldpin::fixup {
+namespace {
+
+// A prefix's library directories: lib/ and lib64/, or the prefix itself
+// when it has neither.
+std::vector<std::string> libDirs(const std::string &prefix) {
+  std::vector<std::string> dirs;
+  struct stat st;
+  for (const char *sub : {"/lib", "/lib64"})
+    if (::stat((prefix + sub).c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+      dirs.push_back(prefix + sub);
+  if (dirs.empty())
+    dirs.push_back(prefix);
+  return dirs;
+}
+
+// The planner's inputs from the options and the environment; false (with
+// the message on `err`) for bad arguments.
+bool setUp(const Options &o, PlanInputs &in, llvm::raw_ostream &err) {
+  if (o.report != "text" && o.report != "json") {
+    err << "ldpin: --report must be text or json, not " << printable(o.report)
+        << "\n";
+    return false;
+  }
+  std::string config = o.config;
+  if (config.empty())
+    if (const char *c = std::getenv("LDPIN_CONFIG"))
+      config = c;
+  if (!config.empty()) {
+    llvm::Expected<Policy> p = readPolicy(config);
+    if (!p) {
+      err << "ldpin: " << llvm::toString(p.takeError()) << "\n";
+      return false;
+    }
+    in.policy = std::move(*p);
+  }
+  // The store, the build and temporary directories and the outputs, as
+  // ldpin-ld reads them (pin::fromEnvironment), with the command line's.
+  std::map<std::string, std::string> env;
+  for (const char *name :
+       {"NIX_STORE", "NIX_BUILD_TOP", "TMPDIR", "TMP", "TEMP", "TEMPDIR"})
+    if (const char *v = std::getenv(name))
+      env[name] = v;
+  if (!o.store.empty())
+    env["NIX_STORE"] = o.store;
+  env["outputs"] = ""; // the outputs are the ones given, below
+  in.dirs = pin::fromEnvironment([&](const std::string &name) {
+    auto it = env.find(name);
+    return it == env.end() ? nullptr : &it->second;
+  });
+  for (const std::string &d : o.buildDirs)
+    if (!d.empty())
+      in.dirs.build.push_back(absolute(d));
+  for (const std::string &out : o.outputs) {
+    struct stat st;
+    if (::lstat(out.c_str(), &st) != 0) {
+      err << "ldpin: " << printable(out) << ": " << std::strerror(errno)
+          << "\n";
+      return false;
+    }
+    in.dirs.outputs.push_back(absolute(out));
+    if (std::string real = realPath(out);
+        !real.empty() && real != absolute(out))
+      in.dirs.outputs.push_back(real);
+  }
+  for (const std::string &d : o.deps) {
+    in.dirs.declared.push_back(absolute(d));
+    for (std::string &l : libDirs(d))
+      in.depDirs.push_back(std::move(l));
+  }
+  for (const std::string &d : o.runtimeDependencies)
+    for (std::string &l : libDirs(d))
+      in.runtimeDirs.push_back(std::move(l));
+  in.interpreter = o.interpreter;
+  return true;
+}
+
+// Reads `f.path` as ELF, with its record.
+void readOne(File &f) {
+  llvm::Expected<elf::ElfInfo> info = elf::readFile(
+      f.path, elf::ReadOptions{/*sections=*/false, /*versions=*/true});
+  if (!info) {
+    llvm::Error e = info.takeError();
+    if (!isKind(e, ErrorKind::NotElf))
+      f.error = llvm::toString(std::move(e));
+    return;
+  }
+  f.info = std::move(*info);
+  for (const elf::Note &n : f.info->notes)
+    if (n.kind == elf::NoteKind::Ldpin) {
+      llvm::Expected<note::Record> r =
+          note::parse(llvm::ArrayRef<uint8_t>(n.desc), f.info->bigEndian);
+      if (r)
+        f.record = std::move(*r);
+      else
+        f.error = "its .note.ldpin record is corrupt: " +
+                  llvm::toString(r.takeError());
+    }
+}
+
+// What the outputs provide, by soname and by file name (links included).
+std::map<std::string, std::string>
+providedBy(const std::vector<File> &files,
+           const std::vector<std::string> &links, const Planner &planner,
+           loader::FileCache &cache) {
+  std::map<std::string, std::string> provided;
+  std::map<std::pair<uint64_t, uint64_t>, const File *> byId;
+  for (const File &f : files)
+    if (f.dynamic() && f.info->type == llvm::ELF::ET_DYN) {
+      cache.put(f.path, *f.info);
+      if (auto id = cache.identity(f.path))
+        byId.emplace(*id, &f);
+    }
+  for (const File &f : files)
+    if (f.dynamic() && f.info->type == llvm::ELF::ET_DYN) {
+      if (f.info->soname)
+        provided.emplace(baseName(*f.info->soname),
+                         planner.installedPath(f.path, *f.info));
+      provided.emplace(baseName(f.path), f.path);
+    }
+  for (const std::string &link : links) // stat follows the link
+    if (auto id = cache.identity(link); id && byId.count(*id))
+      provided.emplace(baseName(link), link);
+  return provided;
+}
+
+} // namespace
+
+int run(const Options &o, llvm::raw_ostream &out, llvm::raw_ostream &err) {
+  PlanInputs in;
+  if (!setUp(o, in, err))
+    return 2;
+  std::vector<std::string> roots;
+  for (const std::string &output : o.outputs)
+    roots.push_back(absolute(output));
+  Walked walked = walk(roots);
+  std::vector<File> files(walked.files.size());
+  for (size_t i = 0; i < files.size(); ++i) {
+    files[i].path = walked.files[i].path;
+    files[i].aliases = std::move(walked.files[i].aliases);
+    files[i].allLinksInOutputs = walked.files[i].allLinksInOutputs;
+  }
+  // Read every file once, in parallel.
+  parallelFor(files.size(), o.jobs, [&](size_t i) { readOne(files[i]); });
+  for (File &f : files)
+    if (!f.error.empty()) {
+      f.problems.push_back(f.error + " (left as it was)");
+      f.info.reset();
+    }
+  loader::FileCache cache;
+  loader::InterpreterDefaultsCache interpreters;
+  Planner planner(in, cache, interpreters);
+  in.provided = providedBy(files, walked.links, planner, cache);
+  if (!o.checkOnly) {
+    for (File &f : files)
+      if (f.dynamic())
+        f.plan = planner.plan(f);
+    parallelFor(files.size(), o.jobs, [&](size_t i) {
+      if (files[i].dynamic())
+        apply(files[i], o.inPlace);
+    });
+  }
+  validate(files, planner, in.dirs, o.ignoreMissing, o.interpreter, o.jobs);
+  report(files, walked.errors, {o.report == "json", o.verbose, o.checkOnly},
+         out, err);
+  bool bad = !walked.errors.empty() ||
+             std::any_of(files.begin(), files.end(),
+                         [](const File &f) { return !f.problems.empty(); });
+  return bad ? 1 : 0;
+}
+
+} // namespace ldpin::fixup
