@@ -7,6 +7,7 @@
 
 #include "command.h"
 #include "ldpin/paths.h"
+#include "nix_environment.h"
 #include "resolve.h"
 #include "response_files.h"
 
@@ -30,14 +31,11 @@
 #include <set>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 #include <unordered_map>
 #include <unordered_set>
-
-extern char **environ;
 
 namespace ldpin::wrapper {
 namespace {
@@ -101,6 +99,26 @@ struct LinkExtras {
                                  const Policy &policy) const;
 };
 
+// The link line as nixpkgs' wrapper builds it: its flags before the
+// command's, the command's (impure paths filtered), its flags after, and the
+// link type.
+struct LinkLine {
+  std::vector<std::string> before, params, after;
+  std::string linkType; // "dynamic", "static", "static-pie"
+  std::vector<std::string> all() const {
+    std::vector<std::string> v = before;
+    v.insert(v.end(), params.begin(), params.end());
+    v.insert(v.end(), after.begin(), after.end());
+    return v;
+  }
+};
+
+// What pinning DT_NEEDED left for the RUNPATH decision.
+struct NeededOutcome {
+  std::vector<std::string> bare; // DT_NEEDED still bare
+  std::string inTree;            // the first of them resolved in the build tree
+};
+
 class Wrapper {
 public:
   Wrapper(Context &ctx) : ctx(ctx), err(*ctx.err) {}
@@ -109,6 +127,7 @@ public:
 private:
   Context &ctx;
   llvm::raw_ostream &err;
+  NixEnvironment nix;
   int debug = 0;
   // LDPIN_TIMING=1: the time of each phase, written to the error stream in
   // one piece when the run ends (the stream is unbuffered: a write per
@@ -139,54 +158,22 @@ public:
 private:
   Policy policy;
   std::string linker;
-  std::string salt;
-  std::vector<std::string> roles;
-
-  // --- environment ------------------------------------------------------
-  const std::string *var(const std::string &name) const {
-    auto it = ctx.env.find(name);
-    return it == ctx.env.end() ? nullptr : &it->second;
-  }
-  std::string value(const std::string &name,
-                    const std::string &def = "") const {
-    const std::string *v = var(name);
-    return v ? *v : def;
-  }
-  std::string supportFile(const std::string &name) const {
-    if (ctx.nixSupport.empty())
-      return "";
-    std::string s;
-    // A file that is not there means "not set", as in the bash wrapper.
-    llvm::consumeError(readWhole(ctx.nixSupport + "/" + name, s));
-    while (!s.empty() && (s.back() == '\n' || s.back() == ' '))
-      s.pop_back();
-    return s;
-  }
-  static std::vector<std::string> words(const std::string &s) {
-    return splitWords(s);
-  }
-  // mangleVarList: NAME_<salt>, then NAME<role suffix> for each role served.
-  std::string listVar(const std::string &name) const {
-    std::string v = value(name + "_" + salt);
-    for (const std::string &suffix : roles)
-      if (const std::string *r = var(name + suffix))
-        v += (v.empty() ? "" : " ") + *r;
-    return v;
-  }
-  // mangleVarBool: the same, or-ed as numbers.
-  bool boolVar(const std::string &name) const {
-    long v = std::atol(value(name + "_" + salt, "0").c_str());
-    for (const std::string &suffix : roles)
-      if (const std::string *r = var(name + suffix))
-        v |= std::atol(r->c_str());
-    return v != 0;
-  }
-
-  llvm::Error setUp();
+  // The linker's environment: the Context's, as NAME=value strings and the
+  // pointers execve takes.
+  std::vector<std::string> childEnv;
+  std::vector<char *> childEnvp;
   // The store, the build and temporary directories, and the derivation's
   // outputs, read from the environment once.
-  pin::Directories dirs;
-  bool badPath(const std::string &p) const { return dirs.impure(p); }
+  const pin::Directories &dirs() const { return nix.dirs; }
+
+  // --- the steps of a link ------------------------------------------------
+  llvm::Error setUp();
+  llvm::Error chooseLinker();
+  // nixpkgs' part: purity, hardening, the NIX_LDFLAGS family and the
+  // dynamic linker. Returns false (after saying why) for an impure path.
+  bool applyNixFlags(std::vector<std::string> params, LinkLine &line);
+  int linkAndPin(const Command &cmd, LinkLine &line);
+  int pinAndEdit(const Command &cmd, const Resolution &res);
 
   // --- running ----------------------------------------------------------
   int spawn(const std::vector<std::string> &argv);
@@ -194,7 +181,7 @@ private:
   std::optional<note::ObjectTarget> firstObjectTarget(const Command &cmd) const;
   size_t longestOutput() const {
     size_t n = 0;
-    for (const std::string &o : dirs.outputs)
+    for (const std::string &o : dirs().outputs)
       n = std::max(n, o.size());
     return n;
   }
@@ -210,7 +197,14 @@ private:
                             LinkExtras &out) const;
   void printOurs(const LinkExtras &extras, std::vector<std::string> shown);
   void printCommand(const char *title, const std::vector<std::string> &args);
-  int pinAndEdit(const Command &cmd, const Resolution &res);
+
+  // --- the edit of the output -------------------------------------------
+  llvm::Expected<NeededOutcome>
+  pinNeeded(edit::Editor &ed, const Resolution &res, note::Record &record);
+  llvm::Error pinRunpath(const Command &cmd, edit::Editor &ed,
+                         const Resolution &res, const NeededOutcome &needed,
+                         note::Record &record);
+  llvm::Error pinSoname(const Command &cmd, edit::Editor &ed);
   std::function<bool(const std::string &)>
   rpathServingClosure(const Command &cmd);
 };
@@ -256,43 +250,37 @@ std::string findNixSupport(const std::string &argv0,
 namespace {
 
 llvm::Error Wrapper::setUp() {
-  debug = std::atoi(value("NIX_DEBUG", "0").c_str());
-  timing = value("LDPIN_TIMING") == "1";
-  dirs = pin::fromEnvironment(
-      [this](const std::string &name) { return var(name); });
-
-  // The policy: LDPIN_CONFIG, else the wrapper's nix-support/ldpin.toml.
-  std::string policyPath = value("LDPIN_CONFIG");
-  if (policyPath.empty() && !ctx.nixSupport.empty() &&
-      ::access((ctx.nixSupport + "/ldpin.toml").c_str(), F_OK) == 0)
-    policyPath = ctx.nixSupport + "/ldpin.toml";
-  if (!policyPath.empty()) {
-    llvm::Expected<Policy> p = readPolicy(policyPath);
+  nix = readNixEnvironment(ctx);
+  debug = nix.debug;
+  timing = nix.timing;
+  for (const auto &[name, value] : ctx.env)
+    childEnv.push_back(name + "=" + value);
+  for (std::string &kv : childEnv)
+    childEnvp.push_back(kv.data());
+  childEnvp.push_back(nullptr);
+  if (!nix.policyPath.empty()) {
+    llvm::Expected<Policy> p = readPolicy(nix.policyPath);
     if (!p)
       return p.takeError();
     policy = std::move(*p);
   }
+  return chooseLinker();
+}
 
-  // The real linker: LDPIN_LINKER, the policy, nix-support/ldpin-linker.
+// The real linker: LDPIN_LINKER, the policy's `linker`, the nix-support/
+// files; an absolute path to an executable that is not ldpin-ld itself.
+llvm::Error Wrapper::chooseLinker() {
   std::string from = "LDPIN_LINKER";
-  linker = value("LDPIN_LINKER");
+  linker = nix.linkerVar;
   if (linker.empty()) {
     linker = policy.linker;
     from = "`linker` in the policy";
   }
-  // Started as a variant (ld.gold, ld.lld, ld.mold, ld.bfd): the variant's
-  // own file, nix-support/ldpin-linker.<variant>, then the plain one.
-  if (size_t dot = ctx.invokedAs.rfind("ld.");
-      linker.empty() && dot != std::string::npos &&
-      (dot == 0 || ctx.invokedAs[dot - 1] == '-')) {
-    std::string file = "ldpin-linker." + ctx.invokedAs.substr(dot + 3);
-    linker = supportFile(file);
-    from = ctx.nixSupport + "/" + file;
-  }
-  if (linker.empty()) {
-    linker = supportFile("ldpin-linker");
-    from = ctx.nixSupport + "/ldpin-linker";
-  }
+  for (const NixEnvironment::Candidate &c : nix.linkerFiles)
+    if (linker.empty()) {
+      linker = c.value;
+      from = c.from;
+    }
   if (linker.empty())
     return makeError("no real linker to run: set LDPIN_LINKER, `linker` in "
                      "ldpin.toml, or the wrapper's nix-support/ldpin-linker");
@@ -313,22 +301,6 @@ llvm::Error Wrapper::setUp() {
                      printable(from) +
                      ") is ldpin-ld itself: name the linker it wraps, such "
                      "as the unwrapped binutils' ld");
-
-  // The salt and the roles this wrapper serves (accumulateRoles).
-  salt = value("LDPIN_SUFFIX_SALT");
-  if (salt.empty())
-    salt = supportFile("suffix-salt");
-  if (salt.empty()) {
-    struct utsname u;
-    salt = std::string(::uname(&u) == 0 ? u.machine : "x86_64") +
-           "_unknown_linux_gnu";
-  }
-  if (!value("NIX_BINTOOLS_WRAPPER_TARGET_BUILD_" + salt).empty())
-    roles.push_back("_FOR_BUILD");
-  if (!value("NIX_BINTOOLS_WRAPPER_TARGET_HOST_" + salt).empty())
-    roles.push_back("");
-  if (!value("NIX_BINTOOLS_WRAPPER_TARGET_TARGET_" + salt).empty())
-    roles.push_back("_FOR_TARGET");
   return llvm::Error::success();
 }
 
@@ -352,9 +324,10 @@ int Wrapper::spawn(const std::vector<std::string> &argv) {
   volatile int execErrno = 0;
   const char *path = argv[0].c_str();
   char **childArgv = cargv.data();
+  char **envp = childEnvp.data();
   pid_t pid = ::vfork();
   if (pid == 0) {
-    ::execve(path, childArgv, environ);
+    ::execve(path, childArgv, envp);
     execErrno = errno;
     ::_exit(127);
   }
@@ -388,24 +361,53 @@ int Wrapper::run(const std::vector<std::string> &rawArgs) {
     err << "ldpin-ld: " << llvm::toString(expanded.takeError()) << "\n";
     return 1;
   }
-  std::vector<std::string> params = std::move(*expanded);
+  LinkLine line;
+  if (!applyNixFlags(std::move(*expanded), line))
+    return 1;
+  Command cmd = parseCommand(line.all(), isDirectory);
+  if (nix.setBuildId && !cmd.relocatable)
+    line.after.push_back("--build-id=" + nix.buildIdStyle);
 
+  // An output that is not a regular file (`-o /dev/null`, as configure's
+  // and Kbuild's link probes write) is the linker's alone: nothing to edit,
+  // and nothing of it to remove.
+  struct stat outputStat;
+  const bool regularOutput = ::stat(cmd.output.c_str(), &outputStat) != 0 ||
+                             S_ISREG(outputStat.st_mode);
+  const bool pin = line.linkType == "dynamic" && !cmd.infoOnly &&
+                   !cmd.relocatable && !cmd.isStatic && !cmd.staticPie &&
+                   regularOutput;
+  phase("setup");
+  if (pin)
+    return linkAndPin(cmd, line);
+  std::vector<std::string> argv = {linker};
+  std::vector<std::string> all = line.all();
+  argv.insert(argv.end(), all.begin(), all.end());
+  if (debug >= 1) {
+    printCommand("extra flags before to", line.before);
+    printCommand("original flags to", line.params);
+    printCommand("extra flags after to", line.after);
+  }
+  phase("prepare");
+  int status = link(argv);
+  phase("link");
+  return status;
+}
+
+bool Wrapper::applyNixFlags(std::vector<std::string> params, LinkLine &line) {
   // The link type chosen by a cc-wrapper, else from the arguments.
-  const std::string ccLinkType = value("NIX_LINK_TYPE_" + salt);
-  std::string linkType = ccLinkType;
-  if (linkType.empty()) {
-    linkType = "dynamic";
+  line.linkType = nix.ccLinkType;
+  if (line.linkType.empty()) {
+    line.linkType = "dynamic";
     for (const std::string &p : params)
       if (p == "-static")
-        linkType = "static";
+        line.linkType = "static";
       else if (p == "-static-pie")
-        linkType = "static-pie";
+        line.linkType = "static-pie";
   }
-
   // Purity: drop impure -L, -rpath and -dynamic-linker, refuse other
   // impure paths.
-  if (value("NIX_ENFORCE_PURITY") == "1" && !value("NIX_STORE").empty() &&
-      (listVar("NIX_IGNORE_LD_THROUGH_GCC").empty() || ccLinkType.empty())) {
+  if (nix.filterImpure) {
     std::vector<std::string> rest;
     for (size_t i = 0; i < params.size(); ++i) {
       const std::string &p = params[i];
@@ -414,36 +416,36 @@ int Wrapper::run(const std::vector<std::string> &rawArgs) {
         if (debug >= 1)
           err << "skipping impure path " << path << "\n";
       };
-      if (p.rfind("-L/", 0) == 0 && badPath(p.substr(2))) {
+      if (p.rfind("-L/", 0) == 0 && dirs().impure(p.substr(2))) {
         skip(p.substr(2));
       } else if ((p == "-L" || p == "-rpath" || p == "-dynamic-linker") &&
-                 badPath(next)) {
+                 dirs().impure(next)) {
         skip(next);
         ++i;
       } else if (p.size() > 1 && p[0] == '/' &&
                  p.find('/', 1) != std::string::npos &&
-                 p.find(':') == std::string::npos && badPath(p)) {
+                 p.find(':') == std::string::npos && dirs().impure(p)) {
         err << "impure path `" << p << "' used in link\n";
-        return 1;
+        return false;
       } else {
         rest.push_back(p);
       }
     }
     params = std::move(rest);
   }
+  line.params = std::move(params);
 
   // Hardening, then the NIX_LDFLAGS family and the dynamic linker.
-  std::vector<std::string> before, after;
-  for (const std::string &flag : words(value("NIX_HARDENING_ENABLE_" + salt))) {
+  for (const std::string &flag : nix.hardening) {
     if (flag == "relro")
-      before.insert(before.end(), {"-z", "relro"});
+      line.before.insert(line.before.end(), {"-z", "relro"});
     else if (flag == "bindnow")
-      before.insert(before.end(), {"-z", "now"});
+      line.before.insert(line.before.end(), {"-z", "now"});
     if (debug >= 1 && (flag == "relro" || flag == "bindnow"))
       err << "HARDENING: enabling " << flag << "\n";
   }
-  auto filterRpath = [&](std::vector<std::string> flags) {
-    if (linkType != "static-pie")
+  auto filterRpath = [&](const std::vector<std::string> &flags) {
+    if (line.linkType != "static-pie")
       return flags;
     std::vector<std::string> out;
     for (size_t i = 0; i < flags.size(); ++i)
@@ -453,42 +455,24 @@ int Wrapper::run(const std::vector<std::string> &rawArgs) {
         out.push_back(flags[i]);
     return out;
   };
-  std::string ldflags = listVar("NIX_LDFLAGS");
-  std::string ldflagsBefore = listVar("NIX_LDFLAGS_BEFORE");
-  if (std::string libc = supportFile("libc-ldflags"); !libc.empty())
-    ldflags += " " + libc;
-  if (std::string libc = supportFile("libc-ldflags-before"); !libc.empty())
-    ldflagsBefore = libc + " " + ldflagsBefore;
-  if (ccLinkType.empty()) {
-    for (std::string &w : filterRpath(words(ldflags)))
-      after.push_back(std::move(w));
-    for (std::string &w : filterRpath(words(ldflagsBefore)))
-      before.push_back(std::move(w));
-    std::string dl = value("NIX_DYNAMIC_LINKER_" + salt);
-    if (dl.empty())
-      dl = supportFile("dynamic-linker");
-    if (linkType == "dynamic" && !dl.empty())
-      before.insert(before.end(), {"-dynamic-linker", dl});
+  if (nix.ccLinkType.empty()) {
+    for (const std::string &w : filterRpath(nix.ldflags))
+      line.after.push_back(w);
+    for (const std::string &w : filterRpath(nix.ldflagsBefore))
+      line.before.push_back(w);
+    if (line.linkType == "dynamic" && !nix.dynamicLinker.empty())
+      line.before.insert(line.before.end(),
+                         {"-dynamic-linker", nix.dynamicLinker});
   }
-  for (std::string &w : filterRpath(words(listVar("NIX_LDFLAGS_AFTER"))))
-    after.push_back(std::move(w));
+  for (const std::string &w : filterRpath(nix.ldflagsAfter))
+    line.after.push_back(w);
+  return true;
+}
 
-  std::vector<std::string> full = before;
-  full.insert(full.end(), params.begin(), params.end());
-  full.insert(full.end(), after.begin(), after.end());
-  Command cmd = parseCommand(full, isDirectory);
-  if (boolVar("NIX_SET_BUILD_ID") && !cmd.relocatable)
-    after.push_back("--build-id=" + value("NIX_BUILD_ID_STYLE", "sha1"));
-
-  // An output that is not a regular file (`-o /dev/null`, as configure's
-  // and Kbuild's link probes write) is the linker's alone: nothing to edit,
-  // and nothing of it to remove.
-  struct stat outputStat;
-  const bool regularOutput = ::stat(cmd.output.c_str(), &outputStat) != 0 ||
-                             S_ISREG(outputStat.st_mode);
-  const bool pin = linkType == "dynamic" && !cmd.infoOnly && !cmd.relocatable &&
-                   !cmd.isStatic && !cmd.staticPie && regularOutput;
-  std::vector<std::string> ours; // ldpin's own additions
+// Links with the placeholder RUNPATH and the record object while the
+// libraries are resolved on a second thread; links again when they need
+// more room than the command line suggested; then edits the output.
+int Wrapper::linkAndPin(const Command &cmd, LinkLine &line) {
   LinkExtras extras;
   // Never freed: tearing down the directory listings entry by entry is
   // time the link would wait for, and the process ends after one link. (A
@@ -496,49 +480,38 @@ int Wrapper::run(const std::vector<std::string> &rawArgs) {
   static Resolution *kept = nullptr;
   kept = new Resolution;
   Resolution &res = *kept;
-  std::thread resolver;
   double resolveMs = 0; // the resolver's time, beside the linker's
-  phase("setup");
-  std::optional<note::ObjectTarget> target;
-  Reservation bound;
-  if (pin) {
-    // The libraries are read while the linker runs (below): the space the
-    // edits need is sized from the command line alone, and the rare link
-    // whose libraries need more is linked again.
-    target = firstObjectTarget(cmd);
-    bound = boundFromCommand(cmd);
-    if (llvm::Error e = prepareExtras(bound, target, extras)) {
-      err << "ldpin-ld: " << llvm::toString(std::move(e)) << "\n";
-      return 1;
-    }
-    ours = extras.flags(cmd, policy);
+  // The libraries are read while the linker runs: the space the edits need
+  // is sized from the command line alone, and the rare link whose libraries
+  // need more is linked again.
+  const std::optional<note::ObjectTarget> target = firstObjectTarget(cmd);
+  const Reservation bound = boundFromCommand(cmd);
+  if (llvm::Error e = prepareExtras(bound, target, extras)) {
+    err << "ldpin-ld: " << llvm::toString(std::move(e)) << "\n";
+    return 1;
   }
-
+  std::vector<std::string> ours = extras.flags(cmd, policy);
   std::vector<std::string> argv = {linker};
-  argv.insert(argv.end(), before.begin(), before.end());
-  argv.insert(argv.end(), params.begin(), params.end());
-  argv.insert(argv.end(), after.begin(), after.end());
+  std::vector<std::string> all = line.all();
+  argv.insert(argv.end(), all.begin(), all.end());
   const size_t oursAt = argv.size();
   argv.insert(argv.end(), ours.begin(), ours.end());
   if (debug >= 1) {
-    printCommand("extra flags before to", before);
-    printCommand("original flags to", params);
-    printCommand("extra flags after to", after);
-    if (pin)
-      printOurs(extras, ours);
+    printCommand("extra flags before to", line.before);
+    printCommand("original flags to", line.params);
+    printCommand("extra flags after to", line.after);
+    printOurs(extras, ours);
   }
   phase("prepare");
-  if (pin)
-    resolver = std::thread([&res, &cmd, &resolveMs, &target] {
-      Clock::time_point start = Clock::now();
-      std::optional<Target> output;
-      if (target)
-        output = Target{target->elfClass, target->machine};
-      res = resolveInputs(cmd, output);
-      resolveMs =
-          std::chrono::duration<double, std::milli>(Clock::now() - start)
-              .count();
-    });
+  std::thread resolver([&res, &cmd, &resolveMs, &target] {
+    Clock::time_point start = Clock::now();
+    std::optional<Target> output;
+    if (target)
+      output = Target{target->elfClass, target->machine};
+    res = resolveInputs(cmd, output);
+    resolveMs =
+        std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  });
   Clock::time_point linkStart = Clock::now();
   int status = link(argv);
   if (timing) // the real linker's run alone: the rest is what ldpin-ld adds
@@ -546,19 +519,16 @@ int Wrapper::run(const std::vector<std::string> &rawArgs) {
              std::chrono::duration<double, std::milli>(Clock::now() - linkStart)
                  .count());
   extras.removeObject();
-  if (resolver.joinable())
-    resolver.join();
+  resolver.join();
   phase("link");
-  if (timing && pin)
+  if (timing)
     timingMs("resolve-parallel", resolveMs);
-  if (pin) {
-    for (const std::string &p : res.problems)
-      err << "ldpin-ld: " << p << "\n";
-    if (debug >= 1)
-      for (const std::string &u : res.unresolved)
-        err << "ldpin-ld: " << u << ": left to the linker's own directories\n";
-  }
-  if (status != 0 || !pin)
+  for (const std::string &p : res.problems)
+    err << "ldpin-ld: " << p << "\n";
+  if (debug >= 1)
+    for (const std::string &u : res.unresolved)
+      err << "ldpin-ld: " << u << ": left to the linker's own directories\n";
+  if (status != 0)
     return status;
 
   // The libraries need more room than the command line suggested (sonames
@@ -606,14 +576,13 @@ int Wrapper::link(std::vector<std::string> argv) {
     bytes += a.size() + 1 + sizeof(char *);
     tooLong |= a.size() + 1 > kMaxArgument;
   }
-  for (char **e = environ; *e; ++e)
-    bytes += std::strlen(*e) + 1 + sizeof(char *);
+  for (const std::string &kv : childEnv)
+    bytes += kv.size() + 1 + sizeof(char *);
   long argMax = ::sysconf(_SC_ARG_MAX);
   // A margin for what the kernel and the loader add (auxv, the file name).
   tooLong |= argMax > 0 && bytes + 64 * 1024 > static_cast<uint64_t>(argMax);
-  if (tooLong ||
-      std::atol(value("NIX_LD_USE_RESPONSE_FILE", "0").c_str()) >= 1) {
-    std::string tmpl = value("TMPDIR", "/tmp") + "/ldpin-args-XXXXXX";
+  if (tooLong || nix.useResponseFile) {
+    std::string tmpl = nix.tmpdir + "/ldpin-args-XXXXXX";
     int fd = ::mkstemp(tmpl.data());
     std::string text;
     for (size_t i = 1; i < argv.size(); ++i)
@@ -621,8 +590,7 @@ int Wrapper::link(std::vector<std::string> argv) {
     if (fd < 0 || ::write(fd, text.data(), text.size()) !=
                       static_cast<ssize_t>(text.size())) {
       err << "ldpin-ld: cannot write a response file in "
-          << printable(value("TMPDIR", "/tmp")) << ": " << std::strerror(errno)
-          << "\n";
+          << printable(nix.tmpdir) << ": " << std::strerror(errno) << "\n";
       if (fd >= 0) {
         ::close(fd);
         ::unlink(tmpl.c_str());
@@ -684,7 +652,7 @@ Reservation Wrapper::fixedParts(const Command &cmd) const {
   // The record: its header, the channel, the SONAME and the build-tree
   // RUNPATH entries (at most every -rpath argument).
   r.record = note::encodedSize(note::Record{}) +
-             note::entrySize(value("LDPIN_CHANNEL").size() + 1);
+             note::entrySize(nix.channel.size() + 1);
   if (cmd.soname)
     r.record += note::entrySize(cmd.soname->size() + 1);
   for (const RpathArg &a : cmd.rpaths)
@@ -799,12 +767,11 @@ Wrapper::prepareExtras(const Reservation &r,
     }
     ::close(memfd); // no /proc here: a file, then
   }
-  std::string tmpl = value("TMPDIR", "/tmp") + "/ldpin-note-XXXXXX.o";
+  std::string tmpl = nix.tmpdir + "/ldpin-note-XXXXXX.o";
   int fd = ::mkstemps(tmpl.data(), 2);
   if (fd < 0)
     return makeError("cannot create the record object in " +
-                     printable(value("TMPDIR", "/tmp")) + ": " +
-                     std::strerror(errno));
+                     printable(nix.tmpdir) + ": " + std::strerror(errno));
   bool ok = writeOut(fd);
   int saved = errno;
   ::close(fd);
@@ -856,8 +823,9 @@ Wrapper::rpathServingClosure(const Command &cmd) {
 
 int Wrapper::pinAndEdit(const Command &cmd, const Resolution &res) {
   const std::string &output = cmd.output;
-  auto fail = [&](const std::string &msg) {
-    err << "ldpin-ld: " << printable(output) << ": " << msg << "\n";
+  auto fail = [&](llvm::Error e) {
+    err << "ldpin-ld: " << printable(output) << ": "
+        << llvm::toString(std::move(e)) << "\n";
     // As a linker does with a failed output, and only with a regular file.
     struct stat st;
     if (::lstat(output.c_str(), &st) == 0 && S_ISREG(st.st_mode))
@@ -867,9 +835,9 @@ int Wrapper::pinAndEdit(const Command &cmd, const Resolution &res) {
   llvm::Expected<edit::Editor> loaded = edit::Editor::load(output);
   if (!loaded) {
     llvm::Error e = loaded.takeError();
-    if (isKind(e, ErrorKind::NoDynamic))
+    if (isKind(e, ErrorKind::NoDynamic)) // consumed
       return 0; // linked statically after all: nothing to pin
-    return fail(llvm::toString(std::move(e)));
+    return fail(std::move(e));
   }
   edit::Editor &ed = *loaded;
   std::optional<size_t> holder;
@@ -880,17 +848,42 @@ int Wrapper::pinAndEdit(const Command &cmd, const Resolution &res) {
       holder = i;
   }
   if (!holder)
-    return fail("the linker did not keep the reserved RUNPATH string");
+    return fail(makeError("the linker did not keep the reserved RUNPATH "
+                          "string"));
   if (llvm::Error e = ed.reserveFromEntry(*holder))
-    return fail(llvm::toString(std::move(e)));
+    return fail(std::move(e));
 
-  // Pin DT_NEEDED entries that resolved to files the policy pins.
   note::Record record;
-  if (std::string channel = value("LDPIN_CHANNEL"); !channel.empty())
-    record.channel = channel;
+  if (!nix.channel.empty())
+    record.channel = nix.channel;
   record.soname = cmd.soname;
-  std::vector<std::string> bare;
-  std::string inTree; // a bare DT_NEEDED resolved in the build tree
+  llvm::Expected<NeededOutcome> needed = pinNeeded(ed, res, record);
+  if (!needed)
+    return fail(needed.takeError());
+  if (llvm::Error e = pinRunpath(cmd, ed, res, *needed, record))
+    return fail(std::move(e));
+  if (llvm::Error e = pinSoname(cmd, ed))
+    return fail(std::move(e));
+  bool hasRecord = std::any_of(
+      ed.info().notes.begin(), ed.info().notes.end(),
+      [](const elf::Note &n) { return n.kind == elf::NoteKind::Ldpin; });
+  if (hasRecord)
+    if (llvm::Error e = ed.setRecord(std::move(record)))
+      return fail(std::move(e));
+  // In place: the linker has just written the output as a new file that
+  // nothing else holds (bfd and gold unlink it first, lld and mold rename a
+  // temporary over it), and a failed edit removes it as a failed link would.
+  if (llvm::Error e = ed.applyInPlace(output))
+    return fail(std::move(e));
+  return 0;
+}
+
+// Pins the DT_NEEDED entries that resolved to files the policy pins, and
+// records what each resolved to.
+llvm::Expected<NeededOutcome> Wrapper::pinNeeded(edit::Editor &ed,
+                                                 const Resolution &res,
+                                                 note::Record &record) {
+  NeededOutcome out;
   const std::vector<std::string> needed = ed.info().needed;
   std::unordered_map<std::string, const SharedLibrary *> byName;
   for (const SharedLibrary &l : res.shared)
@@ -902,17 +895,17 @@ int Wrapper::pinAndEdit(const Command &cmd, const Resolution &res) {
         {needed[i], lib ? lib->pinPath : "", lib ? lib->buildId : ""});
     if (lib && needed[i].rfind("libc.so", 0) == 0)
       record.libc = lib->pinPath;
-    if (lib && pin::pinnable(policy, dirs, lib->pinPath) &&
+    if (lib && pin::pinnable(policy, dirs(), lib->pinPath) &&
         needed[i] != lib->pinPath) {
       if (llvm::Error e = ed.setNeeded(i, lib->pinPath))
-        return fail(llvm::toString(std::move(e)));
+        return std::move(e);
       if (debug >= 1)
         err << "ldpin-ld: DT_NEEDED " << needed[i] << " -> " << lib->pinPath
             << " (pinned)\n";
     } else if (needed[i].empty() || needed[i][0] != '/') {
-      bare.push_back(needed[i]);
-      if (lib && dirs.inBuild(lib->pinPath) && inTree.empty())
-        inTree = needed[i];
+      out.bare.push_back(needed[i]);
+      if (lib && dirs().inBuild(lib->pinPath) && out.inTree.empty())
+        out.inTree = needed[i];
       if (debug >= 1)
         err << "ldpin-ld: DT_NEEDED " << needed[i] << " left bare ("
             << (lib ? "resolved outside what the policy pins: " + lib->pinPath
@@ -920,17 +913,24 @@ int Wrapper::pinAndEdit(const Command &cmd, const Resolution &res) {
             << ")\n";
     }
   }
+  return out;
+}
 
-  // The RUNPATH that is still needed, each decision with its reason
-  // (pin::decideSearchList, as the fixup decides it).
+// The RUNPATH that is still needed, each decision with its reason
+// (pin::decideSearchList, as the fixup decides it).
+llvm::Error Wrapper::pinRunpath(const Command &cmd, edit::Editor &ed,
+                                const Resolution &res,
+                                const NeededOutcome &needed,
+                                note::Record &record) {
+  const std::vector<std::string> &bare = needed.bare;
+  pin::ListInput in;
+  in.stage = pin::Stage::Link;
+  in.purity = nix.enforcePurity;
+  in.inTree = needed.inTree;
   // The first bare library `dir` has: from the resolver's listings of the
   // search directories, else by asking for each (a few), else by listing
   // `dir` (asking for each of many bare names in each of many directories
   // would be a search of its own).
-  pin::ListInput in;
-  in.stage = pin::Stage::Link;
-  in.purity = value("NIX_ENFORCE_PURITY") == "1";
-  in.inTree = inTree;
   in.provides = [&](const std::string &dir) {
     std::optional<std::unordered_set<std::string>> names;
     for (const std::string &b : bare) {
@@ -977,40 +977,29 @@ int Wrapper::pinAndEdit(const Command &cmd, const Resolution &res) {
   if (rpath && !in.entries.empty())
     in.servesClosure = rpathServingClosure(cmd);
   std::vector<pin::Decision> decisions =
-      pin::decideSearchList(policy, dirs, in);
+      pin::decideSearchList(policy, dirs(), in);
   for (const pin::Decision &d : decisions) {
     if (debug >= 1)
       err << "ldpin-ld: rpath " << d.entry << ": " << pin::describe(d) << "\n";
     record.buildRunpath.insert(record.buildRunpath.end(),
                                d.buildRunpath.begin(), d.buildRunpath.end());
   }
-  if (llvm::Error e = ed.setRunpath(pin::keptList(decisions)))
-    return fail(llvm::toString(std::move(e)));
+  return ed.setRunpath(pin::keptList(decisions));
+}
 
-  // An absolute SONAME when the library is written inside an output.
-  if (cmd.shared && cmd.soname && (*cmd.soname)[0] != '/') {
-    std::string dir = realPath(dirName(output));
-    if (!dir.empty() && dirs.inOutputs(dir)) {
-      std::string abs = dir + "/" + *cmd.soname;
-      if (llvm::Error e = ed.setSoname(abs))
-        return fail(llvm::toString(std::move(e)));
-      if (debug >= 1)
-        err << "ldpin-ld: SONAME " << *cmd.soname << " -> " << abs << "\n";
-    }
-  }
-
-  bool hasRecord = std::any_of(
-      ed.info().notes.begin(), ed.info().notes.end(),
-      [](const elf::Note &n) { return n.kind == elf::NoteKind::Ldpin; });
-  if (hasRecord)
-    if (llvm::Error e = ed.setRecord(std::move(record)))
-      return fail(llvm::toString(std::move(e)));
-  // In place: the linker has just written the output as a new file that
-  // nothing else holds (bfd and gold unlink it first, lld and mold rename a
-  // temporary over it), and a failed edit removes it as a failed link would.
-  if (llvm::Error e = ed.applyInPlace(output))
-    return fail(llvm::toString(std::move(e)));
-  return 0;
+// An absolute SONAME when the library is written inside an output.
+llvm::Error Wrapper::pinSoname(const Command &cmd, edit::Editor &ed) {
+  if (!cmd.shared || !cmd.soname || (*cmd.soname)[0] == '/')
+    return llvm::Error::success();
+  std::string dir = realPath(dirName(cmd.output));
+  if (dir.empty() || !dirs().inOutputs(dir))
+    return llvm::Error::success();
+  std::string abs = dir + "/" + *cmd.soname;
+  if (llvm::Error e = ed.setSoname(abs))
+    return e;
+  if (debug >= 1)
+    err << "ldpin-ld: SONAME " << *cmd.soname << " -> " << abs << "\n";
+  return llvm::Error::success();
 }
 
 } // namespace
