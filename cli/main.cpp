@@ -12,7 +12,7 @@ int main(int argc, char **argv) {
                "Reads and pins the libraries ELF programs load."};
   app.name("ldpin");
   app.require_subcommand(1);
-  app.set_version_flag("--version", "ldpin 0.1.0");
+  app.set_version_flag("--version", "ldpin " LDPIN_VERSION);
 
   ldpin::cli::InspectOptions inspect;
   CLI::App *inspectCmd = app.add_subcommand(

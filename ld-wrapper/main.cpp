@@ -1,7 +1,8 @@
 // ldpin-ld: the linker wrapper's entry point. Reads the environment once and
 // hands everything to wrapper::run (see wrapper.h); only this file exits.
-// Its command line is the linker's own, so it has no options of its own:
-// everything about it is configured through the environment and the
+// Its command line is the linker's own, so it has one option of its own,
+// `ldpin-ld --ldpin-version` alone (`--version` is the real linker's):
+// everything else about it is configured through the environment and the
 // wrapper package's nix-support/ files (see README, "ldpin-ld").
 #include "wrapper.h"
 

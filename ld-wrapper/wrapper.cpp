@@ -157,7 +157,7 @@ public:
 
 private:
   Policy policy;
-  std::string linker;
+  std::string linker, linkerFrom; // the real linker, and where it was named
   // The linker's environment: the Context's, as NAME=value strings and the
   // pointers execve takes.
   std::vector<std::string> childEnv;
@@ -281,6 +281,7 @@ llvm::Error Wrapper::chooseLinker() {
       linker = c.value;
       from = c.from;
     }
+  linkerFrom = from;
   if (linker.empty())
     return makeError("no real linker to run: set LDPIN_LINKER, `linker` in "
                      "ldpin.toml, or the wrapper's nix-support/ldpin-linker");
@@ -351,6 +352,18 @@ int Wrapper::spawn(const std::vector<std::string> &argv) {
 }
 
 int Wrapper::run(const std::vector<std::string> &rawArgs) {
+  // Its own version, under a name no linker takes (`--version` is the real
+  // linker's), with the linker it would run.
+  if (rawArgs.size() == 1 && rawArgs[0] == "--ldpin-version") {
+    llvm::outs() << "ldpin-ld " LDPIN_VERSION "\n";
+    if (llvm::Error e = setUp()) {
+      err << "ldpin-ld: " << llvm::toString(std::move(e)) << "\n";
+      return 1;
+    }
+    llvm::outs() << "real linker: " << printable(linker) << " (from "
+                 << printable(linkerFrom) << ")\n";
+    return 0;
+  }
   if (llvm::Error e = setUp()) {
     err << "ldpin-ld: " << llvm::toString(std::move(e)) << "\n";
     return 1;

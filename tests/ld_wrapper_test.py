@@ -634,5 +634,22 @@ def each_ld_variant_runs_its_own_linker(w):
         check(sh([os.path.join(w.build, "prog")], ok=False).returncode == 0, f"{variant}: does not run")
 
 
+@with_bfd
+def ldpin_ld_reports_its_own_version_and_leaves_version_to_the_linker(w):
+    ld = os.path.join(w.wrap, "bin", "ld")
+    res = sh([ld, "--ldpin-version"], env=w.env)
+    check(res.stdout.startswith("ldpin-ld ") and
+          "real linker: /usr/bin/ld.bfd (from " + os.path.join(w.wrap, "nix-support", "ldpin-linker") + ")"
+          in res.stdout, f"--ldpin-version: {res.stdout!r}")
+    res = sh([ld, "--version"], env=w.env)
+    check(res.stdout.startswith("GNU ld"), f"--version is not the linker's: {res.stdout[:100]!r}")
+    res = sh([ld, "--ldpin-version"], env=dict(w.env, LDPIN_LINKER="ld.bfd"), ok=False)
+    check(res.returncode == 1 and "must be an absolute path" in res.stderr,
+          f"--ldpin-version with a bad linker: {res.returncode} {res.stderr!r}")
+    version = sh([ld, "--ldpin-version"], env=w.env).stdout.split()[1]
+    res = sh([ARGS.ldpin, "--version"])
+    check(res.stdout == f"ldpin {version}\n", f"ldpin --version: {res.stdout!r}, ldpin-ld {version}")
+
+
 if __name__ == "__main__":
     sys.exit(harness.main(__doc__))
