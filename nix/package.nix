@@ -30,6 +30,7 @@ stdenv.mkDerivation {
   '';
   meta = {
     description = "Search-free dynamic linking for Nix";
+    license = lib.licenses.mit;
     platforms = lib.platforms.linux;
     mainProgram = "ldpin";
   };

@@ -34,7 +34,7 @@ declare -A result
 for linking in ldpin stock; do
   for p in $packages; do
     echo "== nix-build $p ($linking)" >&2
-    path=$(nix-build --no-out-link nix/pkgs -A "$p" --argstr hostHash "$hostHash" \
+    path=$(bash nix/build.sh --no-out-link nix/pkgs -A "$p" --argstr hostHash "$hostHash" \
       --argstr linking "$linking" --arg ldpinBin "$PWD/build/bin" 2> "/tmp/ldpin-pkgset-$p-$linking.log") || {
       tail -30 "/tmp/ldpin-pkgset-$p-$linking.log" >&2
       echo "ldpin: pkgset.sh: $p ($linking) failed to build; log: /tmp/ldpin-pkgset-$p-$linking.log" >&2

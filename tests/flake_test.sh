@@ -76,10 +76,27 @@ names=$(eval_str "builtins.concatStringsSep \" \" (builtins.attrNames ($outputs)
 # extraNativeBuildInputs after nixpkgs' patchelf hook; ldpinStdenvWith's
 # settings and channel reach the env hook.
 harness="(import $root/nix/bootstrap { hostHash = \"flake-test\"; ldpinBin = /nonexistent; })"
-# lib.replaceStdenv over a set with extend (as nixpkgs' vanilla packages
-# have): the overlay's ldpinStdenv, built from the set before it.
-got=$(eval_str "(($outputs).lib.replaceStdenv { pkgs = $harness.pkgs // { extend = ov: let p = $harness.pkgs; in p // ov p p; }; }).cc.bintools.name" 2>&1) || true
-[ "$got" = "ldpin-binutils-host-wrapper-2.40" ] && ok "lib.replaceStdenv gives the ldpin stdenv" || fail "lib.replaceStdenv gives '$got'"
+# The harness's set has nixpkgs' callPackage (arguments from the final set)
+# and extend. lib.replaceStdenv over it: the overlay's ldpinStdenv, built
+# from the set before it; its ldpin is nix/package.nix through callPackage
+# (built by nix/source-build.sh).
+got=$(eval_str "(($outputs).lib.replaceStdenv { pkgs = $harness.stockPkgs; }).cc.bintools.name") || true
+[ "$got" = "ldpin-binutils-host-wrapper-2.40" ] && ok "lib.replaceStdenv gives the ldpin stdenv" ||
+  fail "lib.replaceStdenv gives '$got' $(cat "$work/eval.err")"
+got=$(eval_str "(builtins.head (builtins.filter (d: d.name or \"\" == \"ldpin-0.1.0\") (($outputs).lib.replaceStdenv { pkgs = $harness.stockPkgs; }).extraNativeBuildInputs)).drvPath") || true
+case "$got" in
+  /nix/store/*-ldpin-0.1.0.drv) ok "its ldpin is the overlay's source build: $got" ;;
+  *) fail "lib.replaceStdenv's ldpin: '$got' $(cat "$work/eval.err")" ;;
+esac
+# What overlays.stdenv did (stdenv = final.ldpinStdenv) recurses under
+# callPackage, here as in nixpkgs: the harness is as strict as nixpkgs.
+if nix-instantiate --eval -E "let p = ($harness.stockPkgs.extend ($outputs).overlays.default).extend (final: prev: { stdenv = final.ldpinStdenv; }); in p.stdenv.cc.bintools.drvPath" >/dev/null 2>"$work/rec.err"; then
+  fail "an overlay setting stdenv = final.ldpinStdenv evaluated: the harness's callPackage is kinder than nixpkgs'"
+elif grep -q "infinite recursion" "$work/rec.err"; then
+  ok "an overlay setting stdenv = final.ldpinStdenv recurses, as in nixpkgs"
+else
+  fail "stdenv = final.ldpinStdenv failed otherwise: $(tail -3 "$work/rec.err")"
+fi
 got=$(eval_str "let s = $harness; in builtins.concatStringsSep \" \" ([ s.cc.bintools.name ] ++ map (d: d.name) s.extraNativeBuildInputs)")
 want="ldpin-binutils-host-wrapper-2.40 stock-patchelf-hook ldpin-0.1.0 ldpin-env-hook"
 [ "$got" = "$want" ] && ok "the overlay's ldpinStdenv on the harness: $got" ||

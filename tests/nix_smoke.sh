@@ -11,7 +11,7 @@ expr='{ nonce }: derivation {
   args = [ "-c" "echo built $nonce > $out" ];
   inherit nonce;
 }'
-out=$(nix-build --no-out-link -E "$expr" --argstr nonce "$nonce" 2>/tmp/ldpin-nix-smoke.log) || {
+out=$(bash "$(dirname "$0")/../nix/build.sh" --no-out-link -E "$expr" --argstr nonce "$nonce" 2>/tmp/ldpin-nix-smoke.log) || {
   cat /tmp/ldpin-nix-smoke.log >&2
   echo "FAILED: nix-build of a trivial derivation" >&2
   exit 1

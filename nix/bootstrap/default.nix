@@ -14,25 +14,81 @@
 #   lib (trivial.release and revisionWithDefault, getBin, escapeShellArg),
 #   stdenv (cc, mkDerivation, override), cc (bintools, override), bintools
 #   (bintools, targetPrefix, overrideAttrs with name and postFixup),
-#   overrideCC, writeText, makeSetupHook, mkShell (override).
-# ldpin itself is the CMake build's bin/ (ldpinBin), given by a second
-# overlay in place of the overlay's source build (nix/package.nix, through
-# callPackage, needs nixpkgs' LLVM; the set has no callPackage).
+#   overrideCC, writeText, makeSetupHook, mkShell (override), callPackage
+#   (arguments from the final set, as nixpkgs'), extend; and for
+#   nix/package.nix, its dependencies as host-tool packages (cmake, ninja,
+#   llvmPackages_16.llvm.dev, ...: links to the host's files), lib.optional,
+#   lib.platforms, stdenv.hostPlatform and glibc.static.
+# In the package set ldpin itself is the CMake build's bin/ (ldpinBin),
+# given by a second overlay in place of the overlay's source build; the
+# source build (the overlay's own `ldpin`, nix/package.nix through
+# callPackage) and the flake's lib.replaceStdenv over this set are built by
+# nix/source-build.sh.
 #
 # `linking` chooses the stdenv the result is: "stock", or "ldpin" (the
 # overlay's ldpinStdenv). hostHash names the host packages these are copied
 # from (nix/host-hash.sh), so that an apt upgrade rebuilds everything instead
 # of mixing.
-{ hostHash, ldpinBin ? null, linking ? "ldpin", system ? "x86_64-linux" }:
+{ hostHash, ldpinBin ? null, linking ? "ldpin", system ? "x86_64-linux",
+  # The versions of the host tools that the set's host-tool packages
+  # (cmake, llvmPackages_16, ...) link to (nix/host-tools-hash.sh); only
+  # what builds ldpin from source needs them.
+  toolsHash ? "" }:
 let
   bash = "/bin/bash";
+  # A builder's arguments: bash -ec SCRIPT, with bash itself the last to
+  # exit. Bash execs the last command of a -c script, and Nix without a
+  # sandbox takes the end of the builder's output for its end and kills it:
+  # a builder that is an exec'd cp just exiting is then reported "killed by
+  # signal 9" (NixOS/nix#2176; 1 build in 12 here, most builds of the
+  # harness's stdenv under load). `exit $?` keeps bash, and the status.
+  shArgs = script: [ "-ec" (script + "\nexit $?") ];
   hostDerivation = name: builder: extra: derivation ({
     inherit name system hostHash;
     builder = bash;
     args = [ "-e" builder ];
   } // extra);
 
-  glibc = hostDerivation "glibc-host-2.36" ./glibc.sh { };
+  glibcBase = hostDerivation "glibc-host-2.36" ./glibc.sh { };
+  # As nixpkgs' glibc, whose static libraries are its `static` output; here
+  # they are in lib/ with the rest (libc6-dev's libc.a).
+  glibc = glibcBase // { static = glibcBase; };
+
+  # A host tool or library as a package: symbolic links in $out to the
+  # host's files, at the given paths ("REL=/host/path"), as the harness uses
+  # CMake and the compilers. Their versions are in toolsHash.
+  hostPackage = name: links: derivation {
+    inherit name system toolsHash;
+    builder = bash;
+    links = builtins.concatStringsSep " " links;
+    args = [ "-ec" ''
+      export PATH=/usr/bin:/bin
+      mkdir -p $out
+      for l in $links; do
+        rel=''${l%%=*} target=''${l#*=}
+        [ -e "$target" ] || { echo "host package $name: $target is not installed" >&2; exit 1; }
+        mkdir -p "$out/$(dirname "$rel")"
+        ln -s "$target" "$out/$rel"
+      done
+    '' ];
+  };
+  hostTools = {
+    cmake = hostPackage "cmake-host" [ "bin/cmake=/usr/bin/cmake" "bin/ctest=/usr/bin/ctest" ];
+    ninja = hostPackage "ninja-host" [ "bin/ninja=/usr/bin/ninja" ];
+    # nixpkgs' llvmPackages_16.llvm.dev: the CMake package (which finds
+    # its own files through its real path), headers and static archives.
+    llvmPackages_16.llvm.dev = hostPackage "llvm-host-16-dev" [
+      "lib/cmake/llvm=/usr/lib/llvm-16/lib/cmake/llvm" "include=/usr/lib/llvm-16/include" ];
+    zstd = hostPackage "zstd-host" [ "include/zstd.h=/usr/include/zstd.h"
+      "lib/libzstd.a=/usr/lib/x86_64-linux-gnu/libzstd.a" ];
+    ncurses = hostPackage "ncurses-host" [ "lib/libtinfo.a=/usr/lib/x86_64-linux-gnu/libtinfo.a" ];
+    cli11 = hostPackage "cli11-host" [ "include/CLI=/usr/include/CLI"
+      "share/cmake/CLI11=/usr/share/cmake/CLI11" ];
+    tomlplusplus = hostPackage "tomlplusplus-host" [ "include/toml++=/usr/include/toml++"
+      "lib/cmake/tomlplusplus=/usr/lib/x86_64-linux-gnu/cmake/tomlplusplus" ];
+    gtest = hostPackage "gtest-host" [ "include/gtest=/usr/include/gtest"
+      "lib/cmake/GTest=/usr/lib/x86_64-linux-gnu/cmake/GTest" ];
+  };
   gccRuntime = hostDerivation "gcc-runtime-host-12" ./gcc-runtime.sh { };
 
   # The unwrapped linker and tools, as nixpkgs' binutils-unwrapped.
@@ -123,7 +179,7 @@ let
     inherit system;
     builder = bash;
     src = ./setup.sh;
-    args = [ "-ec" "/bin/mkdir -p $out && /bin/cp $src $out/setup" ];
+    args = shArgs "/bin/mkdir -p $out && /bin/cp $src $out/setup";
   };
 
   # nixpkgs' patchelf setup hook: `patchelf --shrink-rpath` on every ELF
@@ -134,7 +190,7 @@ let
     name = "stock-patchelf-hook";
     inherit system;
     builder = bash;
-    args = [ "-ec" ''
+    args = shArgs ''
       export PATH=/usr/bin:/bin
       mkdir -p $out/nix-support
       cat > $out/nix-support/setup-hook <<'HOOK'
@@ -148,7 +204,7 @@ let
       }
       fixupOutputHooks+=(stockPatchElf)
       HOOK
-    '' ];
+    '';
   };
 
   # nixpkgs' stdenv: the compiler, and extraNativeBuildInputs whose setup
@@ -165,6 +221,7 @@ let
       };
     in {
       inherit cc glibc gccRuntime extraNativeBuildInputs;
+      hostPlatform = { inherit system; isGnu = true; isLinux = true; };
       override = f: mkStdenv (attrs // (if builtins.isFunction f then f attrs else f));
       # A development shell (nix-shell -A ...): the stdenv's compiler and
       # linker wrapper with `packages` as inputs, as nixpkgs' mkShell. Built
@@ -198,13 +255,23 @@ let
       revisionWithDefault = default: default;
     };
     getBin = pkg: pkg.bin or pkg.out or pkg;
+    optional = cond: x: if cond then [ x ] else [ ];
+    platforms.linux = [ "x86_64-linux" "aarch64-linux" ];
+    licenses.mit = { spdxId = "MIT"; shortName = "mit"; };
     escapeShellArg = arg:
       "'" + builtins.replaceStrings [ "'" ] [ "'\\''" ] (toString arg) + "'";
   };
 
   # The set itself, a fixed point that overlays extend as nixpkgs' do.
-  stockSet = self: {
+  stockSet = self: hostTools // {
     inherit lib glibc gccRuntime binutils;
+    # nixpkgs' callPackage: the function's arguments from the final set
+    # (`self`, with every overlay applied), the given ones over them. So an
+    # overlay that makes `stdenv` depend on a package built by callPackage
+    # with that stdenv recurses here as it does in nixpkgs.
+    callPackage = fn: args:
+      let f = if builtins.isFunction fn then fn else import fn;
+      in f (builtins.intersectAttrs (builtins.functionArgs f) self // args);
     bintools = mkBintools { name = "binutils-host-wrapper-2.40"; bintools = self.binutils; };
     cc = mkCC { inherit (self) bintools; };
     stdenv = mkStdenv { inherit (self) cc; extraNativeBuildInputs = [ patchelfHook ]; };
@@ -213,12 +280,12 @@ let
       inherit name system text;
       builder = bash;
       passAsFile = [ "text" ];
-      args = [ "-ec" ''/bin/cp "$textPath" "$out"'' ];
+      args = shArgs ''/bin/cp "$textPath" "$out"'';
     };
     makeSetupHook = { name, ... }: script: derivation {
       inherit name system script;
       builder = bash;
-      args = [ "-ec" ''/bin/mkdir -p $out/nix-support && /bin/cp "$script" $out/nix-support/setup-hook'' ];
+      args = shArgs ''/bin/mkdir -p $out/nix-support && /bin/cp "$script" $out/nix-support/setup-hook'';
     };
     # mkShell on a stdenv, overridable as nixpkgs' callPackage'd mkShell.
     mkShell = let on = stdenv: {
@@ -230,6 +297,11 @@ let
   extends = overlay: rattrs: self:
     let super = rattrs self; in super // overlay self super;
   fix = f: let x = f x; in x;
+  # As nixpkgs' package set: `extend overlay` is the set made again with
+  # the overlay on top, every attribute taken from the new fixed point.
+  makeExtensible = rattrs: fix (self: rattrs self // {
+    extend = overlay: makeExtensible (extends overlay rattrs);
+  });
 
   # ldpin as its CMake build made it, with its setup hook, as nix/package.nix
   # installs it.
@@ -243,22 +315,37 @@ let
       filter = p: _: builtins.elem (baseNameOf p) [ "ldpin" "ldpin-ld" ];
     };
     hook = ../../setup-hook/ldpin-fixup-hook.sh;
-    args = [ "-ec" ''
+    args = shArgs ''
       export PATH=/usr/bin:/bin
       mkdir -p $out/bin $out/nix-support
       cp $bin/ldpin $bin/ldpin-ld $out/bin/
       sed "s|@ldpin@|$out/bin/ldpin|g" $hook > $out/nix-support/setup-hook
-    '' ];
+    '';
   };
 
-  overlay = import ../overlay.nix { src = ../..; };
-  pkgs = fix (extends (_: _: {
+  # The repository without its build trees, as a flake's `self` would be.
+  root = toString ../..;
+  src = builtins.path {
+    path = ../..;
+    name = "ldpin-source";
+    filter = path: type:
+      let rel = builtins.substring (builtins.stringLength root + 1) (-1) (toString path);
+      in !(builtins.elem (builtins.head (builtins.split "/" rel)) [ ".git" "result" ]
+           || builtins.substring 0 5 rel == "build");
+  };
+  overlay = import ../overlay.nix { inherit src; };
+  # The set as nixpkgs' is, extensible; `stockPkgs.extend overlay` builds
+  # ldpin from source (nix/package.nix through callPackage).
+  stockPkgs = makeExtensible stockSet;
+  pkgs = (stockPkgs.extend overlay).extend (_: _: {
     ldpin = if ldpinBin == null
       then throw "nix/bootstrap: linking = \"ldpin\" needs ldpinBin (the CMake build's bin/)"
       else ldpinPrebuilt;
-  }) (extends overlay stockSet));
+  });
 in
-# (`pkgs` is the set with the overlay applied, for tests/flake_test.sh.)
-if linking == "stock" then pkgs.stdenv // { inherit pkgs; }
-else if linking == "ldpin" then pkgs.ldpinStdenv // { mkShell = pkgs.ldpinMkShell; inherit pkgs; }
+# (`pkgs` is the set with the overlay applied, `stockPkgs` the set before it
+# and `src` the source the overlay builds, for tests/flake_test.sh and
+# nix/source-build.nix.)
+if linking == "stock" then pkgs.stdenv // { inherit pkgs stockPkgs src; }
+else if linking == "ldpin" then pkgs.ldpinStdenv // { mkShell = pkgs.ldpinMkShell; inherit pkgs stockPkgs src; }
 else throw "nix/bootstrap: linking is \"ldpin\" or \"stock\", not \"${linking}\""

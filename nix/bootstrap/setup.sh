@@ -73,10 +73,19 @@ prefix=$out
 
 unpackPhase() {
   runHook preUnpack
-  tar xf "$src"
-  local dirs=(*/)
-  [ "${#dirs[@]}" = 1 ] || { echo "unpack: expected one directory in $src" >&2; exit 1; }
-  sourceRoot=${dirs[0]%/}
+  if [ -d "$src" ]; then
+    # A directory (a flake's `self`, builtins.path): copied under its name
+    # without the store hash and made writable, as nixpkgs' unpackFile does.
+    local name=${src##*/}
+    sourceRoot=${name#*-}
+    cp -pr -- "$src" "$sourceRoot"
+    chmod -R u+w -- "$sourceRoot"
+  else
+    tar xf "$src"
+    local dirs=(*/)
+    [ "${#dirs[@]}" = 1 ] || { echo "unpack: expected one directory in $src" >&2; exit 1; }
+    sourceRoot=${dirs[0]%/}
+  fi
   cd "$sourceRoot"
   runHook postUnpack
 }
@@ -146,6 +155,30 @@ installCheckPhase() {
   # shellcheck disable=SC2086
   [ -z "${doInstallCheck-}" ] || make ${makeFlags-} ${installCheckFlags-} ${installCheckTarget:-installcheck}
   runHook postInstallCheck
+}
+
+# nixpkgs' substitute: IN copied to OUT with replacements; an
+# --subst-var-by NAME VALUE replaces @NAME@, --replace-fail OLD NEW replaces
+# OLD and fails when it is not there.
+substitute() {
+  local in=$1 out=$2
+  shift 2
+  local text
+  text=$(cat -- "$in"; printf x)
+  text=${text%x}
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --subst-var-by) text=${text//"@$2@"/"$3"}; shift 3 ;;
+      --subst-var) text=${text//"@$2@"/"${!2}"}; shift 2 ;;
+      --replace-fail|--replace)
+        if [ "$1" = --replace-fail ] && [[ "$text" != *"$2"* ]]; then
+          echo "substitute: $in does not contain $2" >&2; return 1
+        fi
+        text=${text//"$2"/"$3"}; shift 3 ;;
+      *) echo "substitute: unknown argument $1" >&2; return 1 ;;
+    esac
+  done
+  printf '%s' "$text" > "$out"
 }
 
 genericBuild() {

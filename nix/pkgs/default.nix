@@ -6,9 +6,13 @@
 { hostHash, ldpinBin ? null, linking ? "ldpin",
   sources ? "/var/cache/ldpin/sources", system ? "x86_64-linux",
   # curl's tests to run (runtests.pl's words): "" runs them all.
-  curlTests ? "1 to 400" }:
+  curlTests ? "1 to 400",
+  # A stdenv to build the set with instead of the harness's `linking` one
+  # (nix/source-build.nix: the flake's lib.replaceStdenv).
+  withStdenv ? null }:
 let
-  stdenv = import ../bootstrap { inherit hostHash ldpinBin linking system; };
+  stdenv = if withStdenv != null then withStdenv
+    else import ../bootstrap { inherit hostHash ldpinBin linking system; };
 
   # nix/sources.tsv: source package -> { file, sha256 }.
   lines = builtins.filter (l: builtins.isString l && l != "" && builtins.substring 0 1 l != "#")
