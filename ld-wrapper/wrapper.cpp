@@ -825,6 +825,7 @@ Wrapper::rpathServingClosure(const Command &cmd) {
   loader::FileCache cache;
   loader::SearchSettings settings;
   settings.usable = loader::usableFrom(cache);
+  settings.refused = loader::refusedFrom(cache);
   const elf::ElfInfo *out = cache.get(cmd.output);
   if (out && out->interpreter && cache.regular(*out->interpreter))
     settings.defaultDirs = loader::interpreterDefaults(*out->interpreter).dirs;

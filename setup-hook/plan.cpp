@@ -97,6 +97,7 @@ loader::SearchSettings Planner::settingsFor(const elf::ElfInfo &info,
                                             loader::FileCache &files) const {
   loader::SearchSettings settings;
   settings.usable = loader::usableFrom(files);
+  settings.refused = loader::refusedFrom(files);
   std::string interp = info.interpreter.value_or(in_.interpreter);
   if (!interp.empty() && files.regular(interp))
     settings.defaultDirs = interpreters_.get(interp).dirs;

@@ -609,5 +609,67 @@ def usage_errors_have_the_prefix_and_exit_2(w):
     check("no problem" in res.stderr, f"check says nothing when it passes: {res.stderr!r}")
 
 
+@each_world
+def a_missing_library_names_the_places_searched_and_suggests_deps(w):
+    lib = w.out("elsewhere")
+    write(os.path.join(w.build, "ghost.c"), "int g(void){return 0;}\n")
+    w.cc("-shared -fPIC ghost.c -Wl,-soname,libghost.so.1 -o libghost.so.1", wrapped=False)
+    write(os.path.join(w.build, "main.c"), "int main(void){return 0;}\n")
+    w.cc(f"main.c -Wl,--no-as-needed -L. -l:libghost.so.1 -Wl,--enable-new-dtags,-rpath,{lib}/lib -o prog",
+         wrapped=False)
+    out = w.out("app")
+    os.makedirs(os.path.join(out, "bin"))
+    shutil.copy(os.path.join(w.build, "prog"), os.path.join(out, "bin", "prog"))
+    res = w.fixup(out, ok=False, check_only=True)
+    line = next((l for l in res.stderr.splitlines() if "needs libghost.so.1" in l), "")
+    check(res.returncode == 1 and f"searched: {lib}/lib, " in line and "--deps" in line,
+          f"the message does not name the places searched and --deps: {res.stderr!r}")
+
+
+@each_world
+def a_file_the_loader_refuses_ends_its_search_as_in_glibc(w):
+    # glibc skips a candidate it cannot open or of another class or machine,
+    # and stops at one that is not ELF: a program whose RPATH has a text file
+    # of the library's name before the real library does not start.
+    good, txt = w.out("good"), w.out("txt")
+    for d in (good, txt):
+        os.makedirs(os.path.join(d, "lib"), exist_ok=True)
+    write(os.path.join(w.build, "foo.c"), FOO_C)
+    w.cc(f"-shared -fPIC foo.c -Wl,-soname,libfoo.so.1 -o {good}/lib/libfoo.so.1", wrapped=False)
+    write(os.path.join(txt, "lib", "libfoo.so.1"), "INPUT(libfoo.so.2)\n")
+    write(os.path.join(w.build, "main.c"), "int foo(void);\nint main(void){return foo() - 40;}\n")
+    for order, starts in (((good, txt), True), ((txt, good), False)):
+        out = w.out("app-" + os.path.basename(order[0]))
+        os.makedirs(os.path.join(out, "bin"), exist_ok=True)
+        prog = os.path.join(out, "bin", "prog")
+        rpath = ":".join(f"{d}/lib" for d in order)
+        w.cc(f"main.c {good}/lib/libfoo.so.1 -Wl,--disable-new-dtags,-rpath,{rpath} -o {prog}",
+             wrapped=False)
+        # libfoo.so.1 by its bare name (gcc records the soname).
+        check("libfoo.so.1" in inspect(prog)["needed"], f"{inspect(prog)['needed']}")
+        ran = sh([prog], ok=False).returncode == 0
+        check(ran == starts, f"RPATH {rpath}: glibc {'ran' if ran else 'refused'} it")
+        res = w.fixup(out, ok=False, check_only=True)
+        check((res.returncode == 0) == starts and
+              (starts or f"the loader stops at {txt}/lib/libfoo.so.1" in res.stderr),
+              f"RPATH {rpath}: ldpin check says {res.returncode} {res.stderr!r}")
+
+
+@each_world
+def origin_in_a_needed_path_is_expanded_as_the_loader_does(w):
+    out = w.out("app")
+    bindir = os.path.join(out, "bin")
+    os.makedirs(bindir)
+    write(os.path.join(w.build, "foo.c"), FOO_C)
+    w.cc(f"-shared -fPIC foo.c -Wl,-soname,'$ORIGIN/libfoo.so' -o {bindir}/libfoo.so", wrapped=False)
+    write(os.path.join(w.build, "main.c"), "int foo(void);\nint main(void){return foo() - 40;}\n")
+    w.cc(f"main.c {bindir}/libfoo.so -o {bindir}/prog", wrapped=False)
+    check(inspect(f"{bindir}/prog")["needed"][0] == "$ORIGIN/libfoo.so",
+          f"NEEDED: {inspect(f'{bindir}/prog')['needed']}")
+    check(sh([f"{bindir}/prog"], cwd="/", ok=False).returncode == 0, "glibc does not run it")
+    res = w.fixup(out, "--deps", HOST_LIBDIR, ok=False, check_only=True)
+    check(res.returncode == 0, f"ldpin check refuses what glibc loads: {res.stderr!r}")
+
+
 if __name__ == "__main__":
     sys.exit(harness.main(__doc__))

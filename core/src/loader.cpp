@@ -13,9 +13,12 @@
 #include <cctype>
 #include <climits>
 #include <cstdlib>
+#include <cstring>
 #include <deque>
+#include <fcntl.h>
 #include <set>
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace ldpin::loader {
 namespace {
@@ -32,20 +35,32 @@ struct Dir {
   std::string entry;
 };
 
+// What one search looked at: the directories in order, and a candidate the
+// loader would refuse outright (the search ends there).
+struct Trace {
+  std::vector<std::string> tried;
+  std::string refused;
+};
+
 // Looks for `name` in each directory of a list; the index of the first
-// that has a usable file.
+// that has a usable file. A candidate the loader refuses outright (see
+// SearchSettings::refused) ends the search: `trace.refused` says which.
 std::optional<std::pair<std::string, size_t>>
 inDirs(const std::string &name, const std::vector<Dir> &dirs,
-       const Object &forObject, const SearchSettings &settings) {
-  for (size_t i = 0; i < dirs.size(); ++i) {
+       const Object &forObject, const SearchSettings &settings, Trace &trace) {
+  for (size_t i = 0; i < dirs.size() && trace.refused.empty(); ++i) {
     const std::string &dir = dirs[i].path;
     // An empty entry is the current directory to glibc; a build never
     // means that, and the model does not follow it.
     if (dir.empty())
       continue;
+    trace.tried.push_back(dir);
     std::string candidate = dir + (dir.back() == '/' ? "" : "/") + name;
     if (settings.usable(candidate, forObject.elfClass, forObject.machine))
       return std::make_pair(candidate, i);
+    if (settings.refused &&
+        settings.refused(candidate, forObject.elfClass, forObject.machine))
+      trace.refused = candidate;
   }
   return std::nullopt;
 }
@@ -99,24 +114,33 @@ Object objectOf(const std::string &path, const elf::ElfInfo &info) {
 
 std::optional<std::string> expandOrigin(const std::string &entry,
                                         const std::string &objectPath) {
+  // A dynamic string token as glibc's is_dst() takes it: $NAME followed by
+  // a character that cannot continue a name, or ${NAME}.
+  auto token = [&](size_t i, const char *name) -> size_t {
+    size_t n = std::strlen(name);
+    if (entry.compare(i + 1, n, name) == 0 &&
+        (i + 1 + n == entry.size() ||
+         !(std::isalnum(static_cast<unsigned char>(entry[i + 1 + n])) ||
+           entry[i + 1 + n] == '_')))
+      return n + 1;
+    if (entry.compare(i + 1, n + 2, "{" + std::string(name) + "}") == 0)
+      return n + 3;
+    return 0;
+  };
   std::string out;
   for (size_t i = 0; i < entry.size();) {
     if (entry[i] != '$') {
       out += entry[i++];
       continue;
     }
-    size_t len = 0;
-    if (entry.compare(i, 9, "${ORIGIN}") == 0)
-      len = 9;
-    else if (entry.compare(i, 7, "$ORIGIN") == 0 &&
-             (i + 7 == entry.size() ||
-              !(std::isalnum(static_cast<unsigned char>(entry[i + 7])) ||
-                entry[i + 7] == '_')))
-      len = 7;
-    if (len == 0)
-      return std::nullopt; // $LIB, $PLATFORM or a stray '$'
-    out += dirName(objectPath);
-    i += len;
+    if (size_t len = token(i, "ORIGIN")) {
+      out += dirName(objectPath);
+      i += len;
+    } else if (token(i, "LIB") || token(i, "PLATFORM")) {
+      return std::nullopt; // tokens the model does not expand
+    } else {
+      out += entry[i++]; // any other '$' is itself, as in glibc
+    }
   }
   return out;
 }
@@ -124,11 +148,25 @@ std::optional<std::string> expandOrigin(const std::string &entry,
 Found search(const std::string &name, const Object &requester,
              const std::vector<const Object *> &loaders,
              const SearchSettings &settings) {
-  // A name with a slash is opened as it is, not searched for.
+  Found out;
+  Trace trace;
+  auto finish = [&](How how, std::string path) {
+    out.how = how;
+    out.path = std::move(path);
+    out.tried = std::move(trace.tried);
+    out.refused = std::move(trace.refused);
+    return out;
+  };
+  // A name with a slash is opened as it is, not searched for, after its
+  // dynamic string tokens are expanded ($ORIGIN: the requester's directory).
   if (name.find('/') != std::string::npos) {
-    if (settings.usable(name, requester.elfClass, requester.machine))
-      return {How::Path, name, nullptr, ""};
-    return {How::NotFound, "", nullptr, ""};
+    std::optional<std::string> path = expandOrigin(name, requester.path);
+    if (path && settings.usable(*path, requester.elfClass, requester.machine))
+      return finish(How::Path, *path);
+    if (path && settings.refused &&
+        settings.refused(*path, requester.elfClass, requester.machine))
+      trace.refused = *path;
+    return finish(How::NotFound, "");
   }
   // 1. DT_RPATH, unless the requester has DT_RUNPATH: the requester's own,
   //    then that of each object that loaded it, up to the executable. An
@@ -139,25 +177,30 @@ Found search(const std::string &name, const Object &requester,
     for (const Object *o : chain)
       if (!o->runpath && o->rpath) {
         std::vector<Dir> dirs = expanded(*o->rpath, o->path);
-        if (auto f = inDirs(name, dirs, requester, settings))
-          return {How::Rpath, f->first, o, dirs[f->second].entry};
+        if (auto f = inDirs(name, dirs, requester, settings, trace)) {
+          out.rpathOwner = o;
+          out.entry = dirs[f->second].entry;
+          return finish(How::Rpath, f->first);
+        }
       }
   }
   // 2. LD_LIBRARY_PATH.
-  if (auto f = inDirs(name, plain(settings.ldLibraryPath), requester, settings))
-    return {How::LdLibraryPath, f->first, nullptr, ""};
+  if (auto f = inDirs(name, plain(settings.ldLibraryPath), requester, settings,
+                      trace))
+    return finish(How::LdLibraryPath, f->first);
   // 3. DT_RUNPATH of the requester (never of the objects that loaded it).
   if (requester.runpath)
     if (auto f = inDirs(name, expanded(*requester.runpath, requester.path),
-                        requester, settings))
-      return {How::Runpath, f->first, nullptr, ""};
+                        requester, settings, trace))
+      return finish(How::Runpath, f->first);
   // 4. ld.so.cache: not modelled (see loader.h).
   // 5. The default directories, unless the requester was linked with
   //    -z nodeflib.
   if (!(requester.flags1 & llvm::ELF::DF_1_NODEFLIB))
-    if (auto f = inDirs(name, plain(settings.defaultDirs), requester, settings))
-      return {How::Default, f->first, nullptr, ""};
-  return {How::NotFound, "", nullptr, ""};
+    if (auto f = inDirs(name, plain(settings.defaultDirs), requester, settings,
+                        trace))
+      return finish(How::Default, f->first);
+  return finish(How::NotFound, "");
 }
 
 const elf::ElfInfo *FileCache::get(const std::string &path,
@@ -243,6 +286,39 @@ usableFrom(FileCache &cache) {
         return info && info->type == llvm::ELF::ET_DYN &&
                info->elfClass == elfClass && info->machine == machine;
       };
+}
+
+std::function<bool(const std::string &, unsigned, uint16_t)>
+refusedFrom(FileCache &cache) {
+  return [&cache](const std::string &path, unsigned elfClass,
+                  uint16_t machine) {
+    // What open_verify does before it judges a file: open, then read the
+    // ELF header. A file that cannot be opened (missing, EACCES) is
+    // skipped.
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+      return false;
+    struct stat st;
+    unsigned char ident[llvm::ELF::EI_NIDENT + 16] = {};
+    bool isDir = ::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
+    ssize_t n = isDir ? -1 : ::pread(fd, ident, sizeof ident, 0);
+    ::close(fd);
+    if (isDir || n < static_cast<ssize_t>(sizeof ident) ||
+        std::memcmp(ident, llvm::ELF::ElfMagic, 4) != 0)
+      return true; // "cannot read file data", "file too short", "invalid ELF
+                   // header"
+    unsigned cls = ident[llvm::ELF::EI_CLASS] == llvm::ELF::ELFCLASS64   ? 64
+                   : ident[llvm::ELF::EI_CLASS] == llvm::ELF::ELFCLASS32 ? 32
+                                                                         : 0;
+    if (cls != elfClass)
+      return false; // another class: skipped
+    const elf::ElfInfo *info = cache.get(path);
+    if (!info)
+      return true; // ELF of this class that cannot be read: not loadable
+    if (info->machine != machine)
+      return false; // another machine: skipped
+    return info->type != llvm::ELF::ET_DYN;
+  };
 }
 
 namespace {
@@ -426,14 +502,30 @@ Closure closureOf(const std::string &root, FileCache &cache,
             (anyLoader && isLoaderName(baseName(name))))
           continue;
         std::string why;
-        if (name.find('/') != std::string::npos) {
+        if (!f.refused.empty()) {
+          why = "and the loader stops at " + printable(f.refused) +
+                ", which it cannot load (not a shared library of this "
+                "object's class and machine)";
+        } else if (name.find('/') != std::string::npos) {
+          std::string path =
+              expandOrigin(name, loaded[i].object.path).value_or(name);
           struct stat st;
-          why = ::stat(name.c_str(), &st) != 0
+          why = ::stat(path.c_str(), &st) != 0
                     ? "which does not exist"
                     : "which is not a shared library of this object's class "
                       "and machine";
         } else {
           why = "which no RPATH, RUNPATH or default directory provides";
+          if (f.tried.empty())
+            why += " (it has none to search)";
+          else {
+            why += " (searched: ";
+            for (size_t k = 0; k < f.tried.size(); ++k)
+              why += (k ? ", " : "") + printable(f.tried[k]);
+            why += ")";
+          }
+          why += "; if a dependency has it, name its prefix with --deps "
+                 "(the setup hook passes the build's inputs)";
         }
         out.problems.push_back(
             {loaded[i].object.path, "needs " + printable(name) + ", " + why});

@@ -48,8 +48,10 @@ struct Object {
 
 Object objectOf(const std::string &path, const elf::ElfInfo &info);
 
-// A directory list entry with $ORIGIN / ${ORIGIN} replaced by the directory
-// of `objectPath`; nullopt when it uses a token the model does not expand.
+// A directory list entry (or a DT_NEEDED with a slash) with $ORIGIN /
+// ${ORIGIN} replaced by the directory of `objectPath`; nullopt when it uses
+// a token the model does not expand ($LIB, $PLATFORM). Any other '$' is
+// kept as it is, as glibc keeps it.
 std::optional<std::string> expandOrigin(const std::string &entry,
                                         const std::string &objectPath);
 
@@ -62,6 +64,14 @@ struct SearchSettings {
   std::function<bool(const std::string &path, unsigned elfClass,
                      uint16_t machine)>
       usable;
+  // Whether the loader, given `path` that `usable` does not take, fails the
+  // load there instead of going on: glibc's open_verify skips only a file it
+  // cannot open and an ELF file of another class or machine; a file that is
+  // not ELF, too short, a directory, or of an unloadable type ends the load
+  // with an error. nullptr: every candidate that is not usable is skipped.
+  std::function<bool(const std::string &path, unsigned elfClass,
+                     uint16_t machine)>
+      refused;
 };
 
 struct Found {
@@ -71,6 +81,10 @@ struct Found {
   // written, before $ORIGIN expansion).
   const Object *rpathOwner = nullptr;
   std::string entry;
+  // The directories searched, in order (for messages), and the candidate
+  // the loader would refuse, which ended the search ("" for none).
+  std::vector<std::string> tried;
+  std::string refused;
 };
 
 // The file the loader opens for DT_NEEDED `name` of `requester`, which was
@@ -146,6 +160,12 @@ private:
 // file holding a shared object (ET_DYN) of the class and machine asked for.
 std::function<bool(const std::string &, unsigned, uint16_t)>
 usableFrom(FileCache &cache);
+
+// A SearchSettings::refused that reads candidates through `cache` (and
+// opens them, as the loader does, to tell a file it cannot open, which it
+// skips, from one it refuses).
+std::function<bool(const std::string &, unsigned, uint16_t)>
+refusedFrom(FileCache &cache);
 
 struct Problem {
   std::string file;    // the object the problem is about
