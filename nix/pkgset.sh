@@ -3,8 +3,8 @@
 # nixpkgs way, then compares them per program: bare DT_NEEDED left, RUNPATH
 # entries, failed openat/stat calls at start-up (strace), start-up time,
 # runtime closure size. Every ELF file of the ldpin build must pass
-# `ldpin check`, and every program must start with no failed lookup; the
-# script exits 1 otherwise.
+# `ldpin check` and load with the set's `ld.so --list`, and every program
+# must start with no failed lookup; the script exits 1 otherwise.
 #
 # Usage: nix/pkgset.sh [--packages "zlib libpng ..."] [--out FILE]
 #   --packages  attributes of nix/pkgs to build (default: all of them)
@@ -29,13 +29,18 @@ if [ -z "$packages" ]; then
 fi
 bash nix/fetch-sources.sh >/dev/null
 hostHash=$(bash nix/host-hash.sh)
-ldpin=build/bin/ldpin
+# The binaries as they are now, for every build of this run: a rebuild of
+# build/ meanwhile changes nothing here.
+bin=$(mktemp -d /tmp/ldpin-pkgset-bin-XXXXXX)
+trap 'rm -rf "$bin"' EXIT
+cp build/bin/ldpin build/bin/ldpin-ld "$bin/"
+ldpin=$bin/ldpin
 declare -A result
 for linking in ldpin stock; do
   for p in $packages; do
     echo "== nix-build $p ($linking)" >&2
     path=$(bash nix/build.sh --no-out-link nix/pkgs -A "$p" --argstr hostHash "$hostHash" \
-      --argstr linking "$linking" --arg ldpinBin "$PWD/build/bin" 2> "/tmp/ldpin-pkgset-$p-$linking.log") || {
+      --argstr linking "$linking" --arg ldpinBin "$bin" 2> "/tmp/ldpin-pkgset-$p-$linking.log") || {
       tail -30 "/tmp/ldpin-pkgset-$p-$linking.log" >&2
       echo "ldpin: pkgset.sh: $p ($linking) failed to build; log: /tmp/ldpin-pkgset-$p-$linking.log" >&2
       exit 1
@@ -52,10 +57,15 @@ for p in $packages; do
   fi
 done
 
-loader=$(nix-build --no-out-link nix/pkgs -A stdenv.glibc --argstr hostHash "$hostHash" \
+loader=$(bash nix/build.sh --no-out-link nix/pkgs -A stdenv.glibc --argstr hostHash "$hostHash" \
   2>/dev/null)/lib/ld-linux-x86-64.so.2
+# What `ldpin check` accepted must be what the loader loads: every dynamic
+# ELF file of every output of both builds, through the set's ld.so --list.
+roots=()
+for p in $packages; do roots+=("${result[$p/ldpin]}" "${result[$p/stock]}"); done
+python3 nix/loads-check.py "$ldpin" "$loader" "${roots[@]}" >&2 || status=1
 table=$(mktemp)
-trap 'rm -f "$table"' EXIT
+trap 'rm -rf "$table" "$bin"' EXIT
 {
   echo "| package | program | build | bare NEEDED | RUNPATH entries | failed library lookups at start | start-up | runtime closure |"
   echo "|---|---|---|---|---|---|---|---|"
