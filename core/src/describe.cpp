@@ -327,7 +327,8 @@ private:
       needed.push_back(Object{{"name", str(d.name)},
                               {"path", str(d.path)},
                               {"build_id", str(d.buildId)}});
-    o["record"] = Object{{"reserve_offset", r->reserveOffset},
+    o["record"] = Object{{"version", r->version},
+                         {"reserve_offset", r->reserveOffset},
                          {"reserve_size", r->reserveSize},
                          {"channel", optionalStr(r->channel)},
                          {"libc", optionalStr(r->libc)},
@@ -484,8 +485,10 @@ void printRecord(llvm::raw_ostream &os, const elf::Note &n, bool bigEndian) {
     os << "    soname:   " << printable(*r->soname) << '\n';
   for (const std::string &d : r->buildRunpath)
     os << "    build-tree runpath: " << printable(d) << '\n';
-  os << "    reserved: " << r->reserveSize << " bytes free at .dynstr+"
-     << llvm::format_hex(r->reserveOffset, 0) << '\n';
+  os << "    reserved: " << r->reserveSize
+     << (r->version < 2 ? " bytes free at .dynstr+" : " bytes at .dynstr+")
+     << llvm::format_hex(r->reserveOffset, 0) << " (record version "
+     << r->version << ")\n";
 }
 
 } // namespace

@@ -140,12 +140,12 @@ std::optional<size_t> Editor::findTag(int64_t tag) const {
   return std::nullopt;
 }
 
-void Editor::patch(uint64_t offset, const void *data, size_t size) {
+void Editor::patch(uint64_t offset, const void *data, size_t size, bool late) {
   const uint8_t *p = static_cast<const uint8_t *>(data);
   if (std::equal(p, p + size, image_.begin() + offset))
     return;
   std::copy(p, p + size, image_.begin() + offset);
-  patches_.emplace_back(offset, size);
+  patches_.push_back({offset, size, late});
 }
 
 void Editor::patchWord(uint64_t offset, uint64_t value, unsigned size) {
@@ -238,19 +238,41 @@ Editor::referencedOffsets(size_t skipDyn) const {
   return refs;
 }
 
+void Editor::markUsed(const std::vector<uint32_t> &refs,
+                      std::vector<bool> &used) const {
+  const uint8_t *str = image_.data() + info_.dynstr->offset;
+  const uint64_t size = info_.dynstr->size;
+  for (uint32_t r : refs) {
+    if (r >= regionEnd_ || r >= size)
+      continue;
+    // The string runs from r to its NUL; a string that starts before the
+    // region may run into it (a suffix it shares, a hostile table).
+    uint64_t end = r;
+    while (end < size && str[end] != 0)
+      ++end;
+    if (end < regionBegin_)
+      continue;
+    for (uint64_t i = std::max<uint64_t>(r, regionBegin_);
+         i <= end && i < regionEnd_; ++i)
+      used[i - regionBegin_] = true;
+  }
+}
+
 Error Editor::setRegion(uint64_t begin, uint64_t end, size_t skipDyn) {
   Expected<std::vector<uint32_t>> refs = referencedOffsets(skipDyn);
   if (!refs)
     return refs.takeError();
-  // A string that starts inside the region uses it from there to its end:
-  // the free part stops at the first such start.
-  for (uint32_t r : *refs)
-    if (r >= begin && r < end)
-      end = r;
-  cursor_ = begin;
-  limit_ = end;
+  regionBegin_ = begin;
+  regionEnd_ = end;
+  used_.assign(end - begin, false);
+  markUsed(*refs, used_);
+  firstFree_ = 0;
   haveRegion_ = true;
   return Error::success();
+}
+
+uint32_t Editor::freeSize() const {
+  return static_cast<uint32_t>(std::count(used_.begin(), used_.end(), false));
 }
 
 Error Editor::reserveFromEntry(size_t dynIndex) {
@@ -282,16 +304,29 @@ Expected<uint32_t> Editor::allocate(const std::string &s) {
                      printable(s, kMessageNameMax) + "' into");
   if (s.find('\0') != std::string::npos)
     return makeError("a string cannot hold a NUL byte");
-  uint64_t need = s.size() + 1;
-  if (limit_ - cursor_ < need)
+  // First fit among the bytes nothing uses.
+  const size_t need = s.size() + 1;
+  while (firstFree_ < used_.size() && used_[firstFree_])
+    ++firstFree_;
+  size_t at = firstFree_, run = 0;
+  for (size_t i = firstFree_; i < used_.size() && run < need; ++i) {
+    if (used_[i]) {
+      run = 0;
+      at = i + 1;
+    } else {
+      ++run;
+    }
+  }
+  if (run < need)
     return makeError("reserved string space is full: '" +
                      printable(s, kMessageNameMax) + "' needs " + Twine(need) +
-                     " bytes, " + Twine(limit_ - cursor_) + " are left");
-  uint32_t at = static_cast<uint32_t>(cursor_);
-  patch(info_.dynstr->offset + cursor_, s.c_str(), need);
-  cursor_ += need;
-  written_.emplace(s, at);
-  return at;
+                     " bytes, " + Twine(freeSize()) +
+                     " are free in pieces too small");
+  std::fill(used_.begin() + at, used_.begin() + at + need, true);
+  const uint64_t offset = regionBegin_ + at;
+  patch(info_.dynstr->offset + offset, s.c_str(), need);
+  written_.emplace(s, static_cast<uint32_t>(offset));
+  return static_cast<uint32_t>(offset);
 }
 
 Expected<uint32_t> Editor::setEntryString(elf::DynEntry &d,
@@ -406,36 +441,56 @@ Error Editor::setRecord(note::Record record) {
   if (placeholderEntry_)
     return makeError("the placeholder RUNPATH must be rewritten or removed "
                      "before the record is written");
-  // Zero what is left of the reserved space, so that nothing stale remains
-  // readable as a string, and record it.
-  if (haveRegion_ && limit_ > cursor_) {
-    std::vector<uint8_t> zeros(limit_ - cursor_, 0);
-    patch(info_.dynstr->offset + cursor_, zeros.data(), zeros.size());
+  // Zero the bytes of the region that nothing names once the new entries
+  // are in place (old strings included: late, in writeInPlace's last step),
+  // so that nothing stale remains readable as a string; record the region.
+  if (haveRegion_) {
+    Expected<std::vector<uint32_t>> refs = referencedOffsets(SIZE_MAX);
+    if (!refs)
+      return refs.takeError();
+    std::vector<bool> named(used_.size(), false);
+    markUsed(*refs, named);
+    static const uint8_t zero = 0;
+    for (size_t i = 0; i < named.size(); ++i)
+      if (!named[i])
+        patch(info_.dynstr->offset + regionBegin_ + i, &zero, 1,
+              /*late=*/true);
   }
-  record.reserveOffset = haveRegion_ ? freeOffset() : 0;
-  record.reserveSize = haveRegion_ ? freeSize() : 0;
+  record.reserveOffset = haveRegion_ ? regionOffset() : 0;
+  record.reserveSize = haveRegion_ ? regionSize() : 0;
   Expected<std::vector<uint8_t>> desc = note::encode(
       record, info_.bigEndian, static_cast<uint32_t>(found->desc.size()));
   if (!desc)
     return desc.takeError();
-  patch(found->fileOffset + note::kNoteHeaderSize, desc->data(), desc->size());
+  patch(found->descOffset, desc->data(), desc->size());
   return Error::success();
 }
 
 std::vector<std::pair<uint64_t, uint64_t>>
-Editor::patchRuns(llvm::function_ref<bool(uint64_t)> keep) const {
+Editor::patchRuns(llvm::function_ref<bool(const Patch &)> keep) const {
   // The image holds every patch applied, so each run of patches (sorted,
   // with gaps of less than kMergeGap bytes between them, which hold the
-  // file's own bytes) is one write from it.
+  // file's own bytes) is one write from it. A gap that holds a patch of
+  // another step is not bridged: its bytes are written in that step.
   constexpr uint64_t kMergeGap = 4096;
-  std::vector<std::pair<uint64_t, uint64_t>> ranges, merged; // [begin, end)
-  for (const auto &[offset, size] : patches_)
-    if (keep(offset))
-      ranges.emplace_back(offset, offset + size);
+  std::vector<std::pair<uint64_t, uint64_t>> ranges, others, merged;
+  for (const Patch &p : patches_)
+    (keep(p) ? ranges : others).emplace_back(p.offset, p.offset + p.size);
   std::sort(ranges.begin(), ranges.end());
+  std::sort(others.begin(), others.end());
+  auto bridges = [&](uint64_t from,
+                     uint64_t to) { // no other patch in [from, to)
+    auto it = std::lower_bound(others.begin(), others.end(),
+                               std::make_pair(from, uint64_t(0)));
+    if (it != others.begin() && std::prev(it)->second > from)
+      return false;
+    return it == others.end() || it->first >= to;
+  };
   for (size_t i = 0; i < ranges.size();) {
     uint64_t begin = ranges[i].first, end = ranges[i].second;
-    for (++i; i < ranges.size() && ranges[i].first <= end + kMergeGap; ++i)
+    for (++i; i < ranges.size() && ranges[i].first <= end + kMergeGap &&
+              (ranges[i].first <= end || bridges(end, ranges[i].first));
+         ++i)
       end = std::max(end, ranges[i].second);
     merged.emplace_back(begin, end);
   }
@@ -448,7 +503,7 @@ Error Editor::applyInPlace(const std::string &path) const {
   int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
   if (fd < 0)
     return makeError("cannot open for writing: " + Twine(std::strerror(errno)));
-  for (const auto &[begin, end] : patchRuns([](uint64_t) { return true; }))
+  for (const auto &[begin, end] : patchRuns([](const Patch &) { return true; }))
     if (Error e = writeAll(fd, image_.data() + begin, end - begin, begin)) {
       ::close(fd);
       return e;
@@ -481,13 +536,13 @@ Expected<bool> Editor::writeInPlace(const std::string &path) const {
   for (const elf::Note &n : info_.notes)
     if (n.kind == elf::NoteKind::Ldpin) {
       noteBegin = n.fileOffset;
-      noteEnd = n.fileOffset + note::kNoteHeaderSize + n.desc.size();
+      noteEnd = n.descOffset + n.desc.size();
     }
-  auto step = [&](uint64_t offset) {
-    if (offset >= strBegin && offset < strEnd)
-      return 0;
-    if (offset >= noteBegin && offset < noteEnd)
+  auto step = [&](const Patch &p) {
+    if (p.late || (p.offset >= noteBegin && p.offset < noteEnd))
       return 2;
+    if (p.offset >= strBegin && p.offset < strEnd)
+      return 0;
     return 1;
   };
   struct Run {
@@ -497,7 +552,7 @@ Expected<bool> Editor::writeInPlace(const std::string &path) const {
   std::vector<Run> runs;
   for (int s = 0; s < 3; ++s)
     for (const auto &[begin, end] :
-         patchRuns([&](uint64_t offset) { return step(offset) == s; }))
+         patchRuns([&](const Patch &p) { return step(p) == s; }))
       runs.push_back({begin, end, {}});
   // What is there now, to put back if a write fails.
   auto restore = [&](size_t upTo) {

@@ -535,6 +535,7 @@ private:
       n.kind = classifyNote(n.owner, n.type);
       n.desc.assign(desc.begin(), desc.end());
       n.fileOffset = offset + pos;
+      n.descOffset = offset + descAt;
       out.notes.push_back(std::move(n));
       // Both sizes are below 2^32 and inside the block: no overflow here.
       pos += llvm::alignTo(descAt - pos + descsz, align);

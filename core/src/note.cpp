@@ -129,9 +129,11 @@ llvm::Expected<Record> parse(llvm::ArrayRef<uint8_t> desc, bool bigEndian) {
     return makeError("ldpin note: descriptor of " + llvm::Twine(desc.size()) +
                      " bytes is too small");
   uint32_t version = load32(&desc[0], bigEndian);
-  if (version != kVersion)
+  if (version < kOldestVersion || version > kVersion)
     return makeError("ldpin note: unsupported format version " +
-                     llvm::Twine(version) + " (this ldpin reads version 1)");
+                     llvm::Twine(version) + " (this ldpin reads versions " +
+                     llvm::Twine(kOldestVersion) + " to " +
+                     llvm::Twine(kVersion) + ")");
   uint32_t used = load32(&desc[4], bigEndian);
   if (used < kHeaderSize + 8 || used % 4 != 0 || used > desc.size())
     return makeError("ldpin note: used size " + llvm::Twine(used) +
@@ -139,6 +141,7 @@ llvm::Expected<Record> parse(llvm::ArrayRef<uint8_t> desc, bool bigEndian) {
                      "size " +
                      llvm::Twine(desc.size()));
   Record r;
+  r.version = version;
   r.reserveOffset = load32(&desc[8], bigEndian);
   r.reserveSize = load32(&desc[12], bigEndian);
   uint32_t ignored;

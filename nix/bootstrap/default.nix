@@ -331,7 +331,8 @@ let
     filter = path: type:
       let rel = builtins.substring (builtins.stringLength root + 1) (-1) (toString path);
       in !(builtins.elem (builtins.head (builtins.split "/" rel)) [ ".git" "result" ]
-           || builtins.substring 0 5 rel == "build");
+           || builtins.substring 0 5 rel == "build"
+           || baseNameOf path == "__pycache__");
   };
   overlay = import ../overlay.nix { inherit src; };
   # The set as nixpkgs' is, extensible; `stockPkgs.extend overlay` builds

@@ -137,7 +137,9 @@ TEST_P(EditorOnLinker, PinsNeededDropsRunpathAndFillsTheRecord) {
   EXPECT_EQ(back->channel, "test");
   ASSERT_EQ(back->needed.size(), 1u);
   EXPECT_EQ(back->needed[0].path, lib);
-  EXPECT_EQ(back->reserveSize, ed->freeSize());
+  EXPECT_EQ(back->version, note::kVersion);
+  EXPECT_EQ(back->reserveOffset, ed->regionOffset());
+  EXPECT_EQ(back->reserveSize, ed->regionSize());
 
   // Again: nothing changes.
   const std::string bytes = test::readFile(prog);
@@ -264,4 +266,137 @@ TEST(Editor, WriteInPlaceKeepsTheInodeAndChecksTheFileIsTheOneRead) {
   ASSERT_TRUE(bool(info));
   EXPECT_EQ(info->runpath.value_or(""), "/short");
   EXPECT_EQ(run(prog).status, 0);
+}
+
+namespace {
+
+// A program linked as ldpin-ld links it (the record object, a placeholder
+// RUNPATH, then the link-time edit: DT_NEEDED pinned to `lib`, RUNPATH set to
+// `runpath`, the record written with the space left), with bfd.
+void linkWithRecord(const test::TempDir &d, const std::string &prog,
+                    const std::string &lib, const std::string &runpath) {
+  std::filesystem::create_directories(d / "lib");
+  test::writeFile(d / "foo.c", kFooC);
+  test::writeFile(d / "foo.map", kFooMap);
+  test::writeFile(d / "main.c", kMainC);
+  ASSERT_EQ(run("gcc -shared -fPIC " + d / "foo.c" +
+                " -Wl,-soname,libfoo.so.1 -Wl,--version-script=" +
+                d / "foo.map" + " -o " + lib)
+                .status,
+            0);
+  ASSERT_EQ(run("gcc -c -fPIE " + d / "main.c" + " -o " + d / "main.o").status,
+            0);
+  llvm::Expected<elf::ElfInfo> mainObj = elf::readFile(d / "main.o");
+  ASSERT_TRUE(bool(mainObj));
+  std::string objBytes = test::readFile(d / "main.o");
+  llvm::Expected<std::vector<uint8_t>> noteObj = note::makeObject(
+      note::targetOf(*mainObj,
+                     llvm::ArrayRef<uint8_t>(
+                         reinterpret_cast<const uint8_t *>(objBytes.data()),
+                         objBytes.size())),
+      512);
+  ASSERT_TRUE(bool(noteObj));
+  test::writeFile(d / "note.o", std::string(noteObj->begin(), noteObj->end()));
+  test::CommandResult link = run(
+      "gcc -fuse-ld=bfd -pie " + d / "main.o" + " " + d / "note.o" + " " + lib +
+      " -Wl,--enable-new-dtags -Wl,-rpath," + placeholder(400) + " -o " + prog);
+  ASSERT_EQ(link.status, 0) << link.output;
+
+  llvm::Expected<edit::Editor> ed = edit::Editor::load(prog);
+  ASSERT_TRUE(bool(ed)) << llvm::toString(ed.takeError());
+  std::optional<size_t> rp = entryWith(ed->info(), 29 /*DT_RUNPATH*/);
+  ASSERT_TRUE(rp.has_value());
+  ASSERT_FALSE(llvm::errorToBool(ed->reserveFromEntry(*rp)));
+  ASSERT_FALSE(llvm::errorToBool(ed->setNeeded(0, lib)));
+  ASSERT_FALSE(llvm::errorToBool(ed->setRunpath(runpath)));
+  note::Record rec;
+  rec.needed.push_back({"libfoo.so.1", lib, ""});
+  ASSERT_FALSE(llvm::errorToBool(ed->setRecord(rec)));
+  ASSERT_FALSE(llvm::errorToBool(ed->commit(prog)));
+}
+
+std::optional<note::Record> recordOf(const elf::ElfInfo &info) {
+  for (const elf::Note &n : info.notes) {
+    if (n.kind != elf::NoteKind::Ldpin)
+      continue;
+    llvm::Expected<note::Record> r = note::parse(n.desc, info.bigEndian);
+    if (r)
+      return *r;
+    llvm::consumeError(r.takeError());
+  }
+  return std::nullopt;
+}
+
+} // namespace
+
+// As the fixup edits a file ldpin-ld linked, a hundred times, each edit
+// changing DT_NEEDED (pinned to one copy of the library, then to another)
+// and the RUNPATH (one value, then another of a different length) in the
+// record's reserved space: the file keeps the size it has after the first
+// edit, every value reads back as set, the record names the same region
+// every time, and the space a replaced value used is used again, not lost:
+// the free bytes after edit 2k are those after edit 0 (and 2k+1, 1).
+TEST(Editor, AHundredEditsDoNotGrowTheFile) {
+  test::TempDir d;
+  const std::string prog = d / "prog";
+  const std::string libs[2] = {d / "lib/libfoo.so.1", d / "lib2/libfoo.so.1"};
+  const std::string runpaths[2] = {"/nowhere/a", "/nowhere/a/longer/one"};
+  linkWithRecord(d, prog, libs[0], "/linked");
+  if (HasFatalFailure())
+    return;
+  std::filesystem::create_directories(d / "lib2");
+  std::filesystem::copy_file(libs[0], libs[1]);
+
+  uint32_t freeAfter[2] = {0, 0};
+  std::pair<uint32_t, uint32_t> region;
+  uintmax_t size = 0;
+  for (int k = 0; k < 100; ++k) {
+    SCOPED_TRACE("edit " + std::to_string(k));
+    const std::string &lib = libs[k % 2], &runpath = runpaths[k % 2];
+    llvm::Expected<edit::Editor> ed = edit::Editor::load(prog);
+    ASSERT_TRUE(bool(ed)) << llvm::toString(ed.takeError());
+    std::optional<note::Record> rec = recordOf(ed->info());
+    ASSERT_TRUE(rec.has_value());
+    ASSERT_FALSE(llvm::errorToBool(
+        ed->reserveRange(rec->reserveOffset, rec->reserveSize)));
+    llvm::Error e = ed->setRunpath(runpath);
+    ASSERT_FALSE(bool(e)) << llvm::toString(std::move(e));
+    e = ed->setNeeded(0, lib);
+    ASSERT_FALSE(bool(e)) << llvm::toString(std::move(e));
+    rec->needed[0].path = lib;
+    e = ed->setRecord(*rec);
+    ASSERT_FALSE(bool(e)) << llvm::toString(std::move(e));
+    ASSERT_TRUE(ed->changed());
+    ASSERT_FALSE(llvm::errorToBool(ed->commit(prog)));
+
+    if (k == 0)
+      size = std::filesystem::file_size(prog);
+    EXPECT_EQ(std::filesystem::file_size(prog), size);
+    llvm::Expected<elf::ElfInfo> info = elf::readFile(prog);
+    ASSERT_TRUE(bool(info)) << llvm::toString(info.takeError());
+    ASSERT_EQ(info->needed.size(), 2u);
+    EXPECT_EQ(info->needed[0], lib);
+    EXPECT_EQ(info->needed[1], "libc.so.6");
+    EXPECT_EQ(info->runpath, runpath);
+    std::optional<note::Record> back = recordOf(*info);
+    ASSERT_TRUE(back.has_value());
+    EXPECT_EQ(back->needed[0].path, lib);
+    EXPECT_EQ(back->reserveOffset, ed->regionOffset());
+    EXPECT_EQ(back->reserveSize, ed->regionSize());
+    if (k == 0)
+      region = {back->reserveOffset, back->reserveSize};
+    EXPECT_EQ(std::make_pair(back->reserveOffset, back->reserveSize), region);
+    llvm::Expected<edit::Editor> now = edit::Editor::load(prog);
+    ASSERT_TRUE(bool(now)) << llvm::toString(now.takeError());
+    ASSERT_FALSE(llvm::errorToBool(
+        now->reserveRange(back->reserveOffset, back->reserveSize)));
+    if (k < 2)
+      freeAfter[k] = now->freeSize();
+    else
+      ASSERT_EQ(now->freeSize(), freeAfter[k % 2])
+          << "edit " << k << " left less free space than edit " << k % 2;
+  }
+  test::CommandResult ran = run(prog);
+  EXPECT_EQ(ran.status, 0) << ran.output;
+  EXPECT_EQ(ran.output, "foo=7\n");
 }

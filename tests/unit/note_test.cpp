@@ -51,7 +51,7 @@ TEST(LdpinNote, ByteOrderIsTheFilesNotTheHosts) {
   llvm::Expected<std::vector<uint8_t>> d =
       note::encode(sample(), true, note::encodedSize(sample()));
   ASSERT_TRUE(bool(d));
-  EXPECT_EQ((*d)[3], 1); // version 1, big endian
+  EXPECT_EQ((*d)[3], note::kVersion); // the version, big endian
   EXPECT_EQ((*d)[0], 0);
   llvm::Expected<note::Record> wrong = note::parse(*d, false);
   EXPECT_FALSE(bool(wrong));
@@ -89,10 +89,19 @@ TEST(LdpinNote, ParserEnforcesTheRules) {
   uint32_t used = note::encodedSize(sample());
   EXPECT_EQ(parseError(*good), "");
 
+  // Versions 1 (reserve_* name the free part) and 2 (the whole region) are
+  // read; others are not.
   std::vector<uint8_t> d = *good;
-  put32(d, 0, 2);
-  EXPECT_NE(parseError(d).find("unsupported format version 2"),
-            std::string::npos);
+  put32(d, 0, 1);
+  llvm::Expected<note::Record> v1 = note::parse(d, false);
+  ASSERT_TRUE(bool(v1)) << llvm::toString(v1.takeError());
+  EXPECT_EQ(v1->version, 1u);
+  for (uint32_t v : {0u, 3u}) {
+    put32(d, 0, v);
+    EXPECT_NE(parseError(d).find("unsupported format version " +
+                                 std::to_string(v)),
+              std::string::npos);
+  }
 
   d = *good;
   put32(d, 4, used + 2);

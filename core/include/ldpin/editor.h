@@ -4,13 +4,16 @@
 //
 // New strings go into a reserved region of the dynamic string table: at link
 // time the placeholder RUNPATH string the wrapper asked the linker for, later
-// the free space the record names. Only bytes that nothing references are
-// used: bfd merges string suffixes, so a symbol or version name may end
-// inside the region; every dynamic string entry, .dynsym name, verneed and
-// verdef name is looked at, and the region stops before the first byte any
-// of them uses. `vn_file` entries are rewritten together with the DT_NEEDED
-// they name (glibc asserts when a version need names a library no loaded
-// object answers to).
+// the region the record names. Only bytes that nothing references when the
+// file is loaded are used, first fit: bfd merges string suffixes, so a
+// symbol or version name may end inside the region, and a string may start
+// before it and run into it; every dynamic string entry, .dynsym name,
+// verneed and verdef name is looked at, and every byte of each string that
+// lies in the region is kept. Strings an edit replaces become free for the
+// next edit (not this one: a file written in place must load at every step),
+// so edits that alternate between values do not use the region up. `vn_file`
+// entries are rewritten together with the DT_NEEDED they name (glibc asserts
+// when a version need names a library no loaded object answers to).
 //
 // The editor works on a private copy of the image (a copy-on-write mapping
 // for a large file, so that only the pages it reads are touched) and keeps a
@@ -79,7 +82,8 @@ public:
   // placeholder RUNPATH: its bytes, minus any that something else references,
   // become free space, and the entry itself will be rewritten or removed.
   llvm::Error reserveFromEntry(size_t dynIndex);
-  // Uses [offset, offset + size) of .dynstr (from the record) as free space.
+  // Uses [offset, offset + size) of .dynstr (from the record) as the
+  // region; its bytes that nothing references are free.
   llvm::Error reserveRange(uint32_t offset, uint32_t size);
 
   // Sets DT_NEEDED number `neededIndex` (in DT_NEEDED order) to `value`, and
@@ -91,13 +95,18 @@ public:
   // value removes the entry (an empty RUNPATH would mean the current
   // directory to some loaders).
   llvm::Error setRunpath(const std::string &value);
-  // Rewrites the descriptor of the `.note.ldpin` note in place, with the free
-  // reserved space filled in from the editor's state.
+  // Rewrites the descriptor of the `.note.ldpin` note in place (format
+  // version note::kVersion), with the reserved region filled in from the
+  // editor's state; the bytes of the region that nothing references after
+  // the edit are zeroed (in the last step of writeInPlace).
   llvm::Error setRecord(note::Record record);
 
-  // Bytes of reserved space still free, and where.
-  uint32_t freeOffset() const { return static_cast<uint32_t>(cursor_); }
-  uint32_t freeSize() const { return static_cast<uint32_t>(limit_ - cursor_); }
+  // The reserved region, and how many of its bytes are free now.
+  uint32_t regionOffset() const { return static_cast<uint32_t>(regionBegin_); }
+  uint32_t regionSize() const {
+    return static_cast<uint32_t>(regionEnd_ - regionBegin_);
+  }
+  uint32_t freeSize() const;
 
   bool changed() const { return !patches_.empty(); }
 
@@ -122,19 +131,31 @@ public:
 private:
   Editor() = default;
 
+  // A byte patch at a file offset, of `size` bytes (the bytes are in
+  // image_); `late` ones are written in writeInPlace's last step.
+  struct Patch {
+    uint64_t offset, size;
+    bool late;
+  };
+
   llvm::Error init();
   llvm::Expected<std::vector<uint32_t>> referencedOffsets(size_t skipDyn) const;
   llvm::Error setRegion(uint64_t begin, uint64_t end, size_t skipDyn);
+  // Marks the bytes of the region that the strings starting at `refs` use.
+  void markUsed(const std::vector<uint32_t> &refs,
+                std::vector<bool> &used) const;
   llvm::Expected<uint32_t> allocate(const std::string &s);
   // Points dynamic entry `d` at `value` (allocated when new); returns the
   // string's offset.
   llvm::Expected<uint32_t> setEntryString(elf::DynEntry &d,
                                           const std::string &value);
-  void patch(uint64_t offset, const void *data, size_t size);
+  // A byte patch; `late` ones are written in the last step of writeInPlace
+  // (zeroing strings the new dynamic entries no longer name).
+  void patch(uint64_t offset, const void *data, size_t size, bool late = false);
   // The patches at offsets `keep` accepts, as sorted [begin, end) runs with
   // the small gaps between them filled in: one write each.
   std::vector<std::pair<uint64_t, uint64_t>>
-  patchRuns(llvm::function_ref<bool(uint64_t)> keep) const;
+  patchRuns(llvm::function_ref<bool(const Patch &)> keep) const;
   void patchWord(uint64_t offset, uint64_t value, unsigned size);
   llvm::Error removeDynamicEntry(size_t dynIndex);
   std::optional<size_t> findTag(int64_t tag) const;
@@ -145,14 +166,17 @@ private:
   dev_t loadedDev_ = 0;
   ino_t loadedIno_ = 0;
   elf::ElfInfo info_;
-  uint64_t cursor_ = 0, limit_ = 0; // free space in .dynstr offsets
+  // The region, in .dynstr offsets; used_[i]: byte regionBegin_ + i is
+  // referenced since the file was loaded, or was allocated since.
+  uint64_t regionBegin_ = 0, regionEnd_ = 0;
+  std::vector<bool> used_;
+  size_t firstFree_ = 0; // used_[0, firstFree_) are all used
   bool haveRegion_ = false;
   std::optional<size_t> placeholderEntry_; // entry to rewrite or remove
   std::vector<size_t> neededEntries_; // DT_NEEDED positions in info_.dynamic
   std::map<std::string, uint32_t> written_; // strings placed this session
   // (file offset, bytes), in the order they were made.
-  // (offset, size) of every patch; the bytes are in image_.
-  std::vector<std::pair<uint64_t, uint64_t>> patches_;
+  std::vector<Patch> patches_;
 };
 
 } // namespace ldpin::edit

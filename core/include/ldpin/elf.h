@@ -102,6 +102,7 @@ struct Note {
   NoteKind kind = NoteKind::Other;
   std::vector<uint8_t> desc;
   uint64_t fileOffset = 0; // of the note header
+  uint64_t descOffset = 0; // of the descriptor (after the padded name)
 };
 
 struct ElfInfo {

@@ -14,7 +14,11 @@
 namespace ldpin::note {
 
 inline constexpr uint32_t kType = 1; // NT_LDPIN_RECORD
-inline constexpr uint32_t kVersion = 1;
+// Version 2: reserve_offset/reserve_size name the whole reserved region
+// (the editor takes its free bytes to be those nothing references); version
+// 1 named the part still free. Both are read; version 2 is written.
+inline constexpr uint32_t kVersion = 2;
+inline constexpr uint32_t kOldestVersion = 1;
 inline constexpr uint32_t kHeaderSize = 16;     // version .. reserve_size
 inline constexpr uint32_t kNoteHeaderSize = 20; // Nhdr + "ldpin\0" padded
 
@@ -35,7 +39,10 @@ struct Needed {
 };
 
 struct Record {
-  uint32_t reserveOffset = 0; // free reserved space, offset in .dynstr
+  uint32_t version = kVersion; // as read; encode() writes kVersion
+  // The reserved string space, an offset in .dynstr and a size: the whole
+  // region (version 2; version 1: its part still free).
+  uint32_t reserveOffset = 0;
   uint32_t reserveSize = 0;
   std::optional<std::string> channel;
   std::optional<std::string> libc;
