@@ -1,0 +1,589 @@
+// The loader's search for a DT_NEEDED entry (loader::search), one test per
+// rule of glibc's _dl_map_new_object (elf/dl-load.c): a name with a slash is
+// opened as it is; otherwise DT_RPATH of the requester and of its loaders
+// (unless the requester has DT_RUNPATH), LD_LIBRARY_PATH, DT_RUNPATH of the
+// requester, then the default directories (unless DF_1_NODEFLIB). The file
+// system is what SearchSettings::usable says, so every probe the search
+// makes is seen and its order checked; where the model reads files itself
+// (usableFrom, refusedFrom) the files are real.
+#include "ldpin/loader.h"
+
+#include "test_util.h"
+
+#include <llvm/BinaryFormat/ELF.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace ldpin::loader {
+// gtest prints a How by the name the reports use. Static: found by
+// argument-dependent lookup, and no other file's business.
+static void PrintTo(How how, std::ostream *os) { *os << howName(how); }
+} // namespace ldpin::loader
+
+using namespace ldpin::loader;
+
+namespace {
+
+using Expansion = std::optional<std::string>;
+
+constexpr uint16_t kX86_64 = llvm::ELF::EM_X86_64;
+
+// What the search sees of the file system: the libraries listed, each of a
+// class and machine, and every path it asked about, in order.
+class Disk {
+public:
+  Disk() {
+    settings.usable = [this](const std::string &path, unsigned elfClass,
+                             uint16_t machine) {
+      probes.push_back(path);
+      auto it = files.find(path);
+      return it != files.end() &&
+             it->second == std::make_pair(elfClass, machine);
+    };
+  }
+  Disk(const Disk &) = delete;
+  Disk &operator=(const Disk &) = delete;
+
+  void add(const std::string &path, unsigned elfClass = 64,
+           uint16_t machine = kX86_64) {
+    files[path] = {elfClass, machine};
+  }
+  Found find(const std::string &name, const Object &requester,
+             const std::vector<const Object *> &loaders = {}) {
+    probes.clear();
+    return search(name, requester, loaders, settings);
+  }
+
+  SearchSettings settings;
+  std::vector<std::string> probes;
+
+private:
+  std::map<std::string, std::pair<unsigned, uint16_t>> files;
+};
+
+Object object(const std::string &path,
+              std::optional<std::string> rpath = std::nullopt,
+              std::optional<std::string> runpath = std::nullopt,
+              uint64_t flags1 = 0) {
+  Object o;
+  o.path = path;
+  o.elfClass = 64;
+  o.machine = kX86_64;
+  o.rpath = std::move(rpath);
+  o.runpath = std::move(runpath);
+  o.flags1 = flags1;
+  return o;
+}
+
+using Paths = std::vector<std::string>;
+
+// A name with a slash is not searched for: it is opened as it is
+// (_dl_map_new_object, the branch where strchr (name, '/') != NULL), and
+// when that file cannot be used the load fails without a search.
+TEST(LoaderSearch, NameWithSlashIsOpenedAsItIs) {
+  Disk disk;
+  disk.settings.defaultDirs = {"/def"};
+  disk.add("/store/a/lib/libfoo.so.1");
+  disk.add("/r/libfoo.so.1");
+  disk.add("/def/libfoo.so.1");
+  Object req = object("/p/lib/libreq.so", "/r");
+  Found f = disk.find("/store/a/lib/libfoo.so.1", req);
+  EXPECT_EQ(f.how, How::Path);
+  EXPECT_EQ(f.path, "/store/a/lib/libfoo.so.1");
+  EXPECT_EQ(f.rpathOwner, nullptr);
+  EXPECT_EQ(disk.probes, Paths{"/store/a/lib/libfoo.so.1"});
+
+  Found missing = disk.find("/store/b/lib/libfoo.so.1", req);
+  EXPECT_EQ(missing.how, How::NotFound);
+  EXPECT_EQ(missing.path, "");
+  EXPECT_EQ(disk.probes, Paths{"/store/b/lib/libfoo.so.1"})
+      << "a name with a slash is never searched for in RPATH or defaults";
+}
+
+// DT_RPATH of the object that needs the library comes first: before the
+// DT_RPATH of the objects that loaded it, LD_LIBRARY_PATH and the defaults
+// (the loop `for (l = loader; l; l = l->l_loader)` starts at `loader`,
+// glibc's name for the requester).
+TEST(LoaderSearch, RequesterRpathIsSearchedFirst) {
+  Disk disk;
+  disk.settings.ldLibraryPath = {"/llp"};
+  disk.settings.defaultDirs = {"/def"};
+  for (const char *d : {"/r2", "/exe", "/llp", "/def"})
+    disk.add(std::string(d) + "/libfoo.so");
+  Object exe = object("/p/bin/prog", "/exe");
+  Object req = object("/p/lib/libreq.so", "/r1:/r2");
+  Found f = disk.find("libfoo.so", req, {&exe});
+  EXPECT_EQ(f.how, How::Rpath);
+  EXPECT_EQ(f.path, "/r2/libfoo.so");
+  EXPECT_EQ(f.rpathOwner, &req);
+  EXPECT_EQ(f.entry, "/r2");
+  EXPECT_EQ(disk.probes, (Paths{"/r1/libfoo.so", "/r2/libfoo.so"}));
+}
+
+// The DT_RPATH of each object that loaded the requester is searched too,
+// nearest first, the executable's last (l = l->l_loader up the chain, then
+// the main map).
+TEST(LoaderSearch, LoadersRpathIsInheritedNearestFirst) {
+  Disk disk;
+  disk.settings.defaultDirs = {"/def"};
+  disk.add("/mid/libfoo.so");
+  disk.add("/exe/libfoo.so");
+  disk.add("/def/libfoo.so");
+  Object exe = object("/p/bin/prog", "/exe");
+  Object mid = object("/p/lib/libmid.so", "/mid");
+  Object req = object("/p/lib/libreq.so");
+  Found f = disk.find("libfoo.so", req, {&mid, &exe});
+  EXPECT_EQ(f.how, How::Rpath);
+  EXPECT_EQ(f.path, "/mid/libfoo.so");
+  EXPECT_EQ(f.rpathOwner, &mid);
+  EXPECT_EQ(disk.probes, Paths{"/mid/libfoo.so"});
+
+  Found g = disk.find("libbar.so", req, {&mid, &exe});
+  EXPECT_EQ(g.how, How::NotFound);
+  EXPECT_EQ(disk.probes,
+            (Paths{"/mid/libbar.so", "/exe/libbar.so", "/def/libbar.so"}));
+
+  disk.add("/exe/libbar.so");
+  Found h = disk.find("libbar.so", req, {&mid, &exe});
+  EXPECT_EQ(h.how, How::Rpath);
+  EXPECT_EQ(h.path, "/exe/libbar.so");
+  EXPECT_EQ(h.rpathOwner, &exe);
+  EXPECT_EQ(h.entry, "/exe");
+}
+
+// A requester with DT_RUNPATH has no DT_RPATH as far as the loader goes:
+// elf_get_dynamic_info (elf/get-dynamic-info.h) drops DT_RPATH when
+// DT_RUNPATH is present.
+TEST(LoaderSearch, RequesterRunpathDisablesItsOwnRpath) {
+  Disk disk;
+  disk.add("/r/libfoo.so");
+  Object req = object("/p/lib/libreq.so", "/r", "/run");
+  Found f = disk.find("libfoo.so", req);
+  EXPECT_EQ(f.how, How::NotFound);
+  EXPECT_EQ(disk.probes, Paths{"/run/libfoo.so"});
+
+  disk.add("/run/libfoo.so");
+  Found g = disk.find("libfoo.so", req);
+  EXPECT_EQ(g.how, How::Runpath);
+  EXPECT_EQ(g.path, "/run/libfoo.so");
+}
+
+// A requester with DT_RUNPATH does not inherit the DT_RPATH of its loaders
+// either: _dl_map_new_object skips the whole RPATH step "when the object
+// has the RUNPATH information" (loader->l_info[DT_RUNPATH] != NULL).
+TEST(LoaderSearch, RequesterRunpathDisablesInheritedRpath) {
+  Disk disk;
+  disk.settings.defaultDirs = {"/def"};
+  disk.add("/exe/libfoo.so");
+  Object exe = object("/p/bin/prog", "/exe");
+  Object mid = object("/p/lib/libmid.so", "/mid");
+  Object req = object("/p/lib/libreq.so", std::nullopt, "/run");
+  Found f = disk.find("libfoo.so", req, {&mid, &exe});
+  EXPECT_EQ(f.how, How::NotFound);
+  EXPECT_EQ(disk.probes, (Paths{"/run/libfoo.so", "/def/libfoo.so"}));
+
+  disk.add("/def/libfoo.so");
+  Found g = disk.find("libfoo.so", req, {&mid, &exe});
+  EXPECT_EQ(g.how, How::Default);
+  EXPECT_EQ(g.path, "/def/libfoo.so");
+}
+
+// A loader with DT_RUNPATH lends no DT_RPATH (its DT_RPATH is dropped when
+// its dynamic section is read), but the chain goes on past it to the
+// executable; its DT_RUNPATH is not lent either.
+TEST(LoaderSearch, LoaderWithRunpathLendsNoRpathButTheChainGoesOn) {
+  Disk disk;
+  disk.add("/midr/libfoo.so");
+  disk.add("/midrun/libfoo.so");
+  disk.add("/exe/libfoo.so");
+  Object exe = object("/p/bin/prog", "/exe");
+  Object mid = object("/p/lib/libmid.so", "/midr", "/midrun");
+  Object req = object("/p/lib/libreq.so");
+  Found f = disk.find("libfoo.so", req, {&mid, &exe});
+  EXPECT_EQ(f.how, How::Rpath);
+  EXPECT_EQ(f.path, "/exe/libfoo.so");
+  EXPECT_EQ(f.rpathOwner, &exe);
+  EXPECT_EQ(disk.probes, Paths{"/exe/libfoo.so"});
+}
+
+// LD_LIBRARY_PATH comes after every DT_RPATH and before DT_RUNPATH
+// (__rtld_env_path_list, between the two cache_rpath steps).
+TEST(LoaderSearch, LdLibraryPathComesAfterRpathAndBeforeRunpath) {
+  Disk disk;
+  disk.settings.ldLibraryPath = {"/llp1", "/llp2"};
+  disk.add("/exe/libfoo.so");
+  disk.add("/llp2/libfoo.so");
+  disk.add("/run/libfoo.so");
+  Object exe = object("/p/bin/prog", "/exe");
+  Object viaRpath = object("/p/lib/liba.so");
+  Found f = disk.find("libfoo.so", viaRpath, {&exe});
+  EXPECT_EQ(f.how, How::Rpath) << "the executable's RPATH wins over it";
+  EXPECT_EQ(f.path, "/exe/libfoo.so");
+
+  Object viaRunpath = object("/p/lib/libb.so", std::nullopt, "/run");
+  Found g = disk.find("libfoo.so", viaRunpath, {&exe});
+  EXPECT_EQ(g.how, How::LdLibraryPath);
+  EXPECT_EQ(g.path, "/llp2/libfoo.so");
+  EXPECT_EQ(g.rpathOwner, nullptr);
+  EXPECT_EQ(g.entry, "");
+  EXPECT_EQ(disk.probes, (Paths{"/llp1/libfoo.so", "/llp2/libfoo.so"}));
+}
+
+// DT_RUNPATH is the requester's own: the RUNPATH step looks at
+// loader->l_runpath_dirs only, never at the objects that loaded it.
+TEST(LoaderSearch, RunpathIsNotInheritedFromLoaders) {
+  Disk disk;
+  disk.settings.defaultDirs = {"/def"};
+  disk.add("/exerun/libfoo.so");
+  Object exe = object("/p/bin/prog", std::nullopt, "/exerun");
+  Object req = object("/p/lib/libreq.so", std::nullopt, "/run");
+  Found f = disk.find("libfoo.so", req, {&exe});
+  EXPECT_EQ(f.how, How::NotFound);
+  EXPECT_EQ(disk.probes, (Paths{"/run/libfoo.so", "/def/libfoo.so"}));
+
+  Object plain = object("/p/lib/libplain.so");
+  Found g = disk.find("libfoo.so", plain, {&exe});
+  EXPECT_EQ(g.how, How::NotFound);
+  EXPECT_EQ(disk.probes, Paths{"/def/libfoo.so"});
+}
+
+// The default directories come last, in their order, after DT_RUNPATH
+// ("Finally, try the default path").
+TEST(LoaderSearch, DefaultDirsAreSearchedLast) {
+  Disk disk;
+  disk.settings.ldLibraryPath = {"/llp"};
+  disk.settings.defaultDirs = {"/def1", "/def2"};
+  disk.add("/def2/libfoo.so");
+  Object req = object("/p/lib/libreq.so", std::nullopt, "/run");
+  Found f = disk.find("libfoo.so", req);
+  EXPECT_EQ(f.how, How::Default);
+  EXPECT_EQ(f.path, "/def2/libfoo.so");
+  EXPECT_EQ(f.rpathOwner, nullptr);
+  EXPECT_EQ(disk.probes, (Paths{"/llp/libfoo.so", "/run/libfoo.so",
+                                "/def1/libfoo.so", "/def2/libfoo.so"}));
+
+  disk.add("/run/libfoo.so");
+  Found g = disk.find("libfoo.so", req);
+  EXPECT_EQ(g.how, How::Runpath);
+  EXPECT_EQ(g.path, "/run/libfoo.so");
+}
+
+// -z nodeflib (DF_1_NODEFLIB) on the requester skips the default
+// directories; the flag of a loader does not count (glibc tests
+// l = loader, the requester, only).
+TEST(LoaderSearch, NodeflibSkipsTheDefaultDirs) {
+  Disk disk;
+  disk.settings.defaultDirs = {"/def"};
+  disk.add("/def/libfoo.so");
+  Object req = object("/p/lib/libreq.so", std::nullopt, "/run",
+                      llvm::ELF::DF_1_NODEFLIB);
+  Found f = disk.find("libfoo.so", req);
+  EXPECT_EQ(f.how, How::NotFound);
+  EXPECT_EQ(disk.probes, Paths{"/run/libfoo.so"});
+
+  Object exe = object("/p/bin/prog", std::nullopt, std::nullopt,
+                      llvm::ELF::DF_1_NODEFLIB);
+  Object plain = object("/p/lib/libplain.so");
+  Found g = disk.find("libfoo.so", plain, {&exe});
+  EXPECT_EQ(g.how, How::Default);
+  EXPECT_EQ(g.path, "/def/libfoo.so");
+}
+
+// $ORIGIN and ${ORIGIN} are the directory of the object whose list it is
+// (_dl_dst_substitute, l->l_origin): the requester's for its own RPATH and
+// RUNPATH, the loader's for an inherited RPATH.
+TEST(LoaderSearch, OriginIsTheDirectoryOfTheListsOwner) {
+  EXPECT_EQ(expandOrigin("$ORIGIN/../lib", "/p/lib/libreq.so"),
+            Expansion("/p/lib/../lib"));
+  EXPECT_EQ(expandOrigin("${ORIGIN}/x", "/p/lib/libreq.so"),
+            Expansion("/p/lib/x"));
+  EXPECT_EQ(expandOrigin("$ORIGIN", "/p/lib/libreq.so"), Expansion("/p/lib"));
+  EXPECT_EQ(expandOrigin("/a/$ORIGIN/b", "/q/libx.so"), Expansion("/a//q/b"));
+  EXPECT_EQ(expandOrigin("$ORIGIN", "/libroot.so"), Expansion("/"));
+
+  Disk disk;
+  disk.add("/p/lib/x/libfoo.so");
+  disk.add("/p/lib/../run/libbar.so");
+  disk.add("/p/bin/../share/libbaz.so");
+  Object req =
+      object("/p/lib/libreq.so", "$ORIGIN/../deps:${ORIGIN}/x", std::nullopt);
+  Found f = disk.find("libfoo.so", req);
+  EXPECT_EQ(f.how, How::Rpath);
+  EXPECT_EQ(f.path, "/p/lib/x/libfoo.so");
+  EXPECT_EQ(disk.probes,
+            (Paths{"/p/lib/../deps/libfoo.so", "/p/lib/x/libfoo.so"}));
+
+  Object withRunpath =
+      object("/p/lib/libr.so", std::nullopt, "${ORIGIN}/../run");
+  Found g = disk.find("libbar.so", withRunpath);
+  EXPECT_EQ(g.how, How::Runpath);
+  EXPECT_EQ(g.path, "/p/lib/../run/libbar.so");
+
+  Object exe = object("/p/bin/prog", "$ORIGIN/../share");
+  Object plain = object("/p/lib/libplain.so");
+  Found h = disk.find("libbaz.so", plain, {&exe});
+  EXPECT_EQ(h.how, How::Rpath);
+  EXPECT_EQ(h.path, "/p/bin/../share/libbaz.so")
+      << "$ORIGIN in the executable's RPATH is the executable's directory";
+}
+
+// The tokens the model does not expand ($LIB, $PLATFORM, see loader.h):
+// expandOrigin gives nullopt, and an entry holding one is left out of the
+// list (as glibc leaves out an entry whose token it cannot replace) while
+// the rest of the list is searched.
+TEST(LoaderSearch, EntryWithAnUnexpandedTokenIsSkipped) {
+  EXPECT_EQ(expandOrigin("$LIB/x", "/p/lib/libreq.so"), std::nullopt);
+  EXPECT_EQ(expandOrigin("${LIB}", "/p/lib/libreq.so"), std::nullopt);
+  EXPECT_EQ(expandOrigin("/usr/$PLATFORM/lib", "/p/lib/libreq.so"),
+            std::nullopt);
+  EXPECT_EQ(expandOrigin("$ORIGIN/${PLATFORM}", "/p/lib/libreq.so"),
+            std::nullopt);
+
+  Disk disk;
+  disk.add("$LIB/libfoo.so");
+  disk.add("/b/libfoo.so");
+  Object req = object("/p/lib/libreq.so", "$LIB:/usr/$PLATFORM:/b");
+  Found f = disk.find("libfoo.so", req);
+  EXPECT_EQ(f.how, How::Rpath);
+  EXPECT_EQ(f.path, "/b/libfoo.so");
+  EXPECT_EQ(f.entry, "/b");
+  EXPECT_EQ(disk.probes, Paths{"/b/libfoo.so"});
+}
+
+// A file of another class or machine is skipped and the search goes on, in
+// the same list and in the next ones (open_verify: found_other_class, or
+// elf_machine_matches_host fails; open_path tries the next directory). The
+// class and machine asked for are the requester's.
+TEST(LoaderSearch, UnusableCandidateIsSkippedAndTheSearchGoesOn) {
+  Disk disk;
+  disk.settings.defaultDirs = {"/def"};
+  disk.add("/r1/libfoo.so", 64, kX86_64);
+  disk.add("/r2/libfoo.so", 32, llvm::ELF::EM_ARM);
+  disk.add("/r3/libfoo.so", 32, llvm::ELF::EM_386);
+  disk.add("/def/libfoo.so", 64, kX86_64);
+  Object req = object("/p/lib/libreq.so", "/r1:/r2:/r3");
+  req.elfClass = 32;
+  req.machine = llvm::ELF::EM_386;
+  Found f = disk.find("libfoo.so", req);
+  EXPECT_EQ(f.how, How::Rpath);
+  EXPECT_EQ(f.path, "/r3/libfoo.so");
+  EXPECT_EQ(f.entry, "/r3");
+  EXPECT_EQ(disk.probes,
+            (Paths{"/r1/libfoo.so", "/r2/libfoo.so", "/r3/libfoo.so"}));
+
+  Object req64 = object("/p/lib/libreq64.so", "/r2:/r3");
+  Found g = disk.find("libfoo.so", req64);
+  EXPECT_EQ(g.how, How::Default);
+  EXPECT_EQ(g.path, "/def/libfoo.so");
+}
+
+// Empty entries ("a::b", a leading or trailing ':') are skipped and the
+// rest of the list is searched. glibc takes an empty entry for the current
+// directory (fillin_rpath keeps the "" that strsep passes); the current
+// directory of a program run later is not known when a build is checked,
+// so the model leaves it out on purpose (inDirs in loader.cpp).
+TEST(LoaderSearch, EmptyEntriesAreSkipped) {
+  Disk disk;
+  disk.settings.ldLibraryPath = {"", "/llp"};
+  disk.settings.defaultDirs = {"", "/def"};
+  disk.add("libfoo.so");
+  disk.add("/libfoo.so");
+  disk.add("/r/libfoo.so");
+  disk.add("/llp/libbar.so");
+  disk.add("/def/libbaz.so");
+  Object req = object("/p/lib/libreq.so", "::/r:");
+  Found f = disk.find("libfoo.so", req);
+  EXPECT_EQ(f.how, How::Rpath);
+  EXPECT_EQ(f.path, "/r/libfoo.so");
+  EXPECT_EQ(f.entry, "/r");
+  EXPECT_EQ(disk.probes, Paths{"/r/libfoo.so"});
+
+  Found g = disk.find("libbar.so", req);
+  EXPECT_EQ(g.how, How::LdLibraryPath);
+  EXPECT_EQ(g.path, "/llp/libbar.so");
+
+  Found h = disk.find("libbaz.so", req);
+  EXPECT_EQ(h.how, How::Default);
+  EXPECT_EQ(h.path, "/def/libbaz.so");
+  EXPECT_EQ(disk.probes,
+            (Paths{"/r/libbaz.so", "/llp/libbaz.so", "/def/libbaz.so"}));
+}
+
+// Nothing has it: NotFound, with no path, owner or entry, after every list
+// was tried in the loader's order; Found::tried lists the directories.
+TEST(LoaderSearch, NotFoundAfterEveryListInOrder) {
+  Disk disk;
+  disk.settings.ldLibraryPath = {"/llp"};
+  disk.settings.defaultDirs = {"/def1", "/def2"};
+  Object exe = object("/p/bin/prog", "/exe");
+  Object mid = object("/p/lib/libmid.so", "/mid");
+  Object req = object("/p/lib/libreq.so", "/r");
+  Found f = disk.find("libfoo.so", req, {&mid, &exe});
+  EXPECT_EQ(f.how, How::NotFound);
+  EXPECT_EQ(f.path, "");
+  EXPECT_EQ(f.rpathOwner, nullptr);
+  EXPECT_EQ(f.entry, "");
+  EXPECT_EQ(f.refused, "");
+  EXPECT_EQ(disk.probes,
+            (Paths{"/r/libfoo.so", "/mid/libfoo.so", "/exe/libfoo.so",
+                   "/llp/libfoo.so", "/def1/libfoo.so", "/def2/libfoo.so"}));
+  EXPECT_EQ(f.tried, (Paths{"/r", "/mid", "/exe", "/llp", "/def1", "/def2"}));
+
+  Object withRunpath = object("/p/lib/librun.so", std::nullopt, "/run");
+  Found g = disk.find("libfoo.so", withRunpath, {&mid, &exe});
+  EXPECT_EQ(g.how, How::NotFound);
+  EXPECT_EQ(disk.probes, (Paths{"/llp/libfoo.so", "/run/libfoo.so",
+                                "/def1/libfoo.so", "/def2/libfoo.so"}));
+}
+
+// Found::rpathOwner and Found::entry say which object's DT_RPATH answered
+// and with which entry as written (before $ORIGIN expansion): what ldpin
+// keeps when it pins. Other ways of finding leave them empty.
+TEST(LoaderSearch, RpathOwnerAndEntryAreSetForRpathOnly) {
+  Disk disk;
+  disk.settings.ldLibraryPath = {"/llp"};
+  disk.settings.defaultDirs = {"/def"};
+  disk.add("/p/bin/../lib/libfoo.so");
+  disk.add("/llp/libbar.so");
+  disk.add("/run/libbaz.so");
+  disk.add("/def/libqux.so");
+  Object exe = object("/p/bin/prog", "/nothing:$ORIGIN/../lib");
+  Object req = object("/p/lib/libreq.so", "/r");
+  Found f = disk.find("libfoo.so", req, {&exe});
+  EXPECT_EQ(f.how, How::Rpath);
+  EXPECT_EQ(f.path, "/p/bin/../lib/libfoo.so");
+  EXPECT_EQ(f.rpathOwner, &exe);
+  EXPECT_EQ(f.entry, "$ORIGIN/../lib");
+
+  Object withRunpath = object("/p/lib/librun.so", std::nullopt, "/run");
+  for (const auto &[name, how] : {std::pair{"libbar.so", How::LdLibraryPath},
+                                  std::pair{"libbaz.so", How::Runpath},
+                                  std::pair{"libqux.so", How::Default}}) {
+    SCOPED_TRACE(name);
+    Found g = disk.find(name, withRunpath, {&exe});
+    EXPECT_EQ(g.how, how);
+    EXPECT_EQ(g.rpathOwner, nullptr);
+    EXPECT_EQ(g.entry, "");
+  }
+  Found p = disk.find("/p/bin/../lib/libfoo.so", req, {&exe});
+  EXPECT_EQ(p.how, How::Path);
+  EXPECT_EQ(p.rpathOwner, nullptr);
+  EXPECT_EQ(p.entry, "");
+}
+
+// A '$' that starts no token glibc knows ($FOO, $ORIGINAL, "${ORIGIN"
+// without its brace, a '$' at the end) is kept as it is: _dl_dst_substitute
+// copies it ("No DST we recognize") and the entry is searched as written.
+// (Checked with glibc 2.36: a program loads its library from an RPATH
+// directory named "/tmp/x/lit$FOO".)
+TEST(LoaderSearch, UnknownDollarIsKeptAsItIs) {
+  EXPECT_EQ(expandOrigin("/opt/lit$FOO", "/p/lib/libreq.so"),
+            Expansion("/opt/lit$FOO"));
+  EXPECT_EQ(expandOrigin("$ORIGINAL", "/p/lib/libreq.so"),
+            Expansion("$ORIGINAL"));
+  EXPECT_EQ(expandOrigin("${ORIGIN", "/p/lib/libreq.so"),
+            Expansion("${ORIGIN"));
+  EXPECT_EQ(expandOrigin("/a$", "/p/lib/libreq.so"), Expansion("/a$"));
+  EXPECT_EQ(expandOrigin("$LIBX/$ORIGIN", "/p/lib/libreq.so"),
+            Expansion("$LIBX//p/lib"));
+
+  Disk disk;
+  disk.add("/opt/lit$FOO/libfoo.so");
+  Object req = object("/p/lib/libreq.so", "/opt/lit$FOO");
+  Found f = disk.find("libfoo.so", req);
+  EXPECT_EQ(f.how, How::Rpath);
+  EXPECT_EQ(f.path, "/opt/lit$FOO/libfoo.so");
+  EXPECT_EQ(f.entry, "/opt/lit$FOO");
+}
+
+// A DT_NEEDED with a slash has its tokens expanded before it is opened:
+// _dl_map_new_object calls expand_dynamic_string_token (loader, name), so
+// "$ORIGIN/libfoo.so" is the file next to the requester. (Checked with
+// glibc 2.36: a program whose DT_NEEDED is "$ORIGIN/libfoo.so" runs from any
+// current directory.)
+TEST(LoaderSearch, OriginInANameWithSlashIsExpanded) {
+  Disk disk;
+  disk.add("/p/lib/libfoo.so");
+  disk.add("/p/lib/sub/libbar.so");
+  Object req = object("/p/lib/libreq.so");
+  Found f = disk.find("$ORIGIN/libfoo.so", req);
+  EXPECT_EQ(f.how, How::Path);
+  EXPECT_EQ(f.path, "/p/lib/libfoo.so");
+  EXPECT_EQ(disk.probes, Paths{"/p/lib/libfoo.so"});
+
+  Found g = disk.find("${ORIGIN}/sub/libbar.so", req);
+  EXPECT_EQ(g.how, How::Path);
+  EXPECT_EQ(g.path, "/p/lib/sub/libbar.so");
+}
+
+// Only a file the loader cannot open, or an ELF file of another class or
+// machine, is skipped (open_verify: found_other_class,
+// elf_machine_matches_host). A candidate it rejects otherwise (not ELF:
+// "invalid ELF header"; a directory: "cannot read file data"; not a shared
+// object) ends the load with an error (_dl_signal_error): the search stops
+// there, and Found::refused names it. Real files, read through usableFrom
+// and refusedFrom. (Checked with glibc 2.36: a program whose RPATH is
+// "txt:good" or "dir:good" does not start.)
+TEST(LoaderSearch, CandidateThatIsNotElfEndsTheSearch) {
+  llvm::Expected<ldpin::elf::ElfInfo> fixture =
+      ldpin::elf::readFile(FIXTURE_LIB);
+  ASSERT_TRUE(bool(fixture)) << llvm::toString(fixture.takeError());
+  ldpin::test::TempDir d;
+  for (const char *dir :
+       {"txt", "dir/libfoo.so", "obj", "class", "machine", "good"})
+    std::filesystem::create_directories(d / dir);
+  ldpin::test::writeFile(d / "txt/libfoo.so",
+                         "INPUT(libfoo.so.1) this is a text file, no ELF\n");
+  std::filesystem::copy_file(FIXTURE_LIB, d / "good/libfoo.so");
+  // The fixture with another e_type, EI_CLASS or e_machine (the bytes at
+  // 16, 4 and 18 of the ELF header, little-endian on the hosts we run on).
+  std::string elf = ldpin::test::readFile(FIXTURE_LIB);
+  ASSERT_GT(elf.size(), 64u);
+  auto variant = [&](const std::string &path, size_t at, char value) {
+    std::string bytes = elf;
+    bytes[at] = value;
+    ldpin::test::writeFile(path, bytes);
+  };
+  variant(d / "obj/libfoo.so", 16, llvm::ELF::ET_REL);
+  variant(d / "class/libfoo.so", llvm::ELF::EI_CLASS,
+          fixture->elfClass == 64 ? llvm::ELF::ELFCLASS32
+                                  : llvm::ELF::ELFCLASS64);
+  variant(d / "machine/libfoo.so", 18,
+          static_cast<char>(fixture->machine == llvm::ELF::EM_AARCH64
+                                ? llvm::ELF::EM_X86_64
+                                : llvm::ELF::EM_AARCH64));
+  FileCache cache;
+  SearchSettings settings;
+  settings.usable = usableFrom(cache);
+  settings.refused = refusedFrom(cache);
+  Object req = object(d / "prog");
+  req.elfClass = fixture->elfClass;
+  req.machine = fixture->machine;
+
+  req.rpath = d / "class" + ":" + d / "machine" + ":" + d / "good";
+  Found skipped = search("libfoo.so", req, {}, settings);
+  EXPECT_EQ(skipped.how, How::Rpath) << "another class or machine is skipped";
+  EXPECT_EQ(skipped.path, d / "good/libfoo.so");
+  EXPECT_EQ(skipped.refused, "");
+
+  for (const char *first : {"txt", "dir", "obj"}) {
+    SCOPED_TRACE(first);
+    req.rpath = d / first + ":" + d / "good";
+    Found f = search("libfoo.so", req, {}, settings);
+    EXPECT_EQ(f.how, How::NotFound);
+    EXPECT_EQ(f.path, "");
+    EXPECT_EQ(f.refused, d / first + "/libfoo.so");
+    EXPECT_EQ(f.tried, Paths{d / first});
+  }
+}
+
+} // namespace
