@@ -93,6 +93,26 @@ trap 'rm -rf "$table" "$bin"' EXIT
       done
     done
   done
+  # What the record and the reserved string space cost: the bytes of the
+  # ELF files of both builds.
+  python3 - "${roots[@]}" <<'PY'
+import os, sys
+size, count = {"ldpin": 0, "stock": 0}, {"ldpin": 0, "stock": 0}
+for i, root in enumerate(sys.argv[1:]):
+    side = "ldpin" if i % 2 == 0 else "stock"
+    for d, _, names in os.walk(root):
+        for n in names:
+            p = os.path.join(d, n)
+            if os.path.isfile(p) and not os.path.islink(p):
+                with open(p, "rb") as f:
+                    if f.read(4) == b"\x7fELF":
+                        size[side] += os.path.getsize(p)
+                        count[side] += 1
+extra = size["ldpin"] - size["stock"]
+print(f"\nELF files: ldpin {count['ldpin']} files, {size['ldpin']} bytes; stock {count['stock']} files, "
+      f"{size['stock']} bytes; ldpin's record and reserved space: {extra:+d} bytes "
+      f"({100.0 * extra / max(size['stock'], 1):+.1f} %, {extra / max(count['ldpin'], 1):+.0f} bytes per file)")
+PY
 } > "$table"
 cat "$table"
 # The comparison means something only if the stock build shows the storm.

@@ -3,7 +3,9 @@
 # (tests/setup-host.sh), builds (preset `default`) and runs every test through
 # CTest; builds a part of the package set with nix-build through ldpin and
 # the stock way and checks every program (nix/pkgset.sh) and a dev shell
-# (nix/devshell-test.sh); runs the tests
+# (nix/devshell-test.sh); builds ldpin from nix/package.nix through the
+# flake's overlay and packages with lib.replaceStdenv (nix/source-build.sh);
+# runs the tests
 # again built with AddressSanitizer and UBSan (preset
 # `asan`); then runs the libFuzzer targets briefly (preset `fuzz`).
 # ASAN=0 skips the sanitizer run; FUZZ_SECONDS (default 30, for each fuzz
@@ -22,6 +24,11 @@ if [ -n "$pkgset" ]; then
   bash nix/pkgset.sh --packages "$pkgset"
   # A development shell of the harness: cc there pins zlib and libpng.
   bash nix/devshell-test.sh
+fi
+# ldpin as nixpkgs users build it (callPackage, lib.replaceStdenv) over the
+# harness; LDPIN_SOURCE_BUILD=0 skips it.
+if [ "${LDPIN_SOURCE_BUILD:-1}" != 0 ]; then
+  bash nix/source-build.sh
 fi
 if [ "${ASAN:-1}" != 0 ]; then
   cmake --preset asan
