@@ -11,7 +11,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fcntl.h>
 #include <unistd.h>
 
 namespace ldpin::fixup {
@@ -100,31 +99,12 @@ bool applyWithEditor(File &f, bool haveRecord, bool inPlace, std::string &why) {
 
 // Copies the bytes of `from` to `fd`.
 llvm::Error copyInto(const std::string &from, int fd) {
-  int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
-  if (in < 0)
-    return makeError("cannot read it: " + llvm::Twine(std::strerror(errno)));
-  char buf[65536];
-  uint64_t offset = 0;
-  for (;;) {
-    ssize_t n = ::read(in, buf, sizeof buf);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0) {
-      int saved = errno;
-      ::close(in);
-      return makeError("cannot read it: " + llvm::Twine(std::strerror(saved)));
-    }
-    if (n == 0)
-      break;
-    if (llvm::Error e = writeAll(fd, reinterpret_cast<const uint8_t *>(buf),
-                                 static_cast<size_t>(n), offset)) {
-      ::close(in);
-      return e;
-    }
-    offset += static_cast<uint64_t>(n);
-  }
-  ::close(in);
-  return llvm::Error::success();
+  std::string bytes;
+  if (llvm::Error e = readWhole(from, bytes))
+    return makeError("cannot read it: " +
+                     llvm::Twine(llvm::toString(std::move(e))));
+  return writeAll(fd, reinterpret_cast<const uint8_t *>(bytes.data()),
+                  bytes.size(), 0);
 }
 
 // patchelf on a copy beside the file, checked before it replaces the file.
