@@ -157,9 +157,17 @@ int run(const Options &o, llvm::raw_ostream &out, llvm::raw_ostream &err) {
   PlanInputs in;
   if (!setUp(o, in, err))
     return 2;
+  // An OUTPUT that is a symbolic link (nix-build's ./result) is walked
+  // where it points; links inside the outputs are not followed.
   std::vector<std::string> roots;
-  for (const std::string &output : o.outputs)
-    roots.push_back(absolute(output));
+  for (const std::string &output : o.outputs) {
+    struct stat st;
+    std::string real = realPath(output);
+    roots.push_back(::lstat(output.c_str(), &st) == 0 && S_ISLNK(st.st_mode) &&
+                            !real.empty()
+                        ? real
+                        : absolute(output));
+  }
   Walked walked = walk(roots);
   std::vector<File> files(walked.files.size());
   for (size_t i = 0; i < files.size(); ++i) {
@@ -171,7 +179,8 @@ int run(const Options &o, llvm::raw_ostream &out, llvm::raw_ostream &err) {
   parallelFor(files.size(), o.jobs, [&](size_t i) { readOne(files[i]); });
   for (File &f : files)
     if (!f.error.empty()) {
-      f.problems.push_back(f.error + " (left as it was)");
+      f.problems.push_back(o.checkOnly ? f.error
+                                       : f.error + " (left as it was)");
       f.info.reset();
     }
   loader::FileCache cache;

@@ -671,5 +671,36 @@ def origin_in_a_needed_path_is_expanded_as_the_loader_does(w):
     check(res.returncode == 0, f"ldpin check refuses what glibc loads: {res.stderr!r}")
 
 
+@each_world
+def a_runtime_dependency_is_added_to_a_program_without_runpath(w):
+    # ldpin-ld removed the placeholder RUNPATH (nothing needed it): the
+    # fixup adds one in the dynamic table's spare slot.
+    plug = w.out("plugins")
+    os.makedirs(os.path.join(plug, "lib"))
+    out = w.out("app")
+    write(os.path.join(w.build, "main.c"), "int main(void){return 0;}\n")
+    w.cc(f"main.c -o {out}/prog")
+    check(not inspect(f"{out}/prog")["runpath"], f"has a RUNPATH: {inspect(f'{out}/prog')['runpath']}")
+    w.fixup(out, "--deps", HOST_LIBDIR, "--runtime-dependency", plug)
+    info = inspect(f"{out}/prog")
+    check(info["runpath"] == f"{plug}/lib", f"RUNPATH after the fixup: {info['runpath']!r}")
+    check(sh([f"{out}/prog"], ok=False).returncode == 0, "does not run")
+    res = w.fixup(out, check_only=True)
+    check(res.returncode == 0, f"check: {res.stderr!r}")
+
+
+@each_world
+def check_follows_an_output_given_as_a_symbolic_link(w):
+    # nix-build leaves ./result, a link to the output; `ldpin check result`.
+    out = w.out("app")
+    write(os.path.join(w.build, "main.c"), "int main(void){return 0;}\n")
+    w.cc(f"main.c -o {out}/prog", wrapped=False)
+    link = os.path.join(w.build, "result")
+    os.symlink(out, link)
+    res = w.fixup(link, check_only=True)
+    check(res.returncode == 0 and "1 ELF file of 1 file checked" in res.stderr,
+          f"ldpin check through a link: {res.returncode} {res.stderr!r}")
+
+
 if __name__ == "__main__":
     sys.exit(harness.main(__doc__))

@@ -399,6 +399,46 @@ Error Editor::removeDynamicEntry(size_t dynIndex) {
   return Error::success();
 }
 
+// A file without RUNPATH gets one in a spare slot of its dynamic table: a
+// second DT_NULL after the one that ends it, inside PT_DYNAMIC (the editor
+// leaves one wherever it removed an entry, as at link time when no RUNPATH
+// stays). The first DT_NULL becomes the DT_RUNPATH; the loader stops at the
+// next.
+Error Editor::addRunpath(const std::string &value) {
+  const unsigned word = info_.elfClass == 64 ? 8 : 4, entry = 2 * word;
+  const elf::Segment *dynamic = nullptr;
+  for (const elf::Segment &seg : info_.segments)
+    if (seg.type == llvm::ELF::PT_DYNAMIC)
+      dynamic = &seg;
+  if (!dynamic || info_.dynamic.empty() ||
+      info_.dynamic.back().tag != llvm::ELF::DT_NULL)
+    return makeError("has no DT_RUNPATH or DT_RPATH entry to set");
+  const uint64_t slot = info_.dynamic.back().fileOffset;
+  const uint64_t spare = slot + entry;
+  if (spare + entry > dynamic->offset + dynamic->filesz ||
+      spare + entry > image_.size() ||
+      std::any_of(image_.begin() + spare, image_.begin() + spare + entry,
+                  [](uint8_t b) { return b != 0; }))
+    return makeError("has no DT_RUNPATH or DT_RPATH entry to set, and no "
+                     "spare slot in its dynamic table to add one");
+  Expected<uint32_t> at = allocate(value);
+  if (!at)
+    return at.takeError();
+  patchWord(slot, llvm::ELF::DT_RUNPATH, word);
+  patchWord(slot + word, *at, word);
+  elf::DynEntry added = info_.dynamic.back();
+  added.tag = llvm::ELF::DT_RUNPATH;
+  added.value = *at;
+  added.str = value;
+  info_.dynamic.back() = added;
+  elf::DynEntry null;
+  null.tag = llvm::ELF::DT_NULL;
+  null.fileOffset = spare;
+  info_.dynamic.push_back(null);
+  info_.runpath = value;
+  return Error::success();
+}
+
 Error Editor::setRunpath(const std::string &value) {
   std::optional<size_t> i = placeholderEntry_;
   if (!i)
@@ -408,7 +448,7 @@ Error Editor::setRunpath(const std::string &value) {
   if (!i) {
     if (value.empty())
       return Error::success();
-    return makeError("has no DT_RUNPATH or DT_RPATH entry to set");
+    return addRunpath(value);
   }
   // The entry whose string became the reserved region must get its value
   // written anew, even an unchanged one: its old bytes are free space.

@@ -93,7 +93,8 @@ public:
   llvm::Error setSoname(const std::string &value);
   // Sets the RUNPATH (or RPATH, whichever the file has) to `value`; an empty
   // value removes the entry (an empty RUNPATH would mean the current
-  // directory to some loaders).
+  // directory to some loaders). A file with neither gets a DT_RUNPATH in a
+  // spare DT_NULL slot of its dynamic table, when it has one.
   llvm::Error setRunpath(const std::string &value);
   // Rewrites the descriptor of the `.note.ldpin` note in place (format
   // version note::kVersion), with the reserved region filled in from the
@@ -158,6 +159,7 @@ private:
   patchRuns(llvm::function_ref<bool(const Patch &)> keep) const;
   void patchWord(uint64_t offset, uint64_t value, unsigned size);
   llvm::Error removeDynamicEntry(size_t dynIndex);
+  llvm::Error addRunpath(const std::string &value);
   std::optional<size_t> findTag(int64_t tag) const;
 
   Image image_;
