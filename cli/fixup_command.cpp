@@ -35,10 +35,15 @@ FixupCommands addFixupCommands(CLI::App &app, fixup::Options &fixup) {
                     "A build or temporary directory no output may name "
                     "(NIX_BUILD_TOP, TMPDIR, TMP, TEMP and TEMPDIR are always "
                     "taken); repeatable");
+    CLI::Option *json = cmd->add_flag_callback(
+        "--json", [&fixup] { fixup.report = "json"; },
+        "Print one JSON document on stdout (schema ldpin-fixup/1, see "
+        "doc/fixup-json.md: every change and its reason, per file); "
+        "problems still go to stderr");
     cmd->add_option("--report", fixup.report,
-                    "text (problems on stderr) or json (schema ldpin-fixup/1 "
-                    "on stdout: every change and its reason, per file)")
-        ->check(CLI::IsMember({"text", "json"}));
+                    "text (the default) or json: the same as --json")
+        ->check(CLI::IsMember({"text", "json"}))
+        ->excludes(json);
     cmd->add_option("--config", fixup.config,
                     "The policy file (default: LDPIN_CONFIG)");
     cmd->add_option("--store", fixup.store,

@@ -92,7 +92,7 @@ def cmake_style_in_tree_libraries_run_installed_without_the_build_tree(w):
     prog = os.path.join(out, "bin", "prog")
     # Without the fixup the installed program still loads from the build tree.
     check(w.build in (inspect(prog)["runpath"] or ""), "no build-tree RUNPATH to start from")
-    res = w.fixup(out, "--deps", HOST_LIBDIR, "--report", "json")
+    res = w.fixup(out, "--deps", HOST_LIBDIR, "--json")
     report = json.loads(res.stdout)
     methods = {os.path.basename(f["path"]): f["method"] for f in report["files"]}
     check(methods.get("prog") == "record space" and methods.get("libbar.so.1") == "record space",

@@ -517,7 +517,9 @@ Closure closureOf(const std::string &root, FileCache &cache,
         } else {
           why = "which no RPATH, RUNPATH or default directory provides";
           if (f.tried.empty())
-            why += " (it has none to search)";
+            why += " (nothing to search: it has no RPATH or RUNPATH, and no "
+                   "interpreter whose default directories apply; "
+                   "--interpreter names one)";
           else {
             why += " (searched: ";
             for (size_t k = 0; k < f.tried.size(); ++k)
