@@ -187,10 +187,18 @@ int run(const Options &o, llvm::raw_ostream &out, llvm::raw_ostream &err) {
   loader::InterpreterDefaultsCache interpreters;
   Planner planner(in, cache, interpreters);
   in.provided = providedBy(files, walked.links, planner, cache);
-  if (!o.checkOnly) {
-    for (File &f : files)
-      if (f.dynamic())
-        f.plan = planner.plan(f);
+  for (File &f : files)
+    if (f.dynamic())
+      f.plan = planner.plan(f);
+  if (o.checkOnly) {
+    // check changes nothing; it reports the RUNPATH decisions the fixup
+    // would make, with the same reason names.
+    for (File &f : files) {
+      std::vector<pin::Decision> decisions = std::move(f.plan.searchList);
+      f.plan = Plan{};
+      f.plan.searchList = std::move(decisions);
+    }
+  } else {
     parallelFor(files.size(), o.jobs, [&](size_t i) {
       if (files[i].dynamic())
         apply(files[i], o.inPlace);

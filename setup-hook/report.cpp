@@ -51,6 +51,13 @@ void report(const std::vector<File> &files,
             << (c.from.empty() || c.to.empty() ? "" : " -> " + printable(c.to))
             << ": " << printable(c.why) << "\n";
     }
+    // check -v: the RUNPATH decisions a fixup would make, as NIX_DEBUG
+    // prints them at link time.
+    if (o.verbose && o.checkOnly)
+      for (const pin::Decision &d : f.plan.searchList)
+        err << "ldpin: check: " << printable(f.path) << ": rpath "
+            << printable(d.entry) << ": " << printable(pin::describe(d))
+            << "\n";
   }
   if (problems) {
     err << "ldpin: " << problems << " problem" << (problems == 1 ? "" : "s")

@@ -10,6 +10,7 @@ of GNU ld (bfd), gold, lld and mold. The programs are run, inspected with
 Usage: ld_wrapper_test.py --ldpin-ld PATH --ldpin PATH [--only NAME]
 Prints one line per test and a closing "N passed, M failed" line.
 """
+import json
 import os
 import shutil
 import stat
@@ -649,6 +650,42 @@ def ldpin_ld_reports_its_own_version_and_leaves_version_to_the_linker(w):
     version = sh([ld, "--ldpin-version"], env=w.env).stdout.split()[1]
     res = sh([ARGS.ldpin, "--version"])
     check(res.stdout == f"ldpin {version}\n", f"ldpin --version: {res.stdout!r}, ldpin-ld {version}")
+
+
+@with_bfd
+def nix_debug_and_the_fixups_reports_give_the_same_reasons(w):
+    # One decision in core: for each entry the link keeps, NIX_DEBUG at link
+    # time, `ldpin check --json` and `ldpin fixup --json` afterwards name the
+    # same reason.
+    b = w.store_lib("b", "int b(void) { return 5; }\n")
+    a = w.store_lib("a", "int b(void);\nint a(void) { return b() + 1; }\n",
+                    extra=f"-L{b} -lb")
+    plugins = os.path.join(w.store, "00000000-plugins", "lib")
+    os.makedirs(plugins)
+    cfg = os.path.join(w.root, "ldpin.toml")
+    write(cfg, f'new_dtags = false\ndlopen_dirs = ["{plugins}"]\n')
+    write(os.path.join(w.build, "main.c"), "int a(void);\nint main(void){return a() - 6;}\n")
+    out = os.path.join(w.store, "00000000-app")
+    os.makedirs(os.path.join(out, "bin"))
+    prog = os.path.join(out, "bin", "prog")
+    env = {"LDPIN_CONFIG": cfg, "NIX_DEBUG": "1"}
+    res = w.cc(f"main.c -L{a} -la -Wl,-rpath,{a} -Wl,-rpath,{b} -Wl,-rpath,{plugins} -o {prog}", env=env)
+    link = {}
+    for line in res.stderr.splitlines():
+        if line.startswith("ldpin-ld: rpath ") and " (" in line:
+            entry, decision = line[len("ldpin-ld: rpath "):].rsplit(": ", 1)
+            link[entry] = decision.split("(", 1)[1].split(")")[0].split(":")[0]
+    check(link.get(b) == "serves-closure" and link.get(plugins) == "dlopen-dir",
+          f"NIX_DEBUG: {link}")
+    for mode in ("check", "fixup"):
+        res = sh([ARGS.ldpin, mode, out, "--json", "--config", cfg], env=w.env, ok=False)
+        check(res.returncode == 0, f"{mode}: {res.returncode} {res.stderr!r}")
+        files = json.loads(res.stdout)["files"]
+        got = {d["entry"]: d["reason"] for f in files for d in f["search_list"]}
+        for entry in (b, plugins):
+            check(got.get(entry) == link[entry],
+                  f"{mode} --json gives {entry} the reason {got.get(entry)!r}, NIX_DEBUG {link[entry]!r}")
+    check(sh([prog], ok=False).returncode == 0, "does not run")
 
 
 if __name__ == "__main__":
