@@ -331,6 +331,9 @@ Expected<uint32_t> Editor::allocate(const std::string &s) {
 
 Expected<uint32_t> Editor::setEntryString(elf::DynEntry &d,
                                           const std::string &value) {
+  if (recordWritten_)
+    return makeError("the record is written last: no string may change after "
+                     "it");
   if (d.str && *d.str == value)
     return static_cast<uint32_t>(d.value);
   Expected<uint32_t> at = allocate(value);
@@ -440,6 +443,9 @@ Error Editor::addRunpath(const std::string &value) {
 }
 
 Error Editor::setRunpath(const std::string &value) {
+  if (recordWritten_)
+    return makeError("the record is written last: no string may change after "
+                     "it");
   std::optional<size_t> i = placeholderEntry_;
   if (!i)
     i = findTag(llvm::ELF::DT_RUNPATH);
@@ -478,6 +484,8 @@ Error Editor::setRecord(note::Record record) {
       found = &n;
   if (!found)
     return makeError("has no .note.ldpin record to write");
+  if (recordWritten_)
+    return makeError("the record is written once, last");
   if (placeholderEntry_)
     return makeError("the placeholder RUNPATH must be rewritten or removed "
                      "before the record is written");
@@ -503,6 +511,7 @@ Error Editor::setRecord(note::Record record) {
   if (!desc)
     return desc.takeError();
   patch(found->descOffset, desc->data(), desc->size());
+  recordWritten_ = true;
   return Error::success();
 }
 

@@ -126,6 +126,10 @@ struct Model {
   std::vector<size_t> renamedVn;        // version needs whose vn_file moved
   std::optional<note::Record> record;   // as written by setRecord()
   std::map<size_t, std::string> strNow; // original index -> current string
+  // A DT_RUNPATH the editor added in the table's spare DT_NULL slot (a file
+  // with neither RUNPATH nor RPATH), and the slot's file offset.
+  std::optional<std::string> added;
+  uint64_t addedAt = 0;
 
   std::optional<size_t> findTag(const elf::ElfInfo &before, int64_t tag) const {
     for (size_t i : live)
@@ -282,6 +286,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       }
       m.strNow[*t] = v;
     } else if (kind <= 3) { // RUNPATH set (2) or removed (3)
+      if (m.added)
+        continue; // the model follows one added entry, not its edits
       std::optional<size_t> t = m.placeholder;
       if (!t)
         t = m.findTag(before, llvm::ELF::DT_RUNPATH);
@@ -296,7 +302,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         return 0;
       }
       if (!t) {
-        tr.require(v.empty(), "setRunpath succeeded without an entry to set");
+        // Added in the spare slot: the old DT_NULL, with another after it.
+        if (!v.empty()) {
+          m.added = v;
+          // Where the DT_NULL is now: entries removed before moved it up.
+          const uint64_t entrySize = before.elfClass == 64 ? 16 : 8;
+          m.addedAt = before.dynamic.front().fileOffset +
+                      (m.live.size() - 1) * entrySize;
+          tr.require(before.dynamic.back().tag == llvm::ELF::DT_NULL,
+                     "setRunpath added an entry to a table without DT_NULL");
+        }
         continue;
       }
       if (v.empty()) {
@@ -369,10 +384,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   // The dynamic table: the original's entries but those removed, each
   // with the tag it had; those set name what was set, the others are as
   // they were.
-  tr.require(after.dynamic.size() == m.live.size(),
+  const size_t expected = m.live.size() + (m.added ? 1 : 0);
+  tr.require(after.dynamic.size() == expected,
              "the dynamic table has " + std::to_string(after.dynamic.size()) +
-                 " entries, expected " + std::to_string(m.live.size()));
+                 " entries, expected " + std::to_string(expected));
+  if (m.added) {
+    const elf::DynEntry &now = after.dynamic[m.live.size() - 1];
+    tr.require(now.tag == llvm::ELF::DT_RUNPATH && now.str == *m.added &&
+                   now.fileOffset == m.addedAt &&
+                   after.dynamic.back().tag == llvm::ELF::DT_NULL,
+               "the added RUNPATH is not where the DT_NULL was, or not '" +
+                   *m.added + "'");
+  }
   for (size_t j = 0; j < m.live.size(); ++j) {
+    if (m.added && j == m.live.size() - 1)
+      continue; // the DT_NULL that became the RUNPATH, checked above
     const elf::DynEntry &was = before.dynamic[m.live[j]];
     const elf::DynEntry &now = after.dynamic[j];
     const std::string at = "dynamic entry " + std::to_string(m.live[j]);
@@ -450,6 +476,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   for (const auto &[i, s] : m.set)
     allowed.emplace_back(before.dynamic[i].fileOffset + word,
                          before.dynamic[i].fileOffset + 2 * word);
+  if (m.added)
+    allowed.emplace_back(m.addedAt, m.addedAt + 2 * word);
   for (size_t j : m.renamedVn)
     allowed.emplace_back(before.versionNeeds[j].fileOffset + 4,
                          before.versionNeeds[j].fileOffset + 8);

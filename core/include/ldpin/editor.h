@@ -99,7 +99,8 @@ public:
   // Rewrites the descriptor of the `.note.ldpin` note in place (format
   // version note::kVersion), with the reserved region filled in from the
   // editor's state; the bytes of the region that nothing references after
-  // the edit are zeroed (in the last step of writeInPlace).
+  // the edit are zeroed (in the last step of writeInPlace). It is the last
+  // edit: a string edit after it is an error.
   llvm::Error setRecord(note::Record record);
 
   // The reserved region, and how many of its bytes are free now.
@@ -174,6 +175,7 @@ private:
   std::vector<bool> used_;
   size_t firstFree_ = 0; // used_[0, firstFree_) are all used
   bool haveRegion_ = false;
+  bool recordWritten_ = false;             // setRecord() is the last edit
   std::optional<size_t> placeholderEntry_; // entry to rewrite or remove
   std::vector<size_t> neededEntries_; // DT_NEEDED positions in info_.dynamic
   std::map<std::string, uint32_t> written_; // strings placed this session
