@@ -130,6 +130,37 @@ Error Editor::init() {
   for (size_t i = 0; i < info_.dynamic.size(); ++i)
     if (info_.dynamic[i].tag == llvm::ELF::DT_NEEDED)
       neededEntries_.push_back(i);
+  // What the editor writes must not lie in what it reads as something
+  // else: a file whose dynamic table, string table, version needs or record
+  // overlap (no linker makes one) is not edited, since changing one would
+  // change the other.
+  struct Range {
+    uint64_t begin, end;
+    const char *what;
+  };
+  std::vector<Range> ranges;
+  const uint64_t entry = info_.elfClass == 64 ? 16 : 8;
+  ranges.push_back({info_.dynstr->offset,
+                    info_.dynstr->offset + info_.dynstr->size, "string table"});
+  for (const elf::Segment &seg : info_.segments)
+    if (seg.type == llvm::ELF::PT_DYNAMIC)
+      ranges.push_back(
+          {seg.offset,
+           std::max(seg.offset + seg.filesz,
+                    info_.dynamicOffset + info_.dynamic.size() * entry),
+           "dynamic table"});
+  for (const elf::VersionNeed &v : info_.versionNeeds)
+    ranges.push_back({v.fileOffset, v.fileOffset + 16, "version needs"});
+  for (const elf::Note &n : info_.notes)
+    if (n.kind == elf::NoteKind::Ldpin)
+      ranges.push_back(
+          {n.fileOffset, n.descOffset + n.desc.size(), ".note.ldpin record"});
+  for (size_t i = 0; i < ranges.size(); ++i)
+    for (size_t j = i + 1; j < ranges.size(); ++j)
+      if (ranges[i].begin < ranges[j].end && ranges[j].begin < ranges[i].end &&
+          ranges[i].what != ranges[j].what)
+        return makeError(llvm::Twine("its ") + ranges[i].what + " and its " +
+                         ranges[j].what + " overlap in the file; not edited");
   return Error::success();
 }
 
@@ -498,11 +529,22 @@ Error Editor::setRecord(note::Record record) {
       return refs.takeError();
     std::vector<bool> named(used_.size(), false);
     markUsed(*refs, named);
-    static const uint8_t zero = 0;
-    for (size_t i = 0; i < named.size(); ++i)
-      if (!named[i])
-        patch(info_.dynstr->offset + regionBegin_ + i, &zero, 1,
-              /*late=*/true);
+    // One patch per run of bytes to zero (the placeholder's bytes are not
+    // zero): a patch per byte costs the link its time.
+    std::vector<uint8_t> zeros;
+    for (size_t i = 0; i < named.size();) {
+      if (named[i]) {
+        ++i;
+        continue;
+      }
+      size_t j = i;
+      while (j < named.size() && !named[j])
+        ++j;
+      zeros.assign(j - i, 0);
+      patch(info_.dynstr->offset + regionBegin_ + i, zeros.data(), zeros.size(),
+            /*late=*/true);
+      i = j;
+    }
   }
   record.reserveOffset = haveRegion_ ? regionOffset() : 0;
   record.reserveSize = haveRegion_ ? regionSize() : 0;

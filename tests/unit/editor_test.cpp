@@ -9,6 +9,7 @@
 #include "test_util.h"
 
 #include <gtest/gtest.h>
+#include <llvm/BinaryFormat/ELF.h>
 
 #include <algorithm>
 #include <csignal>
@@ -192,6 +193,35 @@ TEST(Editor, StaticFilesHaveNothingToEdit) {
   ASSERT_FALSE(bool(ed));
   EXPECT_NE(llvm::toString(ed.takeError()).find("no dynamic section"),
             std::string::npos);
+}
+
+// A hostile file whose DT_STRTAB points into its own dynamic table (found
+// by the editor fuzzer: removing an entry then rewrote a string): the
+// editor refuses it, since an edit of one would change the other.
+TEST(Editor, OverlappingDynamicAndStringTablesAreNotEdited) {
+  std::string bytes = test::readFile(FIXTURE_LIB);
+  llvm::Expected<elf::ElfInfo> info =
+      elf::read(llvm::MemoryBufferRef(bytes, "lib"), elf::ReadOptions{false});
+  ASSERT_TRUE(bool(info)) << llvm::toString(info.takeError());
+  ASSERT_EQ(info->elfClass, 64u);
+  uint64_t dynVaddr = 0;
+  for (const elf::Segment &seg : info->segments)
+    if (seg.type == llvm::ELF::PT_DYNAMIC)
+      dynVaddr = seg.vaddr;
+  ASSERT_NE(dynVaddr, 0u);
+  {
+    llvm::Expected<edit::Editor> ok = edit::Editor::fromBytes(
+        std::vector<uint8_t>(bytes.begin(), bytes.end()));
+    ASSERT_TRUE(bool(ok)) << llvm::toString(ok.takeError());
+  }
+  for (const elf::DynEntry &d : info->dynamic)
+    if (d.tag == llvm::ELF::DT_STRTAB)
+      for (int k = 0; k < 8; ++k)
+        bytes[d.fileOffset + 8 + k] = static_cast<char>(dynVaddr >> (8 * k));
+  llvm::Expected<edit::Editor> ed =
+      edit::Editor::fromBytes(std::vector<uint8_t>(bytes.begin(), bytes.end()));
+  ASSERT_FALSE(bool(ed));
+  EXPECT_NE(llvm::toString(ed.takeError()).find("overlap"), std::string::npos);
 }
 
 } // namespace
