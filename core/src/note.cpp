@@ -68,11 +68,11 @@ uint64_t valueLength(std::initializer_list<llvm::StringRef> strings) {
 } // namespace
 
 uint32_t entrySize(uint64_t valueLength) {
-  return static_cast<uint32_t>(8 + pad4(valueLength));
+  return static_cast<uint32_t>(format::kRecordHeaderSize + pad4(valueLength));
 }
 
 uint32_t encodedSize(const Record &r) {
-  uint64_t size = kHeaderSize + 8; // header and end record
+  uint64_t size = kHeaderSize + format::kRecordHeaderSize; // header, end record
   forEachRecord(r, [&](uint32_t, std::initializer_list<llvm::StringRef> v) {
     size += entrySize(valueLength(v));
   });
@@ -90,10 +90,10 @@ llvm::Expected<std::vector<uint8_t>> encode(const Record &r, bool bigEndian,
                      " bytes but only " + llvm::Twine(descSize) +
                      " are reserved");
   std::vector<uint8_t> out(descSize, 0);
-  store32(&out[0], kVersion, bigEndian);
-  store32(&out[4], used, bigEndian);
-  store32(&out[8], r.reserveOffset, bigEndian);
-  store32(&out[12], r.reserveSize, bigEndian);
+  store32(&out[format::kVersionAt], kVersion, bigEndian);
+  store32(&out[format::kUsedAt], used, bigEndian);
+  store32(&out[format::kReserveOffsetAt], r.reserveOffset, bigEndian);
+  store32(&out[format::kReserveSizeAt], r.reserveSize, bigEndian);
   size_t pos = kHeaderSize;
   forEachRecord(r, [&](uint32_t tag, std::initializer_list<llvm::StringRef> v) {
     uint64_t length = valueLength(v);
@@ -116,34 +116,35 @@ llvm::Expected<std::vector<uint8_t>> encodeNote(const Record &r, bool bigEndian,
   if (!desc)
     return desc.takeError();
   std::vector<uint8_t> out(kNoteHeaderSize, 0);
-  store32(&out[0], 6, bigEndian);
+  store32(&out[0], format::kOwnerSize, bigEndian);
   store32(&out[4], descSize, bigEndian);
   store32(&out[8], kType, bigEndian);
-  std::memcpy(&out[12], "ldpin", 6);
+  std::memcpy(&out[12], format::kOwner, format::kOwnerSize);
   out.insert(out.end(), desc->begin(), desc->end());
   return out;
 }
 
 llvm::Expected<Record> parse(llvm::ArrayRef<uint8_t> desc, bool bigEndian) {
-  if (desc.size() < kHeaderSize + 8)
+  if (desc.size() < kHeaderSize + format::kRecordHeaderSize)
     return makeError("ldpin note: descriptor of " + llvm::Twine(desc.size()) +
                      " bytes is too small");
-  uint32_t version = load32(&desc[0], bigEndian);
+  uint32_t version = load32(&desc[format::kVersionAt], bigEndian);
   if (version < kOldestVersion || version > kVersion)
     return makeError("ldpin note: unsupported format version " +
                      llvm::Twine(version) + " (this ldpin reads versions " +
                      llvm::Twine(kOldestVersion) + " to " +
                      llvm::Twine(kVersion) + ")");
-  uint32_t used = load32(&desc[4], bigEndian);
-  if (used < kHeaderSize + 8 || used % 4 != 0 || used > desc.size())
+  uint32_t used = load32(&desc[format::kUsedAt], bigEndian);
+  if (used < kHeaderSize + format::kRecordHeaderSize || used % 4 != 0 ||
+      used > desc.size())
     return makeError("ldpin note: used size " + llvm::Twine(used) +
                      " is not a multiple of 4 between 24 and the descriptor "
                      "size " +
                      llvm::Twine(desc.size()));
   Record r;
   r.version = version;
-  r.reserveOffset = load32(&desc[8], bigEndian);
-  r.reserveSize = load32(&desc[12], bigEndian);
+  r.reserveOffset = load32(&desc[format::kReserveOffsetAt], bigEndian);
+  r.reserveSize = load32(&desc[format::kReserveSizeAt], bigEndian);
   uint32_t ignored;
   if (__builtin_add_overflow(r.reserveOffset, r.reserveSize, &ignored))
     return makeError("ldpin note: reserved space " + hex(r.reserveOffset) +

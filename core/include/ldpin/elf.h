@@ -14,6 +14,8 @@
 // find what it changes without parsing again.
 #pragma once
 
+#include "ldpin/note_format.h"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -93,7 +95,7 @@ inline constexpr uint16_t kPnXnum = 0xffff;
 // Note owners and types ldpin knows by name.
 inline constexpr uint32_t kNtFdoDlopen = 0x407c0c0a;
 inline constexpr uint32_t kNtFdoPackage = 0xcafe1a7e;
-inline constexpr const char *kLdpinNoteOwner = "ldpin";
+inline constexpr const char *kLdpinNoteOwner = note::format::kOwner;
 
 struct Note {
   std::string section; // the SHT_NOTE section, empty when read from PT_NOTE

@@ -3,6 +3,8 @@
 // parser, used by every tool; the parser checks everything it reads.
 #pragma once
 
+#include "ldpin/note_format.h"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -13,23 +15,20 @@
 
 namespace ldpin::note {
 
-inline constexpr uint32_t kType = 1; // NT_LDPIN_RECORD
-// Version 2: reserve_offset/reserve_size name the whole reserved region
-// (the editor takes its free bytes to be those nothing references); version
-// 1 named the part still free. Both are read; version 2 is written.
-inline constexpr uint32_t kVersion = 2;
-inline constexpr uint32_t kOldestVersion = 1;
-inline constexpr uint32_t kHeaderSize = 16;     // version .. reserve_size
-inline constexpr uint32_t kNoteHeaderSize = 20; // Nhdr + "ldpin\0" padded
-
-enum Tag : uint32_t {
-  kEnd = 0,
-  kChannel = 1,
-  kLibc = 2,
-  kNeeded = 3,
-  kSoname = 4,
-  kBuildRunpath = 5,
-};
+// The layout's constants (ldpin/note_format.h, shared with the audit
+// module's parser).
+using format::kBuildRunpath;
+using format::kChannel;
+using format::kEnd;
+using format::kHeaderSize;
+using format::kLibc;
+using format::kNeeded;
+using format::kNoteHeaderSize;
+using format::kOldestVersion;
+using format::kSoname;
+using format::kType;
+using format::kVersion;
+using format::Tag;
 
 struct Needed {
   std::string name;    // the DT_NEEDED string the linker wrote
