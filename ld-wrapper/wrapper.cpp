@@ -823,14 +823,14 @@ void Wrapper::printOurs(const LinkExtras &extras,
 std::function<bool(const std::string &)>
 Wrapper::rpathServingClosure(const Command &cmd) {
   loader::FileCache cache;
-  loader::SearchSettings settings;
-  settings.usable = loader::usableFrom(cache);
-  settings.refused = loader::refusedFrom(cache);
+  loader::InterpreterDefaultsCache interpreters;
   const elf::ElfInfo *out = cache.get(cmd.output);
-  if (out && out->interpreter && cache.regular(*out->interpreter))
-    settings.defaultDirs = loader::interpreterDefaults(*out->interpreter).dirs;
+  if (!out)
+    return [](const std::string &) { return false; };
   std::set<std::string> entries = loader::rpathServingClosure(
-      loader::closureOf(cmd.output, cache, settings), cmd.output);
+      loader::closureOf(cmd.output, cache,
+                        loader::settingsFor(*out, cache, interpreters)),
+      cmd.output);
   return
       [entries](const std::string &entry) { return entries.count(entry) != 0; };
 }
@@ -912,7 +912,7 @@ llvm::Expected<NeededOutcome> Wrapper::pinNeeded(edit::Editor &ed,
     if (lib && pin::pinnable(policy, dirs(), lib->pinPath) &&
         needed[i] != lib->pinPath) {
       if (llvm::Error e = ed.setNeeded(i, lib->pinPath))
-        return std::move(e);
+        return e;
       if (debug >= 1)
         err << "ldpin-ld: DT_NEEDED " << needed[i] << " -> " << lib->pinPath
             << " (pinned)\n";

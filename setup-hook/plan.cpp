@@ -95,13 +95,7 @@ std::optional<Pin> Planner::resolve(const File &f, size_t index) const {
 
 loader::SearchSettings Planner::settingsFor(const elf::ElfInfo &info,
                                             loader::FileCache &files) const {
-  loader::SearchSettings settings;
-  settings.usable = loader::usableFrom(files);
-  settings.refused = loader::refusedFrom(files);
-  std::string interp = info.interpreter.value_or(in_.interpreter);
-  if (!interp.empty() && files.regular(interp))
-    settings.defaultDirs = interpreters_.get(interp).dirs;
-  return settings;
+  return loader::settingsFor(info, files, interpreters_, in_.interpreter);
 }
 
 // DT_RPATH serves what the libraries load too, and pinning the file's own

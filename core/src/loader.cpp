@@ -321,6 +321,18 @@ refusedFrom(FileCache &cache) {
   };
 }
 
+SearchSettings settingsFor(const elf::ElfInfo &info, FileCache &files,
+                           InterpreterDefaultsCache &interpreters,
+                           const std::string &fallbackInterpreter) {
+  SearchSettings settings;
+  settings.usable = usableFrom(files);
+  settings.refused = refusedFrom(files);
+  std::string interp = info.interpreter.value_or(fallbackInterpreter);
+  if (!interp.empty() && files.regular(interp))
+    settings.defaultDirs = interpreters.get(interp).dirs;
+  return settings;
+}
+
 namespace {
 
 bool isLoaderName(const std::string &soname);

@@ -167,6 +167,15 @@ usableFrom(FileCache &cache);
 std::function<bool(const std::string &, unsigned, uint16_t)>
 refusedFrom(FileCache &cache);
 
+// How the loader searches for the libraries of `info` when the environment
+// sets nothing: no LD_LIBRARY_PATH, candidates judged through `files`
+// (usableFrom, refusedFrom), and the default directories of its interpreter
+// (or of `fallbackInterpreter`, for a file without one), asked through
+// `interpreters`. The wrapper and the fixup search with these.
+SearchSettings settingsFor(const elf::ElfInfo &info, FileCache &files,
+                           InterpreterDefaultsCache &interpreters,
+                           const std::string &fallbackInterpreter = "");
+
 struct Problem {
   std::string file;    // the object the problem is about
   std::string message; // what is wrong, naming what it needs and from whom
