@@ -144,11 +144,12 @@ Error Editor::init() {
                     info_.dynstr->offset + info_.dynstr->size, "string table"});
   for (const elf::Segment &seg : info_.segments)
     if (seg.type == llvm::ELF::PT_DYNAMIC)
-      ranges.push_back(
-          {seg.offset,
-           std::max(seg.offset + seg.filesz,
-                    info_.dynamicOffset + info_.dynamic.size() * entry),
-           "dynamic table"});
+      dynamicEnd_ = seg.offset + seg.filesz;
+  if (dynamicEnd_)
+    ranges.push_back({info_.dynamicOffset,
+                      std::max(*dynamicEnd_, info_.dynamicOffset +
+                                                 info_.dynamic.size() * entry),
+                      "dynamic table"});
   for (const elf::VersionNeed &v : info_.versionNeeds)
     ranges.push_back({v.fileOffset, v.fileOffset + 16, "version needs"});
   for (const elf::Note &n : info_.notes)
@@ -360,11 +361,17 @@ Expected<uint32_t> Editor::allocate(const std::string &s) {
   return static_cast<uint32_t>(offset);
 }
 
-Expected<uint32_t> Editor::setEntryString(elf::DynEntry &d,
-                                          const std::string &value) {
+Error Editor::notAfterRecord() const {
   if (recordWritten_)
     return makeError("the record is written last: no string may change after "
                      "it");
+  return Error::success();
+}
+
+Expected<uint32_t> Editor::setEntryString(elf::DynEntry &d,
+                                          const std::string &value) {
+  if (Error e = notAfterRecord())
+    return e;
   if (d.str && *d.str == value)
     return static_cast<uint32_t>(d.value);
   Expected<uint32_t> at = allocate(value);
@@ -440,17 +447,12 @@ Error Editor::removeDynamicEntry(size_t dynIndex) {
 // next.
 Error Editor::addRunpath(const std::string &value) {
   const unsigned word = info_.elfClass == 64 ? 8 : 4, entry = 2 * word;
-  const elf::Segment *dynamic = nullptr;
-  for (const elf::Segment &seg : info_.segments)
-    if (seg.type == llvm::ELF::PT_DYNAMIC)
-      dynamic = &seg;
-  if (!dynamic || info_.dynamic.empty() ||
+  if (!dynamicEnd_ || info_.dynamic.empty() ||
       info_.dynamic.back().tag != llvm::ELF::DT_NULL)
     return makeError("has no DT_RUNPATH or DT_RPATH entry to set");
   const uint64_t slot = info_.dynamic.back().fileOffset;
   const uint64_t spare = slot + entry;
-  if (spare + entry > dynamic->offset + dynamic->filesz ||
-      spare + entry > image_.size() ||
+  if (spare + entry > *dynamicEnd_ || spare + entry > image_.size() ||
       std::any_of(image_.begin() + spare, image_.begin() + spare + entry,
                   [](uint8_t b) { return b != 0; }))
     return makeError("has no DT_RUNPATH or DT_RPATH entry to set, and no "
@@ -474,9 +476,8 @@ Error Editor::addRunpath(const std::string &value) {
 }
 
 Error Editor::setRunpath(const std::string &value) {
-  if (recordWritten_)
-    return makeError("the record is written last: no string may change after "
-                     "it");
+  if (Error e = notAfterRecord())
+    return e;
   std::optional<size_t> i = placeholderEntry_;
   if (!i)
     i = findTag(llvm::ELF::DT_RUNPATH);

@@ -161,6 +161,8 @@ private:
   void patchWord(uint64_t offset, uint64_t value, unsigned size);
   llvm::Error removeDynamicEntry(size_t dynIndex);
   llvm::Error addRunpath(const std::string &value);
+  // An error once setRecord() has run (it is the last edit).
+  llvm::Error notAfterRecord() const;
   std::optional<size_t> findTag(int64_t tag) const;
 
   Image image_;
@@ -175,7 +177,9 @@ private:
   std::vector<bool> used_;
   size_t firstFree_ = 0; // used_[0, firstFree_) are all used
   bool haveRegion_ = false;
-  bool recordWritten_ = false;             // setRecord() is the last edit
+  bool recordWritten_ = false; // setRecord() is the last edit
+  // PT_DYNAMIC's end in the file (where spare DT_NULL slots may be).
+  std::optional<uint64_t> dynamicEnd_;
   std::optional<size_t> placeholderEntry_; // entry to rewrite or remove
   std::vector<size_t> neededEntries_; // DT_NEEDED positions in info_.dynamic
   std::map<std::string, uint32_t> written_; // strings placed this session
