@@ -191,13 +191,10 @@ int run(const Options &o, llvm::raw_ostream &out, llvm::raw_ostream &err) {
     if (f.dynamic())
       f.plan = planner.plan(f);
   if (o.checkOnly) {
-    // check changes nothing; it reports the RUNPATH decisions the fixup
-    // would make, with the same reason names.
-    for (File &f : files) {
-      std::vector<pin::Decision> decisions = std::move(f.plan.searchList);
-      f.plan = Plan{};
-      f.plan.searchList = std::move(decisions);
-    }
+    // check changes nothing: its report lists no change, and keeps the
+    // RUNPATH decisions the fixup would make, with the same reason names.
+    for (File &f : files)
+      f.plan.changes.clear();
   } else {
     parallelFor(files.size(), o.jobs, [&](size_t i) {
       if (files[i].dynamic())
