@@ -11,8 +11,9 @@ FixupCommands addFixupCommands(CLI::App &app, fixup::Options &fixup) {
       ".note.ldpin record, the outputs or --deps), RUNPATH without build "
       "directories; then validate every file's closure (every library found, "
       "every needed symbol version defined, one C library) and fail listing "
-      "every problem. Files are replaced atomically; a file with a problem is "
-      "left as it was");
+      "every problem. Files are replaced atomically; a file that cannot be "
+      "read or edited is left as it was, and one the validation then faults "
+      "is reported as changed by the fixup");
   CLI::App *checkCmd = app.add_subcommand(
       "check", "Validate, as fixup does after its edits, without changing "
                "anything");

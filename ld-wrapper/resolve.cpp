@@ -367,13 +367,6 @@ private:
 
 } // namespace
 
-std::string directoryKey(const std::string &dir) {
-  size_t end = dir.size();
-  while (end > 1 && dir[end - 1] == '/')
-    --end;
-  return dir.substr(0, end);
-}
-
 std::optional<bool> Resolution::has(const std::string &dir,
                                     const std::string &name) const {
   auto it = listed.find(directoryKey(dir));

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "command.h"
+#include "ldpin/paths.h"
 
 #include <cstdint>
 #include <optional>
@@ -44,8 +45,7 @@ struct Resolution {
                           const std::string &name) const;
 };
 
-// `dir` without trailing slashes ("/" stays).
-std::string directoryKey(const std::string &dir);
+using ldpin::directoryKey; // ldpin/paths.h
 
 // The output's class (32 or 64) and machine (EM_*), which decide whether
 // the linker takes a library file or skips it as incompatible.

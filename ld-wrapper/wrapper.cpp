@@ -290,10 +290,12 @@ llvm::Error Wrapper::chooseLinker() {
                      printable(from) +
                      ") must be an absolute path, such as /usr/bin/ld.bfd");
   struct stat self, real;
-  if (::access(linker.c_str(), X_OK) != 0 || ::stat(linker.c_str(), &real) != 0)
+  if (::access(linker.c_str(), X_OK) != 0 ||
+      ::stat(linker.c_str(), &real) != 0 || !S_ISREG(real.st_mode))
     return makeError("the real linker " + printable(linker) +
-                     (::access(linker.c_str(), F_OK) == 0 ? " is not executable"
-                                                          : " does not exist") +
+                     (::access(linker.c_str(), F_OK) == 0
+                          ? " is not an executable file"
+                          : " does not exist") +
                      " (from " + printable(from) + ")");
   // Naming ldpin-ld itself would run it again and again.
   if (::stat("/proc/self/exe", &self) == 0 && self.st_dev == real.st_dev &&

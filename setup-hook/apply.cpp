@@ -23,13 +23,16 @@ void replaceAliases(File &f) {
   for (const std::string &alias : f.aliases) {
     std::string tmp = alias + ".ldpin-link";
     ::unlink(tmp.c_str());
-    if (::link(f.path.c_str(), tmp.c_str()) != 0 ||
-        ::rename(tmp.c_str(), alias.c_str()) != 0) {
+    // rename() over a name of the same file does nothing and leaves the
+    // temporary link: it is removed in any case.
+    const bool done = ::link(f.path.c_str(), tmp.c_str()) == 0 &&
+                      ::rename(tmp.c_str(), alias.c_str()) == 0;
+    const int saved = errno;
+    ::unlink(tmp.c_str());
+    if (!done)
       f.problems.push_back(
           "cannot replace its hard link " + printable(alias) +
-          ", which is left as it was: " + std::strerror(errno));
-      ::unlink(tmp.c_str());
-    }
+          ", which is left as it was: " + std::strerror(saved));
   }
 }
 

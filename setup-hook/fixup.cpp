@@ -78,13 +78,39 @@ bool setUp(const Options &o, PlanInputs &in, llvm::raw_ostream &err) {
   for (const std::string &d : o.buildDirs)
     if (!d.empty())
       in.dirs.build.push_back(absolute(d));
-  for (const std::string &out : o.outputs) {
+  auto usage = [&](const std::string &what, const std::string &why) {
+    err << "ldpin: " << printable(what) << ": " << why << "\n";
+    return false;
+  };
+  // What will be written into binaries, or decides what is: refused before
+  // any file is read.
+  if (!o.store.empty() && o.store[0] != '/')
+    return usage(o.store, "--store must be an absolute path");
+  if (!o.interpreter.empty()) {
     struct stat st;
-    if (::lstat(out.c_str(), &st) != 0) {
-      err << "ldpin: " << printable(out) << ": " << std::strerror(errno)
-          << "\n";
-      return false;
-    }
+    if (o.interpreter[0] != '/')
+      return usage(o.interpreter, "--interpreter must be an absolute path");
+    if (::stat(o.interpreter.c_str(), &st) != 0)
+      return usage(o.interpreter,
+                   std::string("--interpreter: ") + std::strerror(errno));
+    if (!S_ISREG(st.st_mode))
+      return usage(o.interpreter, "--interpreter is not a regular file");
+  }
+  for (const std::string &d : o.runtimeDependencies) {
+    struct stat st;
+    if (d.empty() || d[0] != '/' || d.find(':') != std::string::npos)
+      return usage(d, "--runtime-dependency must be an absolute path without "
+                      "':' (it is written into RUNPATH)");
+    if (::stat(d.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+      return usage(d, "--runtime-dependency is not a directory");
+  }
+  for (const std::string &out : o.outputs) {
+    // Followed, as the walk follows it: a dangling link is missing.
+    struct stat st;
+    if (::stat(out.c_str(), &st) != 0)
+      return usage(out, std::strerror(errno));
+    if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+      return usage(out, "not a directory or regular file");
     in.dirs.outputs.push_back(absolute(out));
     if (std::string real = realPath(out);
         !real.empty() && real != absolute(out))
@@ -92,11 +118,11 @@ bool setUp(const Options &o, PlanInputs &in, llvm::raw_ostream &err) {
   }
   for (const std::string &d : o.deps) {
     in.dirs.declared.push_back(absolute(d));
-    for (std::string &l : libDirs(d))
+    for (std::string &l : libDirs(absolute(d)))
       in.depDirs.push_back(std::move(l));
   }
   for (const std::string &d : o.runtimeDependencies)
-    for (std::string &l : libDirs(d))
+    for (std::string &l : libDirs(directoryKey(d)))
       in.runtimeDirs.push_back(std::move(l));
   in.interpreter = o.interpreter;
   return true;

@@ -34,10 +34,18 @@ struct Walker {
     if (S_ISREG(st.st_mode)) {
       auto [it, added] = seen.try_emplace({st.st_dev, st.st_ino},
                                           Seen{out.files.size(), st.st_nlink});
-      if (added)
+      if (added) {
         out.files.push_back({path, {}, false});
-      else
-        out.files[it->second.index].aliases.push_back(path);
+        return;
+      }
+      // Another name of a file already met; the same name again (an
+      // output given twice, or a file inside an output given too) is not
+      // another name.
+      Walked::Entry &first = out.files[it->second.index];
+      if (path != first.path &&
+          std::find(first.aliases.begin(), first.aliases.end(), path) ==
+              first.aliases.end())
+        first.aliases.push_back(path);
       return;
     }
     if (!S_ISDIR(st.st_mode))

@@ -702,5 +702,55 @@ def check_follows_an_output_given_as_a_symbolic_link(w):
           f"ldpin check through a link: {res.returncode} {res.stderr!r}")
 
 
+@each_world
+def what_would_be_written_into_binaries_is_refused_before_any_file_changes(w):
+    out = w.out("app")
+    write(os.path.join(w.build, "main.c"), "int main(void){return 0;}\n")
+    w.cc(f"main.c -o {out}/prog", wrapped=False)
+    before = digest(f"{out}/prog")
+    rt = w.out("rt")
+    afile = os.path.join(w.build, "main.c")
+    dangling = os.path.join(w.build, "dangling")
+    os.symlink("/nonexistent-ldpin", dangling)
+    cases = [
+        (["--interpreter", "/nonexistent/ld.so"], "--interpreter"),
+        (["--interpreter", "relative/ld.so"], "absolute"),
+        (["--interpreter", w.build], "not a regular file"),
+        (["--runtime-dependency", "store/rt"], "absolute"),
+        (["--runtime-dependency", ""], "absolute"),
+        (["--runtime-dependency", f"{rt}:{rt}"], "':'"),
+        (["--runtime-dependency", afile], "not a directory"),
+        (["--runtime-dependency", rt + "-missing"], "not a directory"),
+        (["--store", "relative/store"], "--store"),
+    ]
+    for args, said in cases:
+        res = w.fixup(out, *args, ok=False)
+        check(res.returncode == 2 and said in res.stderr,
+              f"{args}: {res.returncode} {res.stderr!r}")
+        check(digest(f"{out}/prog") == before, f"{args}: the program was changed")
+    for bad in (dangling, "/dev/null"):
+        res = w.fixup(bad, ok=False, check_only=True)
+        check(res.returncode == 2, f"check {bad}: {res.returncode} {res.stderr!r}")
+    check(sh([f"{out}/prog"], ok=False).returncode == 0, "the program does not run")
+
+
+@each_world
+def an_output_given_twice_leaves_nothing_behind(w):
+    out = w.out("app")
+    os.makedirs(f"{out}/bin")
+    os.makedirs(f"{out}/sbin")
+    rt = w.out("rt")
+    os.makedirs(f"{rt}/lib")
+    write(os.path.join(w.build, "main.c"), "int main(void){return 0;}\n")
+    w.cc(f"main.c -o {out}/bin/prog")
+    os.link(f"{out}/bin/prog", f"{out}/sbin/prog")
+    w.fixup(out, out, f"{out}/bin/prog", "--runtime-dependency", rt)
+    left = sorted(n for d in ("bin", "sbin") for n in os.listdir(f"{out}/{d}"))
+    check(left == ["prog", "prog"], f"files left in the output: {left}")
+    check(os.stat(f"{out}/bin/prog").st_ino == os.stat(f"{out}/sbin/prog").st_ino,
+          "the two names are no longer one file")
+    check(inspect(f"{out}/sbin/prog")["runpath"] == f"{rt}/lib", "not fixed")
+
+
 if __name__ == "__main__":
     sys.exit(harness.main(__doc__))

@@ -40,6 +40,13 @@ std::string absolute(const std::string &p) {
                                      : std::string(cwd) + "/" + rest;
 }
 
+std::string directoryKey(const std::string &dir) {
+  size_t end = dir.size();
+  while (end > 1 && dir[end - 1] == '/')
+    --end;
+  return dir.substr(0, end);
+}
+
 std::string realPath(const std::string &p) {
   char *r = ::realpath(p.c_str(), nullptr);
   if (!r)

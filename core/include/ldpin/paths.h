@@ -21,6 +21,8 @@ std::string baseName(const std::string &p);
 // `p` made absolute against the current directory (no symlinks resolved; a
 // leading "./" is dropped).
 std::string absolute(const std::string &p);
+// `dir` without trailing slashes ("/" stays).
+std::string directoryKey(const std::string &dir);
 // realpath(3), or "" when it fails.
 std::string realPath(const std::string &p);
 
