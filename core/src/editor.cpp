@@ -131,7 +131,7 @@ Error Editor::init() {
     if (info_.dynamic[i].tag == llvm::ELF::DT_NEEDED)
       neededEntries_.push_back(i);
   // What the editor writes must not lie in what it reads as something
-  // else: a file whose dynamic table, string table, version needs or record
+  // else: a file whose dynamic table, string table, version needs or notes
   // overlap (no linker makes one) is not edited, since changing one would
   // change the other.
   struct Range {
@@ -152,10 +152,12 @@ Error Editor::init() {
                       "dynamic table"});
   for (const elf::VersionNeed &v : info_.versionNeeds)
     ranges.push_back({v.fileOffset, v.fileOffset + 16, "version needs"});
+  // Every note, not just the record: the editor promises to change no
+  // note but the record, so none may lie in what it writes.
   for (const elf::Note &n : info_.notes)
-    if (n.kind == elf::NoteKind::Ldpin)
-      ranges.push_back(
-          {n.fileOffset, n.descOffset + n.desc.size(), ".note.ldpin record"});
+    ranges.push_back({n.fileOffset, n.descOffset + n.desc.size(),
+                      n.kind == elf::NoteKind::Ldpin ? ".note.ldpin record"
+                                                     : "note"});
   for (size_t i = 0; i < ranges.size(); ++i)
     for (size_t j = i + 1; j < ranges.size(); ++j)
       if (ranges[i].begin < ranges[j].end && ranges[j].begin < ranges[i].end &&

@@ -224,6 +224,32 @@ TEST(Editor, OverlappingDynamicAndStringTablesAreNotEdited) {
   EXPECT_NE(llvm::toString(ed.takeError()).find("overlap"), std::string::npos);
 }
 
+// A hostile file whose DT_STRTAB points at its build-id note (found by the
+// editor fuzzer in CI: removing a RUNPATH zeroed its string, and so the
+// note's header): the editor refuses it, since it changes no note but the
+// record.
+TEST(Editor, AStringTableOverANoteIsNotEdited) {
+  std::string bytes = test::readFile(FIXTURE_LIB);
+  llvm::Expected<elf::ElfInfo> info =
+      elf::read(llvm::MemoryBufferRef(bytes, "lib"), elf::ReadOptions{false});
+  ASSERT_TRUE(bool(info)) << llvm::toString(info.takeError());
+  ASSERT_EQ(info->elfClass, 64u);
+  uint64_t noteVaddr = 0;
+  for (const elf::Segment &seg : info->segments)
+    if (seg.type == llvm::ELF::PT_NOTE && !noteVaddr)
+      noteVaddr = seg.vaddr;
+  ASSERT_NE(noteVaddr, 0u) << "the fixture has no PT_NOTE";
+  for (const elf::DynEntry &d : info->dynamic)
+    if (d.tag == llvm::ELF::DT_STRTAB)
+      for (int k = 0; k < 8; ++k)
+        bytes[d.fileOffset + 8 + k] = static_cast<char>(noteVaddr >> (8 * k));
+  llvm::Expected<edit::Editor> ed =
+      edit::Editor::fromBytes(std::vector<uint8_t>(bytes.begin(), bytes.end()));
+  ASSERT_FALSE(bool(ed));
+  EXPECT_NE(llvm::toString(ed.takeError()).find("note overlap"),
+            std::string::npos);
+}
+
 } // namespace
 
 // writeInPlace() edits the file itself (same inode, so hard links see the
