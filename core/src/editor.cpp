@@ -131,9 +131,9 @@ Error Editor::init() {
     if (info_.dynamic[i].tag == llvm::ELF::DT_NEEDED)
       neededEntries_.push_back(i);
   // What the editor writes must not lie in what it reads as something
-  // else: a file whose dynamic table, string table, version needs or notes
-  // overlap (no linker makes one) is not edited, since changing one would
-  // change the other.
+  // else: a file whose dynamic table, string table, version needs and
+  // definitions or notes overlap (no linker makes one) is not edited, since
+  // changing one would change the other.
   struct Range {
     uint64_t begin, end;
     const char *what;
@@ -150,14 +150,22 @@ Error Editor::init() {
                       std::max(*dynamicEnd_, info_.dynamicOffset +
                                                  info_.dynamic.size() * entry),
                       "dynamic table"});
-  for (const elf::VersionNeed &v : info_.versionNeeds)
+  for (const elf::VersionNeed &v : info_.versionNeeds) {
     ranges.push_back({v.fileOffset, v.fileOffset + 16, "version needs"});
+    for (const elf::VersionNeedAux &a : v.aux)
+      ranges.push_back({a.fileOffset, a.fileOffset + 16, "version needs"});
+  }
+  for (const elf::VersionDef &v : info_.versionDefs) {
+    ranges.push_back({v.fileOffset, v.fileOffset + 20, "version definitions"});
+    for (uint64_t a : v.auxOffsets)
+      ranges.push_back({a, a + 8, "version definitions"});
+  }
   // Every note, not just the record: the editor promises to change no
   // note but the record, so none may lie in what it writes.
   for (const elf::Note &n : info_.notes)
-    ranges.push_back({n.fileOffset, n.descOffset + n.desc.size(),
-                      n.kind == elf::NoteKind::Ldpin ? ".note.ldpin record"
-                                                     : "note"});
+    ranges.push_back(
+        {n.fileOffset, n.descOffset + n.desc.size(),
+         n.kind == elf::NoteKind::Ldpin ? ".note.ldpin record" : "note"});
   for (size_t i = 0; i < ranges.size(); ++i)
     for (size_t j = i + 1; j < ranges.size(); ++j)
       if (ranges[i].begin < ranges[j].end && ranges[j].begin < ranges[i].end &&

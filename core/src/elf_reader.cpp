@@ -410,8 +410,12 @@ private:
               auxAt, vn.vn_cnt,
               ".gnu.version_r aux of " + printable(need.file, kMessageNameMax),
               [&](uint64_t a) -> Expected<uint32_t> {
-                LDPIN_TRY(va, readAt<Vernaux>(a, ".gnu.version_r aux entry"));
+                LDPIN_TRY(auxOff, mapAddress(a, sizeof(Vernaux),
+                                             ".gnu.version_r aux entry"));
+                LDPIN_TRY(va, checkedRead<Vernaux>(file, auxOff,
+                                                   ".gnu.version_r aux entry"));
                 VersionNeedAux aux;
+                aux.fileOffset = auxOff;
                 aux.hash = va.vna_hash;
                 aux.flags = va.vna_flags;
                 aux.other = va.vna_other;
@@ -437,8 +441,12 @@ private:
       return makeError("DT_VERDEF without DT_VERDEFNUM");
     return walkChain(
         *addr, *num, ".gnu.version_d", [&](uint64_t at) -> Expected<uint32_t> {
-          LDPIN_TRY(vd, readAt<Verdef>(at, ".gnu.version_d entry"));
+          LDPIN_TRY(defOff,
+                    mapAddress(at, sizeof(Verdef), ".gnu.version_d entry"));
+          LDPIN_TRY(vd,
+                    checkedRead<Verdef>(file, defOff, ".gnu.version_d entry"));
           VersionDef def;
+          def.fileOffset = defOff;
           def.version = vd.vd_version;
           def.flags = vd.vd_flags;
           def.index = vd.vd_ndx;
@@ -447,7 +455,11 @@ private:
           Error e = walkChain(
               auxAt, vd.vd_cnt, ".gnu.version_d aux",
               [&](uint64_t a) -> Expected<uint32_t> {
-                LDPIN_TRY(va, readAt<Verdaux>(a, ".gnu.version_d aux entry"));
+                LDPIN_TRY(auxOff, mapAddress(a, sizeof(Verdaux),
+                                             ".gnu.version_d aux entry"));
+                LDPIN_TRY(va, checkedRead<Verdaux>(file, auxOff,
+                                                   ".gnu.version_d aux entry"));
+                def.auxOffsets.push_back(auxOff);
                 LDPIN_TRY(n, dynString(va.vda_name, ".gnu.version_d vda_name"));
                 def.names.push_back(n.str());
                 def.nameOffsets.push_back(va.vda_name);

@@ -59,6 +59,7 @@ struct VersionNeedAux {
   uint16_t flags = 0;
   uint16_t other = 0;      // the version index symbols use
   uint32_t nameOffset = 0; // vna_name, into .dynstr
+  uint64_t fileOffset = 0; // of the Vernaux entry
 };
 
 struct VersionNeed {
@@ -74,6 +75,8 @@ struct VersionDef {
   uint32_t hash = 0;
   std::vector<std::string> names;    // the first is the version, then parents
   std::vector<uint32_t> nameOffsets; // vda_name of each, into .dynstr
+  uint64_t fileOffset = 0;           // of the Verdef entry
+  std::vector<uint64_t> auxOffsets;  // of each Verdaux entry
 };
 
 enum class NoteKind {
