@@ -3,15 +3,16 @@
 # SECONDS (default 30): the ELF reader, on a seed corpus of real ELF files
 # (the test fixtures, a few host programs and libraries, 32-bit and
 # big-endian files made with clang-16 and lld-16), the .note.ldpin parser,
-# and the in-place editor, on the same ELF files and on programs and
+# the in-place editor, on the same ELF files and on programs and
 # libraries linked through ldpin-ld (build/bin/ldpin-ld, when it has been
-# built) with each linker, which carry a record and its reserved space.
+# built) with each linker, which carry a record and its reserved space, and
+# the audit module's reader (audit/elf_view.h, hosted) on the editor's seeds.
 # Crash inputs are kept under build-fuzz/crashes/ and fail the run.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-30}
 cmake --preset fuzz >/dev/null
-cmake --build --preset fuzz --target fuzz_elf_reader fuzz_ldpin_note fuzz_editor >/dev/null
+cmake --build --preset fuzz --target fuzz_elf_reader fuzz_ldpin_note fuzz_editor fuzz_audit_view >/dev/null
 mkdir -p build-fuzz/corpus/elf build-fuzz/corpus/note build-fuzz/corpus/editor build-fuzz/crashes
 for f in /usr/bin/true /usr/bin/ls /usr/lib/x86_64-linux-gnu/libz.so.1 \
          /usr/lib/x86_64-linux-gnu/libc.so.6 build/tests/fixtures/* tests/data/crashes/*; do
@@ -69,3 +70,4 @@ run() { # target corpus-dir
 run fuzz_elf_reader build-fuzz/corpus/elf
 run fuzz_ldpin_note build-fuzz/corpus/note
 run fuzz_editor build-fuzz/corpus/editor
+run fuzz_audit_view build-fuzz/corpus/editor

@@ -1,0 +1,48 @@
+// The audit module's system calls: raw, without libc (the module runs
+// inside the dynamic linker's audit namespace, where no libc is loaded, and
+// must work beside any glibc). The calls are the same on every Linux
+// architecture; their numbers and the instruction live in one file per
+// architecture, included at the end.
+#pragma once
+
+#include <linux/stat.h> // struct statx: one layout on every architecture
+#include <stddef.h>
+#include <stdint.h>
+
+namespace ldpin::audit::sys {
+
+inline constexpr int kAtFdcwd = -100;
+inline constexpr int kAtEmptyPath = 0x1000;
+inline constexpr int kReadOnly = 0;
+inline constexpr int kWriteOnly = 1;
+inline constexpr int kCreate = 0100;
+inline constexpr int kAppend = 02000;
+inline constexpr int kCloexec = 02000000;
+inline constexpr int kProtRead = 1;
+inline constexpr int kMapPrivate = 2;
+inline constexpr unsigned kTypeMask = 0170000, kRegular = 0100000;
+inline constexpr unsigned kOthersWrite = 0002;
+inline constexpr long kNoEntry = -2; // -ENOENT
+
+// Each returns what the kernel returns: a result, or -errno.
+long openat(int dirfd, const char *path, int flags, int mode);
+long read(int fd, void *buf, size_t size);
+long write(int fd, const void *buf, size_t size);
+long close(int fd);
+long readlinkat(int dirfd, const char *path, char *buf, size_t size);
+long statx(int dirfd, const char *path, int flags, unsigned mask,
+           struct ::statx *out);
+long mmap(void *addr, size_t size, int prot, int flags, int fd, long offset);
+long munmap(void *addr, size_t size);
+[[noreturn]] void exitGroup(int status);
+
+inline bool failed(long r) { return r < 0 && r > -4096; }
+
+} // namespace ldpin::audit::sys
+
+#if defined(__x86_64__)
+#include "sys_x86_64.h"
+#else
+#error                                                                         \
+    "ldpin-audit: no system call layer for this architecture (add audit/sys_<arch>.h)"
+#endif
