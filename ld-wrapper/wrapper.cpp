@@ -45,6 +45,16 @@ namespace {
 // ":."), and it names ldpin so that a stray one is recognisable.
 constexpr const char *kPlaceholderHead = "/ldpin-reserved-space/";
 constexpr const char *kPlaceholderTail = ":.";
+// An executable that is to get DT_AUDIT is linked with this DT_SONAME as the
+// entry's place (lld leaves no spare slot in the dynamic table; bfd, lld and
+// mold write -soname into executables); pinAudit() retags it. gold writes
+// no SONAME into an executable, and leaves spare slots instead.
+constexpr const char *kAuditSlot = "/ldpin-audit-slot";
+
+// Whether this link's output gets DT_AUDIT.
+bool wantsAudit(const Command &cmd, const Policy &policy) {
+  return !policy.audit.empty() && !cmd.shared && !cmd.relocatable;
+}
 // Linux refuses to exec a command with one argument of this many bytes or
 // more (MAX_ARG_STRLEN, 32 pages).
 constexpr size_t kMaxArgument = 32 * 4096;
@@ -205,6 +215,8 @@ private:
                          const Resolution &res, const NeededOutcome &needed,
                          note::Record &record);
   llvm::Error pinSoname(const Command &cmd, edit::Editor &ed);
+  llvm::Error pinAudit(const Command &cmd, edit::Editor &ed);
+  std::string auditModule() const;
   std::function<bool(const std::string &)>
   rpathServingClosure(const Command &cmd);
 };
@@ -664,6 +676,8 @@ Reservation Wrapper::fixedParts(const Command &cmd) const {
   if (cmd.shared)
     r.space += std::max<size_t>(longestOutput(), 64) + 5 +
                (cmd.soname ? cmd.soname->size() : 64) + 1;
+  if (wantsAudit(cmd, policy)) // the module's path, for pinAudit()
+    r.space += auditModule().size() + 1;
   // The record: its header, the channel, the SONAME and the build-tree
   // RUNPATH entries (at most every -rpath argument).
   r.record = note::encodedSize(note::Record{}) +
@@ -805,6 +819,8 @@ std::vector<std::string> LinkExtras::flags(const Command &cmd,
   if (!noteObject.empty())
     out.push_back(noteObject);
   out.insert(out.end(), {"-rpath", placeholder});
+  if (wantsAudit(cmd, policy) && !cmd.soname)
+    out.insert(out.end(), {"-soname", kAuditSlot});
   if (!cmd.newDtags) // the command line did not choose: the policy does
     out.push_back(policy.new_dtags ? "--enable-new-dtags"
                                    : "--disable-new-dtags");
@@ -879,6 +895,8 @@ int Wrapper::pinAndEdit(const Command &cmd, const Resolution &res) {
   if (llvm::Error e = pinRunpath(cmd, ed, res, *needed, record))
     return fail(std::move(e));
   if (llvm::Error e = pinSoname(cmd, ed))
+    return fail(std::move(e));
+  if (llvm::Error e = pinAudit(cmd, ed))
     return fail(std::move(e));
   bool hasRecord = std::any_of(
       ed.info().notes.begin(), ed.info().notes.end(),
@@ -1015,6 +1033,34 @@ llvm::Error Wrapper::pinSoname(const Command &cmd, edit::Editor &ed) {
     return e;
   if (debug >= 1)
     err << "ldpin-ld: SONAME " << *cmd.soname << " -> " << abs << "\n";
+  return llvm::Error::success();
+}
+
+// The policy's audit module: the module of ldpin-ld's own package
+// (bin/ldpin-ld beside lib/libldpin-audit.so), or a path.
+std::string Wrapper::auditModule() const {
+  if (policy.audit != kAuditBuiltin)
+    return policy.audit;
+  return dirName(dirName(realPath("/proc/self/exe"))) +
+         "/lib/libldpin-audit.so";
+}
+
+// DT_AUDIT for an executable when the policy asks.
+llvm::Error Wrapper::pinAudit(const Command &cmd, edit::Editor &ed) {
+  if (!wantsAudit(cmd, policy))
+    return llvm::Error::success();
+  const std::string module = auditModule();
+  struct stat st;
+  if (::stat(module.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+    return makeError("the policy's audit module " + printable(module) +
+                     (policy.audit == kAuditBuiltin
+                          ? " (the one of ldpin-ld's own package)"
+                          : "") +
+                     " is not a file");
+  if (llvm::Error e = ed.setAudit(module, cmd.soname ? "" : kAuditSlot))
+    return e;
+  if (debug >= 1)
+    err << "ldpin-ld: DT_AUDIT " << module << "\n";
   return llvm::Error::success();
 }
 

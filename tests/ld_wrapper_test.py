@@ -577,6 +577,74 @@ def dlopen_dirs_are_kept_where_asked_not_added(w):
     check(f"rpath {plugins}: kept (dlopen-dir)" in res.stderr, f"reason: {res.stderr[-400:]!r}")
 
 
+AUDITED_C = r"""
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+int main(int argc, char **argv) {
+  void *h = dlopen("libplug.so.1", RTLD_NOW);
+  printf("%s: %s\n", argc > 1 ? "child" : "parent", h ? "loaded" : "not found");
+  fflush(stdout);
+  if (argc > 1) return h ? 0 : 1;
+  char cmd[4096];
+  snprintf(cmd, sizeof cmd, "%s", getenv("CHILD"));
+  return (system(cmd) != 0) + (h ? 0 : 2);
+}
+"""
+
+
+@for_each_linker
+def the_policy_embeds_dt_audit_which_children_do_not_inherit(w, linker):
+    module = os.path.join(os.path.dirname(os.path.abspath(ARGS.ldpin_ld)), "..", "lib",
+                          "libldpin-audit.so")
+    module = os.path.realpath(module)
+    fb = os.path.join(w.root, "plugins")
+    os.makedirs(fb)
+    write(os.path.join(w.root, "plug.c"), "int value(void){return 5;}\n")
+    sh(f"gcc -shared -fPIC plug.c -o {fb}/libplug.so.1", cwd=w.root)
+    write(os.path.join(w.build, "main.c"), AUDITED_C)
+    cfg = os.path.join(w.root, "ldpin.toml")
+    env = dict(w.env, LDPIN_FALLBACK_PATH=fb)
+    w.cc("main.c -ldl -o plain")
+    env["CHILD"] = os.path.join(w.build, "plain") + " child"
+    # Without DT_AUDIT the program cannot find its plugin.
+    res = sh([os.path.join(w.build, "plain")], env=env, ok=False)
+    check(res.stdout == "parent: not found\nchild: not found\n", f"plain: {res.stdout!r}")
+    for setting in ("true", f'"{module}"'):
+        write(cfg, f"audit = {setting}\n")
+        w.cc("main.c -ldl -o audited", env={"LDPIN_CONFIG": cfg})
+        dyn = sh(["readelf", "-dW", os.path.join(w.build, "audited")]).stdout
+        check(f"Audit library: [{module}]" in dyn, f"audit = {setting}: no DT_AUDIT: {dyn}")
+        res = sh([os.path.join(w.build, "audited")], env=env, ok=False)
+        check(res.stdout == "parent: loaded\nchild: not found\n",
+              f"audit = {setting}: {res.stdout!r} {res.stderr!r}")
+    # With a build-tree RUNPATH kept (an in-tree library), DT_AUDIT too.
+    intree = os.path.join(w.build, "lib")
+    os.makedirs(intree)
+    write(os.path.join(w.build, "intree.c"), "int intree(void){return 1;}\n")
+    w.cc(f"-shared -fPIC intree.c -Wl,-soname,libintree.so.1 -o {intree}/libintree.so.1")
+    w.cc(f"main.c -ldl -L{intree} -Wl,--no-as-needed -l:libintree.so.1 -Wl,-rpath,{intree} -o kept",
+         env={"LDPIN_CONFIG": cfg})
+    info = inspect(os.path.join(w.build, "kept"))
+    check(info["runpath"] == intree, f"the in-tree RUNPATH: {info['runpath']!r}")
+    check(f"Audit library: [{module}]" in sh(["readelf", "-dW", os.path.join(w.build, "kept")]).stdout,
+          "no DT_AUDIT beside a kept RUNPATH")
+    res = sh([os.path.join(w.build, "kept")], env=env, ok=False)
+    check(res.stdout == "parent: loaded\nchild: not found\n", f"kept: {res.stdout!r}")
+    # LD_AUDIT, unlike DT_AUDIT, reaches the child.
+    res = sh([os.path.join(w.build, "plain")], env=dict(env, LD_AUDIT=module), ok=False)
+    check(res.stdout == "parent: loaded\nchild: loaded\n", f"LD_AUDIT: {res.stdout!r}")
+    # Libraries get none; a bad setting is a clear error.
+    w.cc(f"-shared -fPIC {w.root}/plug.c -o libshared.so", env={"LDPIN_CONFIG": cfg})
+    check("AUDIT" not in sh(["readelf", "-d", os.path.join(w.build, "libshared.so")]).stdout,
+          "a shared library got DT_AUDIT")
+    for setting, said in (('"relative.so"', "audit must be"), ('"/no/such/module.so"',
+                                                               "/no/such/module.so")):
+        write(cfg, f"audit = {setting}\n")
+        res = w.cc("main.c -ldl -o bad", env={"LDPIN_CONFIG": cfg}, ok=False)
+        check(res.returncode != 0 and said in res.stderr, f"audit = {setting}: {res.stderr!r}")
+
+
 @with_bfd
 def a_policy_path_that_is_a_directory_is_an_error(w):
     write(os.path.join(w.build, "main.c"), "int main(void){return 0;}\n")

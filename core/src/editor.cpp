@@ -450,30 +450,32 @@ Error Editor::removeDynamicEntry(size_t dynIndex) {
   return Error::success();
 }
 
-// A file without RUNPATH gets one in a spare slot of its dynamic table: a
-// second DT_NULL after the one that ends it, inside PT_DYNAMIC (the editor
-// leaves one wherever it removed an entry, as at link time when no RUNPATH
-// stays). The first DT_NULL becomes the DT_RUNPATH; the loader stops at the
-// next.
-Error Editor::addRunpath(const std::string &value) {
+// A string entry the file lacks (a RUNPATH, a DT_AUDIT) goes in a spare
+// slot of its dynamic table: a second DT_NULL after the one that ends it,
+// inside PT_DYNAMIC (bfd, gold and mold leave some; the editor leaves one
+// wherever it removed an entry, as at link time when no RUNPATH stays). The
+// first DT_NULL becomes the entry; the loader stops at the next.
+Error Editor::addStringEntry(int64_t tag, const std::string &value,
+                             const char *what) {
   const unsigned word = info_.elfClass == 64 ? 8 : 4, entry = 2 * word;
   if (!dynamicEnd_ || info_.dynamic.empty() ||
       info_.dynamic.back().tag != llvm::ELF::DT_NULL)
-    return makeError("has no DT_RUNPATH or DT_RPATH entry to set");
+    return makeError(Twine("has no ") + what + " entry to set");
   const uint64_t slot = info_.dynamic.back().fileOffset;
   const uint64_t spare = slot + entry;
   if (spare + entry > *dynamicEnd_ || spare + entry > image_.size() ||
       std::any_of(image_.begin() + spare, image_.begin() + spare + entry,
                   [](uint8_t b) { return b != 0; }))
-    return makeError("has no DT_RUNPATH or DT_RPATH entry to set, and no "
-                     "spare slot in its dynamic table to add one");
+    return makeError(Twine("has no ") + what +
+                     " entry to set, and no spare slot in its dynamic table "
+                     "to add one");
   Expected<uint32_t> at = allocate(value);
   if (!at)
     return at.takeError();
-  patchWord(slot, llvm::ELF::DT_RUNPATH, word);
+  patchWord(slot, static_cast<uint64_t>(tag), word);
   patchWord(slot + word, *at, word);
   elf::DynEntry added = info_.dynamic.back();
-  added.tag = llvm::ELF::DT_RUNPATH;
+  added.tag = tag;
   added.value = *at;
   added.str = value;
   info_.dynamic.back() = added;
@@ -481,8 +483,32 @@ Error Editor::addRunpath(const std::string &value) {
   null.tag = llvm::ELF::DT_NULL;
   null.fileOffset = spare;
   info_.dynamic.push_back(null);
-  info_.runpath = value;
   return Error::success();
+}
+
+Error Editor::setAudit(const std::string &value, const std::string &slot) {
+  if (Error e = notAfterRecord())
+    return e;
+  if (value.empty() || value.find(':') != std::string::npos)
+    return makeError("a DT_AUDIT module must be one path, not '" + value + "'");
+  std::optional<size_t> i = findTag(elf::kDtAudit);
+  if (!i && !slot.empty())
+    if (std::optional<size_t> s = findTag(llvm::ELF::DT_SONAME);
+        s && info_.dynamic[*s].str == slot) {
+      // The slot's tag becomes DT_AUDIT; its string is written anew.
+      elf::DynEntry &d = info_.dynamic[*s];
+      patchWord(d.fileOffset, static_cast<uint64_t>(elf::kDtAudit),
+                info_.elfClass == 64 ? 8 : 4);
+      d.tag = elf::kDtAudit;
+      d.str.reset();
+      info_.soname.reset();
+      i = s;
+    }
+  if (i) {
+    Expected<uint32_t> at = setEntryString(info_.dynamic[*i], value);
+    return at ? Error::success() : at.takeError();
+  }
+  return addStringEntry(elf::kDtAudit, value, "DT_AUDIT");
 }
 
 Error Editor::setRunpath(const std::string &value) {
@@ -496,7 +522,11 @@ Error Editor::setRunpath(const std::string &value) {
   if (!i) {
     if (value.empty())
       return Error::success();
-    return addRunpath(value);
+    if (Error e = addStringEntry(llvm::ELF::DT_RUNPATH, value,
+                                 "DT_RUNPATH or DT_RPATH"))
+      return e;
+    info_.runpath = value;
+    return Error::success();
   }
   // The entry whose string became the reserved region must get its value
   // written anew, even an unchanged one: its old bytes are free space.

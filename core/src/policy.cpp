@@ -64,12 +64,14 @@ llvm::Expected<Policy> parsePolicy(const std::string &text,
         return makeError(where() +
                          "pin must be \"store\", \"all\" or \"none\"");
     } else if (k == "new_dtags") {
-      std::optional<bool> b = value.value<bool>();
+      std::optional<bool> b =
+          value.is_boolean() ? value.value<bool>() : std::nullopt;
       if (!b)
         return makeError(where() + "new_dtags must be true or false");
       p.new_dtags = *b;
     } else if (k == "absolute_soname") {
-      std::optional<bool> b = value.value<bool>();
+      std::optional<bool> b =
+          value.is_boolean() ? value.value<bool>() : std::nullopt;
       if (!b)
         return makeError(where() + "absolute_soname must be true or false");
       p.absolute_soname = *b;
@@ -80,10 +82,23 @@ llvm::Expected<Policy> parsePolicy(const std::string &text,
                          "reserve_extra must be a number of bytes from 0 to "
                          "1048576");
       p.reserve_extra = static_cast<uint32_t>(*n);
+    } else if (k == "audit") {
+      if (const toml::value<bool> *b = value.as_boolean()) {
+        p.audit = b->get() ? kAuditBuiltin : "";
+      } else {
+        std::optional<std::string> s =
+            value.is_string() ? value.value<std::string>() : std::nullopt;
+        if (!s || s->empty() || (*s)[0] != '/' ||
+            s->find(':') != std::string::npos)
+          return makeError(where() + "audit must be true, false or the "
+                                     "absolute path of an audit module "
+                                     "(one path, no ':')");
+        p.audit = *s;
+      }
     } else {
       return makeError(where() + "unknown key '" + k +
                        "' (known: linker, dlopen_dirs, pin, new_dtags, "
-                       "absolute_soname, reserve_extra)");
+                       "absolute_soname, reserve_extra, audit)");
     }
   }
   return p;

@@ -24,6 +24,7 @@ TEST(Policy, EmptyFileGivesTheDefaults) {
   EXPECT_TRUE(p->absolute_soname);
   EXPECT_TRUE(p->linker.empty());
   EXPECT_TRUE(p->dlopen_dirs.empty());
+  EXPECT_TRUE(p->audit.empty());
 }
 
 TEST(Policy, EveryKey) {
@@ -41,6 +42,14 @@ TEST(Policy, EveryKey) {
   EXPECT_FALSE(p->new_dtags);
   EXPECT_EQ(p->reserve_extra, 1024u);
   EXPECT_FALSE(p->absolute_soname);
+  for (auto [text, want] : {std::pair{"audit = true", kAuditBuiltin},
+                            {"audit = false", ""},
+                            {"audit = \"/nix/store/x-ldpin/lib/a.so\"",
+                             "/nix/store/x-ldpin/lib/a.so"}}) {
+    llvm::Expected<Policy> a = parsePolicy(text, "ldpin.toml");
+    ASSERT_TRUE(bool(a)) << llvm::toString(a.takeError());
+    EXPECT_EQ(a->audit, want) << text;
+  }
 }
 
 TEST(Policy, BadValuesAndUnknownKeysAreErrorsWithTheLine) {
@@ -57,6 +66,16 @@ TEST(Policy, BadValuesAndUnknownKeysAreErrorsWithTheLine) {
   EXPECT_NE(error("new_dtag = true\n").find("unknown key 'new_dtag'"),
             std::string::npos);
   EXPECT_NE(error("pin = \n").find("ldpin.toml:1"), std::string::npos);
+  // A number is not a boolean (toml++ would convert it).
+  EXPECT_NE(error("new_dtags = 1\n").find("new_dtags must be true or false"),
+            std::string::npos);
+  EXPECT_NE(error("absolute_soname = 0\n").find("must be true or false"),
+            std::string::npos);
+  for (const char *bad : {"audit = \"libldpin-audit.so\"", "audit = \"\"",
+                          "audit = \"/a.so:/b.so\"", "audit = 1"})
+    EXPECT_NE(error(bad).find("audit must be true, false or the absolute"),
+              std::string::npos)
+        << bad;
   llvm::Expected<Policy> missing = readPolicy("/nonexistent/ldpin.toml");
   ASSERT_FALSE(bool(missing));
   EXPECT_EQ(llvm::toString(missing.takeError()),

@@ -96,6 +96,11 @@ public:
   // directory to some loaders). A file with neither gets a DT_RUNPATH in a
   // spare DT_NULL slot of its dynamic table, when it has one.
   llvm::Error setRunpath(const std::string &value);
+  // Sets DT_AUDIT (the audit modules glibc loads for a program) to the one
+  // path `value`. A file without one gets it in the place of its DT_SONAME
+  // when that reads `slot` (non-empty; the wrapper links with it for this),
+  // else in a spare DT_NULL slot of its dynamic table.
+  llvm::Error setAudit(const std::string &value, const std::string &slot = "");
   // Rewrites the descriptor of the `.note.ldpin` note in place (format
   // version note::kVersion), with the reserved region filled in from the
   // editor's state; the bytes of the region that nothing references after
@@ -160,7 +165,8 @@ private:
   patchRuns(llvm::function_ref<bool(const Patch &)> keep) const;
   void patchWord(uint64_t offset, uint64_t value, unsigned size);
   llvm::Error removeDynamicEntry(size_t dynIndex);
-  llvm::Error addRunpath(const std::string &value);
+  llvm::Error addStringEntry(int64_t tag, const std::string &value,
+                             const char *what);
   // An error once setRecord() has run (it is the last edit).
   llvm::Error notAfterRecord() const;
   std::optional<size_t> findTag(int64_t tag) const;

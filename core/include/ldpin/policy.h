@@ -36,7 +36,14 @@ struct Policy {
   // reserve_extra: bytes of string space reserved beyond what the wrapper
   // computes, for edits after link time.
   uint32_t reserve_extra = 256;
+  // audit: the audit module an executable records as DT_AUDIT, which glibc
+  // loads for that program only (LD_AUDIT is inherited by children; DT_AUDIT
+  // is not). Empty: none (the default); `audit = true` in the file: the
+  // module of ldpin-ld's own package (kAuditBuiltin); or an absolute path.
+  std::string audit;
 };
+
+inline constexpr const char *kAuditBuiltin = "builtin";
 
 // Reads and checks a policy file. A key ldpin does not know is an error (a
 // typo must not silently fall back to a default).
