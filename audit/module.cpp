@@ -221,7 +221,7 @@ void readEnvironment() {
             .add("cannot open LDPIN_AUDIT_LOG_FILE ")
             .add(g.logFile)
             .add(" (error ")
-            .addNumber(static_cast<uint64_t>(-lf))
+            .addNumber(static_cast<unsigned long>(-lf))
             .add("); logging to standard error");
         emit(kWarnings);
       } else {
@@ -448,7 +448,7 @@ void rememberGlibcDir(const char *path) {
     return;
   Text<64> link;
   link.clear();
-  link.add("/proc/self/fd/").addNumber(static_cast<uint64_t>(fd));
+  link.add("/proc/self/fd/").addNumber(static_cast<unsigned long>(fd));
   char real[kPathMax];
   long n = sys::readlinkat(sys::kAtFdcwd, link.data, real, sizeof real - 1);
   sys::close(static_cast<int>(fd));
@@ -673,7 +673,7 @@ const char *judge(const char *path, link_map *loader, bool forced,
   if (!m.data) {
     why.add(m.why);
     if (m.error)
-      why.add(" (error ").addNumber(static_cast<uint64_t>(-m.error)).add(")");
+      why.add(" (error ").addNumber(static_cast<unsigned long>(-m.error)).add(")");
     return why.data;
   }
   ElfView v;
@@ -1031,7 +1031,7 @@ la_objopen(struct link_map *map, Lmid_t lmid, uintptr_t *cookie) {
         .add("objopen ")
         .add(map->l_name && map->l_name[0] ? map->l_name : "(the program)")
         .add(" namespace ")
-        .addNumber(static_cast<uint64_t>(lmid));
+        .addNumber(static_cast<unsigned long>(lmid));
     emit(kCalls);
   }
   if (lmid != LM_ID_BASE)

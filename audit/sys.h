@@ -42,6 +42,8 @@ inline bool failed(long r) { return r < 0 && r > -4096; }
 
 #if defined(__x86_64__)
 #include "sys_x86_64.h"
+#elif defined(__i386__)
+#include "sys_i386.h"
 #else
 #error                                                                         \
     "ldpin-audit: no system call layer for this architecture (add audit/sys_<arch>.h)"

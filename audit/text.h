@@ -109,7 +109,8 @@ template <size_t N> struct Text {
   }
   Text &add(const char *s) { return add(s, length(s)); }
   Text &add(char c) { return add(&c, 1); }
-  Text &addNumber(uint64_t v) {
+  // An unsigned long: a 32-bit build has no 64-bit division without libgcc.
+  Text &addNumber(unsigned long v) {
     char digits[24];
     size_t n = 0;
     do {

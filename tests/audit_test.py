@@ -51,9 +51,17 @@ int main(int argc, char **argv) {
 """
 
 
+def libdir():
+    return os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(ARGS.ldpin)),
+                                         "..", "lib"))
+
+
 def module():
-    return os.path.join(os.path.dirname(os.path.abspath(ARGS.ldpin)), "..", "lib",
-                        "libldpin-audit.so")
+    return os.path.join(libdir(), "libldpin-audit.so")
+
+
+# What a shell sets: glibc expands $PLATFORM per process (x86_64, i686).
+PER_CLASS = "ldpin-audit/$PLATFORM/libldpin-audit.so"
 
 
 class World:
@@ -283,6 +291,34 @@ def ld_audit_reaches_children(w):
 
 
 @each
+def programs_of_either_class_load_their_own_module_through_platform(w):
+    m32 = os.path.join(libdir(), "ldpin-audit", "i686", "libldpin-audit.so")
+    check(os.path.isfile(m32), f"no 32-bit module at {m32} (the build needs gcc-multilib)")
+    check("ELF32" in sh(["readelf", "-h", m32]).stdout, f"{m32} is not 32-bit")
+    for bits in (32, 64):
+        src = os.path.join(w.root, "src", f"x{bits}.c")
+        write(src, value_lib(bits))
+        sh(f"gcc -m{bits} -shared -fPIC {src} -o {w.d(f'fb{bits}')}/libx.so.1")
+    dl = os.path.join(w.root, "src", "dl.c")
+    write(dl, DLOPEN_C)
+    p32, p64 = os.path.join(w.d("bin"), "dl32"), os.path.join(w.d("bin"), "dl64")
+    sh(f"gcc -m32 {dl} -o {p32} -ldl")
+    sh(f"gcc {dl} -o {p64} -ldl")
+    path = f"{w.root}/fb64:{w.root}/fb32"
+    # One module for both: glibc complains to every 32-bit process.
+    res = w.run([p32, "libx.so.1"], LD_AUDIT=module(), LDPIN_FALLBACK_PATH=path)
+    check("wrong ELF class" in res.stderr, f"the 64-bit module in a 32-bit process: {res.stderr!r}")
+    per_class = os.path.join(libdir(), PER_CLASS)
+    for prog, want in ((p32, "value 32"), (p64, "value 64")):
+        res = w.run([prog, "libx.so.1"], LD_AUDIT=per_class, LDPIN_FALLBACK_PATH=path)
+        check(res.returncode == 0 and want in res.stdout and res.stderr == "",
+              f"{prog}: {res.returncode} {res.stdout!r} {res.stderr!r}")
+    res = w.run([p32, "libx.so.1"], LD_AUDIT=per_class, LDPIN_FALLBACK_PATH=path,
+                LDPIN_AUDIT_LOG="2")
+    check(f"skip {w.root}/fb64/libx.so.1 (ELFCLASS64, not ELFCLASS32)" in res.stderr, res.stderr)
+
+
+@each
 def the_module_needs_nothing_and_exports_only_the_audit_interface(w):
     m = module()
     dyn = sh(["readelf", "-dW", m]).stdout
@@ -306,7 +342,8 @@ def host_programs_run_silently_with_the_module(w):
         if not os.path.exists(cmd[0]):
             continue
         plain = w.run(cmd, audit=False)
-        audited = w.run(cmd, LDPIN_FALLBACK_PATH=f"{w.root}/none")
+        audited = w.run(cmd, LD_AUDIT=os.path.join(libdir(), PER_CLASS),
+                        LDPIN_FALLBACK_PATH=f"{w.root}/none")
         check(audited.returncode == plain.returncode and audited.stdout == plain.stdout
               and audited.stderr == plain.stderr,
               f"{cmd}: differs with the module: {audited.returncode} {audited.stderr!r}")

@@ -12,6 +12,7 @@ packages=(
   llvm-16-dev libzstd-dev   # libObject, linked statically (libzstd-dev: LLVMSupport's link interface)
   libcli11-dev libtomlplusplus-dev libgtest-dev
   libncurses-dev            # libtinfo.a for the static ldpin-ld
+  gcc-multilib              # the 32-bit audit module (-m32), and 32-bit test programs
   # run time: ldpin fixup grows files that ldpin-ld did not link with patchelf
   patchelf
   # tests: readelf and the linkers (bfd, gold, lld, mold), foreign-architecture
