@@ -75,6 +75,19 @@ const char *findRecord(const unsigned char *p, size_t size, uint64_t align,
   return nullptr;
 }
 
+const char *findRecordIn(const unsigned char *p, size_t size, uint64_t align,
+                         Record &out) {
+  // A segment of alignment 8 may hold notes laid out at 4 (mold merges
+  // .note.ldpin, aligned 4, into an 8-aligned PT_NOTE): both are tried.
+  if (align == 8) {
+    if (const char *why = findRecord(p, size, 8, out))
+      return why;
+    if (out.present)
+      return nullptr;
+  }
+  return findRecord(p, size, 4, out);
+}
+
 const char *ElfView::string(uint64_t offset) const {
   if (offset >= strsz)
     return nullptr;
@@ -154,12 +167,16 @@ const char *readElf(const unsigned char *file, size_t size, ElfView &out) {
   }
   out.type = type;
   out.machine = machine;
+  out.identVersion = file[EI_VERSION];
+  out.osabi = file[EI_OSABI];
+  out.abiVersion = file[EI_ABIVERSION];
   if (!out.native())
     return nullptr;
 
   Ehdr eh;
   if (!load(file, size, 0, eh))
     return "an ELF file shorter than its header";
+  out.version = eh.e_version;
   if (eh.e_phentsize != sizeof(Phdr) || eh.e_phnum > kMaxPhdrs)
     return "its program headers are malformed";
   uint64_t dynOffset = 0, dynSize = 0;
@@ -175,8 +192,8 @@ const char *readElf(const unsigned char *file, size_t size, ElfView &out) {
     } else if (ph.p_type == PT_NOTE && !out.record.present) {
       if (ph.p_offset > size || size - ph.p_offset < ph.p_filesz)
         return "a PT_NOTE segment lies outside the file";
-      if (const char *why = findRecord(file + ph.p_offset, ph.p_filesz,
-                                       ph.p_align == 8 ? 8 : 4, out.record))
+      if (const char *why = findRecordIn(file + ph.p_offset, ph.p_filesz,
+                                         ph.p_align, out.record))
         return why;
     }
   }

@@ -70,6 +70,9 @@ struct ElfView {
   size_t size;
   unsigned char elfClass, data;
   uint16_t type, machine;
+  // What glibc's open_verify checks beyond class and machine.
+  unsigned char identVersion, osabi, abiVersion;
+  uint32_t version;
   // Of a native file only:
   bool hasDynamic;
   uint64_t dynamicOffset; // of the first entry
@@ -111,6 +114,11 @@ const char *readElf(const unsigned char *file, size_t size, ElfView &out);
 // the record is malformed; notes that run past the segment end the walk.
 const char *findRecord(const unsigned char *p, size_t size, uint64_t align,
                        Record &out);
+
+// findRecord at the segment's alignment (p_align), and at 4 when an 8
+// finds none.
+const char *findRecordIn(const unsigned char *p, size_t size, uint64_t align,
+                         Record &out);
 
 // Parses a `.note.ldpin` descriptor (the file's byte order is the native
 // one). Returns null, or why the record is malformed.

@@ -28,7 +28,9 @@ namespace {
 
 using namespace ldpin::audit;
 
-constexpr size_t kVarMax = 32768; // longest LDPIN_* value read
+// Longest LDPIN_* value read: the kernel's limit for one environment string
+// (MAX_ARG_STRLEN, 128 KiB), so none is ever cut.
+constexpr size_t kVarMax = 131072 + 1;
 constexpr size_t kPathMax = 4096; // longest path built or returned
 constexpr size_t kMaxOverrides = 64;
 constexpr size_t kMaxRecordCache = 512;
@@ -87,9 +89,18 @@ struct State {
   // la_objopen gives it its real name.
   bool redirected;
   char redirectFrom[kPathMax], redirectTo[kPathMax];
-  bool started; // la_preinit has run: objects loaded now may be unloaded
+  // Until the program's first set of objects is complete (the base
+  // namespace's first LA_ACT_CONSISTENT), names come from the module's pool:
+  // those objects are never unloaded, and the C library's malloc is not
+  // ready yet. After it, names come from the process's malloc, since glibc
+  // frees them when it unloads an object.
+  bool initialDone;
   char namePool[1 << 16];
   size_t namePoolUsed;
+  size_t originOffset; // where glibc keeps l_origin in its link_map, once found
+  FileId logId;        // the log file, checked before each write
+  FileId predictedLibc;
+  bool libcPredicted;
   // Scratch.
   Text<8192> line;
   Text<kPathMax> path, dir;
@@ -105,9 +116,18 @@ Text<8192> &begin() {
   return g.line.add("ldpin-audit: ");
 }
 
+FileId fileId(const char *path, int dirfd = sys::kAtFdcwd, int flags = 0);
+bool same(const FileId &a, const FileId &b);
+
 void emit(int level) {
-  if (g.level < level)
+  if (g.level < level || g.logFd < 0)
     return;
+  // A program may close the log's descriptor and open a file of its own
+  // under that number: then the log stops, rather than write into it.
+  if (g.logId.known && !same(fileId("", g.logFd, sys::kAtEmptyPath), g.logId)) {
+    g.logFd = -1;
+    return;
+  }
   if (g.line.overflow)
     g.line.size -= g.line.size > 3 ? 3 : 0, g.line.add("...");
   g.line.add('\n');
@@ -197,8 +217,8 @@ void readEnvironment() {
     var->value[var->size] = '\0';
   sys::close(static_cast<int>(fd));
 
-  // The log first, so that what follows can be reported.
-  if (vars[2].seen && !vars[2].tooLong) {
+  // The log first, so that what follows can be reported. Empty is off.
+  if (vars[2].seen && !vars[2].tooLong && g.logValue[0]) {
     const char *v = g.logValue;
     if (v[0] >= '0' && v[0] <= '3' && v[1] == '\0')
       g.level = v[0] - '0';
@@ -213,9 +233,11 @@ void readEnvironment() {
           .add(" bytes; logging to standard error");
       emit(kWarnings);
     } else {
-      long lf = sys::openat(
-          sys::kAtFdcwd, g.logFile,
-          sys::kWriteOnly | sys::kCreate | sys::kAppend | sys::kCloexec, 0644);
+      // Non-blocking: a FIFO without a reader is an error, not a hang.
+      long lf = sys::openat(sys::kAtFdcwd, g.logFile,
+                            sys::kWriteOnly | sys::kCreate | sys::kAppend |
+                                sys::kCloexec | sys::kNonblock | sys::kNoctty,
+                            0644);
       if (sys::failed(lf)) {
         begin()
             .add("cannot open LDPIN_AUDIT_LOG_FILE ")
@@ -225,11 +247,19 @@ void readEnvironment() {
             .add("); logging to standard error");
         emit(kWarnings);
       } else {
+        // Out of the way of the program's own descriptors 3, 4, ...
+        long high = sys::fcntl(static_cast<int>(lf), sys::kDupFdCloexec, 900);
+        if (!sys::failed(high)) {
+          sys::close(static_cast<int>(lf));
+          lf = high;
+        }
         g.logFd = static_cast<int>(lf);
+        g.logId = fileId("", g.logFd, sys::kAtEmptyPath);
       }
     }
   }
-  if (vars[2].seen && g.level == kWarnings && !equal(g.logValue, "1")) {
+  if (vars[2].seen && g.logValue[0] && g.level == kWarnings &&
+      !equal(g.logValue, "1")) {
     begin().add("LDPIN_AUDIT_LOG is not 0, 1, 2 or 3; logging warnings");
     emit(kWarnings);
   }
@@ -279,7 +309,8 @@ void readEnvironment() {
     if (!ok || !*entry || target[0] != '/') {
       begin()
           .add("LDPIN_OVERRIDE entry '")
-          .add(entry)
+          .add(entry, length(entry) > 200 ? 200 : length(entry))
+          .add(length(entry) > 200 ? "..." : "")
           .add("' is not name=/absolute/path; ignored");
       emit(kWarnings);
       continue;
@@ -360,7 +391,7 @@ void init() {
 
 // ---- Files -------------------------------------------------------------
 
-FileId fileId(const char *path, int dirfd = sys::kAtFdcwd, int flags = 0) {
+FileId fileId(const char *path, int dirfd, int flags) {
   struct statx st;
   FileId id{};
   if (!sys::failed(sys::statx(dirfd, path, flags, STATX_INO, &st)))
@@ -394,12 +425,26 @@ bool worldWritableDir(const char *path) {
   return (st.stx_mode & sys::kOthersWrite) != 0;
 }
 
+// The path of an open file, links resolved, in `out` (false when the
+// kernel does not say).
+bool realPathOf(int fd, char (&out)[kPathMax]) {
+  Text<64> link;
+  link.clear();
+  link.add("/proc/self/fd/").addNumber(static_cast<unsigned long>(fd));
+  long n = sys::readlinkat(sys::kAtFdcwd, link.data, out, sizeof out - 1);
+  if (n <= 0 || n >= static_cast<long>(sizeof out) - 1 || out[0] != '/')
+    return false;
+  out[n] = '\0';
+  return true;
+}
+
 // A file mapped read-only, unmapped when it goes.
 struct Mapped {
   const unsigned char *data = nullptr;
   size_t size = 0;
   long error = 0; // -errno of the open, or 0
   const char *why = nullptr;
+  bool worldWritable = false; // the directory it really is in
   ~Mapped() {
     if (data)
       sys::munmap(const_cast<unsigned char *>(data), size);
@@ -407,15 +452,32 @@ struct Mapped {
 };
 
 void mapFile(const char *path, Mapped &m) {
-  long fd = sys::openat(sys::kAtFdcwd, path, sys::kReadOnly | sys::kCloexec, 0);
+  // The type before the open: opening a FIFO or a device could block or
+  // have effects.
+  struct statx st;
+  long r = sys::statx(sys::kAtFdcwd, path, 0, STATX_TYPE, &st);
+  if (sys::failed(r)) {
+    m.error = r;
+    m.why = "cannot be opened";
+    return;
+  }
+  if ((st.stx_mode & sys::kTypeMask) != sys::kRegular) {
+    m.why = "is not a regular file";
+    return;
+  }
+  long fd = sys::openat(
+      sys::kAtFdcwd, path,
+      sys::kReadOnly | sys::kCloexec | sys::kNonblock | sys::kNoctty, 0);
   if (sys::failed(fd)) {
     m.error = fd;
     m.why = "cannot be opened";
     return;
   }
-  struct statx st;
-  long r = sys::statx(static_cast<int>(fd), "", sys::kAtEmptyPath,
-                      STATX_TYPE | STATX_SIZE, &st);
+  char real[kPathMax];
+  if (realPathOf(static_cast<int>(fd), real))
+    m.worldWritable = worldWritableDir(real);
+  r = sys::statx(static_cast<int>(fd), "", sys::kAtEmptyPath,
+                 STATX_TYPE | STATX_SIZE, &st);
   if (sys::failed(r)) {
     m.error = r;
     m.why = "cannot be read";
@@ -446,15 +508,11 @@ void rememberGlibcDir(const char *path) {
   long fd = sys::openat(sys::kAtFdcwd, path, sys::kReadOnly | sys::kCloexec, 0);
   if (sys::failed(fd))
     return;
-  Text<64> link;
-  link.clear();
-  link.add("/proc/self/fd/").addNumber(static_cast<unsigned long>(fd));
   char real[kPathMax];
-  long n = sys::readlinkat(sys::kAtFdcwd, link.data, real, sizeof real - 1);
+  bool ok = realPathOf(static_cast<int>(fd), real);
   sys::close(static_cast<int>(fd));
-  if (n <= 0 || n >= static_cast<long>(sizeof real) - 1 || real[0] != '/')
+  if (!ok)
     return;
-  real[n] = '\0';
   const char *dir = dirOf(real);
   __builtin_memcpy(g.glibcDir, dir, length(dir) + 1);
   if (g.level >= kCalls) {
@@ -561,42 +619,52 @@ const char *recordSoname(const link_map *l) {
   for (size_t i = 0; i < g.recordCount; ++i)
     if (g.records[i].map == l)
       return g.records[i].soname[0] ? g.records[i].soname : nullptr;
+  // A full cache still answers, from the file each time.
+  static char uncached[sizeof(RecordSoname::soname)];
   RecordSoname *slot =
       g.recordCount < kMaxRecordCache ? &g.records[g.recordCount++] : nullptr;
-  const char *found = nullptr;
+  char *into = slot ? slot->soname : uncached;
+  into[0] = '\0';
   Mapped m;
   mapFile(l->l_name, m);
   ElfView v;
   if (m.data && !readElf(m.data, m.size, v) && v.record.present &&
-      v.record.soname && slot) {
-    Text<sizeof slot->soname> copy;
+      v.record.soname) {
+    Text<sizeof uncached> copy;
     copy.clear();
     copy.add(v.record.soname);
-    if (!copy.overflow) {
-      __builtin_memcpy(slot->soname, copy.data, copy.size + 1);
-      found = slot->soname;
-    }
+    if (!copy.overflow)
+      __builtin_memcpy(into, copy.data, copy.size + 1);
   }
-  if (slot) {
+  if (slot)
     slot->map = l;
-    if (!found)
-      slot->soname[0] = '\0';
-  }
-  return found;
+  return into[0] ? into : nullptr;
 }
 
-// A loaded object (of loader's namespace) that a bare `name` means: its
-// bare soname, its record's soname, or its file name.
+// An object glibc unloads: what is cached of it goes (glibc may give its
+// link map's memory to the next object).
+void forget(const link_map *l) {
+  for (size_t i = 0; i < g.recordCount; ++i)
+    if (g.records[i].map == l) {
+      g.records[i] = g.records[--g.recordCount];
+      break;
+    }
+}
+
+// A loaded object (of loader's namespace) that a bare `name` means, among
+// those whose DT_SONAME is absolute (ldpin fixup's), which glibc's own
+// comparison of sonames does not match: by the soname's last part, the
+// soname its record keeps, or its file name. Objects with a bare soname
+// glibc has matched already; objects without one glibc does not match by
+// name, and neither does this.
 link_map *loadedByBareName(link_map *loader, const char *name) {
   link_map *head = headOf(loader);
   size_t n = 0;
   for (link_map *l = head; l && n < kMaxChain; l = l->l_next, ++n) {
-    if (!absolute(l))
-      continue;
     Loaded o;
-    if (describe(l, o) && o.soname && equal(baseName(o.soname), name))
-      return l;
-    if (equal(baseName(l->l_name), name))
+    if (!absolute(l) || !describe(l, o) || !o.soname || o.soname[0] != '/')
+      continue;
+    if (equal(baseName(o.soname), name) || equal(baseName(l->l_name), name))
       return l;
   }
   n = 0;
@@ -629,12 +697,34 @@ link_map *loadedForNeed(link_map *loader, const char *file, Loaded &o) {
   return nullptr;
 }
 
-// The program's channel, from the record in its mapped PT_NOTE segments.
+// The program's channel: from the record in its mapped PT_NOTE segments
+// (found through the auxiliary vector), or, when the dynamic linker was
+// run as a command (`ld.so PROGRAM`: the auxiliary vector describes ld.so,
+// and the program's link map has its name), from its file.
 const char *programChannel() {
   if (g.channelRead)
     return g.channel;
   g.channelRead = true;
-  if (!g.program || !g.phdr || !g.phnum || g.phnum > kMaxPhdrs)
+  if (!g.program)
+    return nullptr;
+  if (g.program->l_name && g.program->l_name[0]) {
+    static char copy[256];
+    Mapped m;
+    mapFile(g.program->l_name, m);
+    ElfView v;
+    if (m.data && !readElf(m.data, m.size, v) && v.record.present &&
+        v.record.channel) {
+      Text<sizeof copy> t;
+      t.clear();
+      t.add(v.record.channel);
+      if (!t.overflow) {
+        __builtin_memcpy(copy, t.data, t.size + 1);
+        g.channel = copy;
+      }
+    }
+    return g.channel;
+  }
+  if (!g.phdr || !g.phnum || g.phnum > kMaxPhdrs)
     return nullptr;
   const Phdr *ph = reinterpret_cast<const Phdr *>(g.phdr);
   for (size_t i = 0; i < g.phnum; ++i) {
@@ -643,13 +733,29 @@ const char *programChannel() {
     Record r;
     const unsigned char *p = reinterpret_cast<const unsigned char *>(
         g.program->l_addr + ph[i].p_vaddr);
-    if (!findRecord(p, ph[i].p_memsz, ph[i].p_align == 8 ? 8 : 4, r) &&
-        r.present) {
+    if (!findRecordIn(p, ph[i].p_memsz, ph[i].p_align, r) && r.present) {
       g.channel = r.channel;
       return g.channel;
     }
   }
   return nullptr;
+}
+
+// The process's C library: the one loaded, or before it is, the one beside
+// the process's dynamic linker (which glibc will load: its default
+// directory, or its cache, name the same file).
+const FileId &processLibc() {
+  if (g.libc.known || g.libcPredicted || !g.glibcDir[0])
+    return g.libc.known ? g.libc : g.predictedLibc;
+  g.libcPredicted = true;
+  Text<kPathMax> p;
+  p.clear();
+  p.add(g.glibcDir).add("/libc.so.6");
+  if (!p.overflow) {
+    g.predictedLibc = fileId(p.data);
+    __builtin_memcpy(g.libcPath, p.data, p.size + 1);
+  }
+  return g.predictedLibc;
 }
 
 // ---- Judging a candidate ---------------------------------------------------
@@ -668,12 +774,14 @@ const char *judge(const char *path, link_map *loader, bool forced,
   mapFile(path, m);
   if (absent)
     *absent = m.error == sys::kNoEntry;
-  if (m.data && worldWritableDir(path))
+  if (m.data && (m.worldWritable || worldWritableDir(path)))
     return why.add("in a world-writable directory").data;
   if (!m.data) {
     why.add(m.why);
     if (m.error)
-      why.add(" (error ").addNumber(static_cast<unsigned long>(-m.error)).add(")");
+      why.add(" (error ")
+          .addNumber(static_cast<unsigned long>(-m.error))
+          .add(")");
     return why.data;
   }
   ElfView v;
@@ -690,6 +798,18 @@ const char *judge(const char *path, link_map *loader, bool forced,
         .add(", not ")
         .addNumber(kNativeMachine)
         .data;
+  // What glibc's open_verify refuses, so that the next candidate is tried
+  // instead of dlopen failing on this one.
+  if (v.identVersion != EV_CURRENT || v.version != EV_CURRENT)
+    return why.add("an ELF version glibc does not load").data;
+  if (!(v.osabi == ELFOSABI_SYSV && v.abiVersion == 0) &&
+      !(v.osabi == ELFOSABI_GNU && v.abiVersion < 16))
+    return why.add("an OS ABI glibc does not load (")
+        .addNumber(v.osabi)
+        .add(" version ")
+        .addNumber(v.abiVersion)
+        .add(")")
+        .data;
   if (v.type != ET_DYN)
     return why.add("not a shared object").data;
   if (!v.hasDynamic)
@@ -704,7 +824,7 @@ const char *judge(const char *path, link_map *loader, bool forced,
         if (name[0] != '/')
           return true;
         const char *base = baseName(name);
-        const FileId *own = isLibcName(base)     ? &g.libc
+        const FileId *own = isLibcName(base)     ? &processLibc()
                             : isLoaderName(base) ? &g.loader
                                                  : nullptr;
         if (own && own->known && !same(fileId(name), *own)) {
@@ -723,8 +843,8 @@ const char *judge(const char *path, link_map *loader, bool forced,
         .data;
   // The record's C library.
   if (v.record.present && v.record.libc && v.record.libc[0] == '/' &&
-      g.libc.known && !equal(v.record.libc, g.libcPath) &&
-      !same(fileId(v.record.libc), g.libc))
+      processLibc().known && !equal(v.record.libc, g.libcPath) &&
+      !same(fileId(v.record.libc), processLibc()))
     return why.add("linked against ")
         .add(v.record.libc)
         .add(", not the process's ")
@@ -790,77 +910,141 @@ char *answer(const char *path) {
 
 // ---- Naming what the fallback found ---------------------------------------
 
-// A function the process defines, found as glibc's global scope would find
-// it: the first object of the main namespace, in load order, whose GNU hash
-// table has it.
+// A function the process defines, found as glibc's global scope finds it
+// (glibc itself takes its malloc from there once the program's objects are
+// relocated): the first object of the main namespace, in load order, that
+// defines it, by its GNU hash table or its SysV one.
 uintptr_t processSymbol(const char *name) {
-  uint32_t h = 5381;
-  for (const char *c = name; *c; ++c)
-    h = h * 33 + static_cast<unsigned char>(*c);
+  uint32_t gh = 5381, sh = 0;
+  for (const char *c = name; *c; ++c) {
+    unsigned char u = static_cast<unsigned char>(*c);
+    gh = gh * 33 + u;
+    sh = (sh << 4) + u;
+    uint32_t top = sh & 0xf0000000;
+    if (top)
+      sh ^= top >> 24;
+    sh &= ~top;
+  }
   size_t n = 0;
   for (link_map *l = headOf(g.program); l && n < kMaxChain;
        l = l->l_next, ++n) {
     if (!l->l_ld)
       continue;
-    uintptr_t gnu = 0, symtab = 0, strtab = 0;
+    uintptr_t gnu = 0, sysv = 0, symtab = 0, strtab = 0;
     size_t k = 0;
     for (const ElfW(Dyn) *d = l->l_ld; d->d_tag != DT_NULL && k < kMaxDynamic;
          ++d, ++k) {
       if (d->d_tag == DT_GNU_HASH)
         gnu = d->d_un.d_ptr;
+      else if (d->d_tag == DT_HASH)
+        sysv = d->d_un.d_ptr;
       else if (d->d_tag == DT_SYMTAB)
         symtab = d->d_un.d_ptr;
       else if (d->d_tag == DT_STRTAB)
         strtab = d->d_un.d_ptr;
     }
-    if (!gnu || !symtab || !strtab)
+    if ((!gnu && !sysv) || !symtab || !strtab)
       continue;
     auto at = [&](uintptr_t v) { return v < l->l_addr ? v + l->l_addr : v; };
-    const uint32_t *words = reinterpret_cast<const uint32_t *>(at(gnu));
-    uint32_t nbuckets = words[0], symoffset = words[1], bloomSize = words[2];
-    if (!nbuckets)
-      continue;
-    const uint32_t *buckets = reinterpret_cast<const uint32_t *>(
-        reinterpret_cast<const unsigned char *>(words + 4) +
-        bloomSize * sizeof(uintptr_t));
-    const uint32_t *chain = buckets + nbuckets;
-    uint32_t i = buckets[h % nbuckets];
-    if (i < symoffset)
-      continue;
     const ElfW(Sym) *syms = reinterpret_cast<const ElfW(Sym) *>(at(symtab));
     const char *strings = reinterpret_cast<const char *>(at(strtab));
-    for (;; ++i) {
-      uint32_t ch = chain[i - symoffset];
-      if ((ch | 1) == (h | 1)) {
-        const ElfW(Sym) &sym = syms[i];
-        if (sym.st_shndx != SHN_UNDEF &&
-            ELF64_ST_TYPE(sym.st_info) == STT_FUNC &&
-            equal(strings + sym.st_name, name))
-          return l->l_addr + sym.st_value;
+    auto defined = [&](uint32_t i) {
+      const ElfW(Sym) &sym = syms[i];
+      return sym.st_shndx != SHN_UNDEF && sym.st_value != 0 &&
+             (sym.st_info & 0xf) == STT_FUNC &&
+             equal(strings + sym.st_name, name);
+    };
+    if (gnu) {
+      const uint32_t *words = reinterpret_cast<const uint32_t *>(at(gnu));
+      uint32_t nbuckets = words[0], symoffset = words[1], bloomSize = words[2];
+      if (!nbuckets)
+        continue;
+      const uint32_t *buckets = reinterpret_cast<const uint32_t *>(
+          reinterpret_cast<const unsigned char *>(words + 4) +
+          bloomSize * sizeof(uintptr_t));
+      const uint32_t *chain = buckets + nbuckets;
+      uint32_t i = buckets[gh % nbuckets];
+      if (i < symoffset)
+        continue;
+      for (;; ++i) {
+        uint32_t ch = chain[i - symoffset];
+        if ((ch | 1) == (gh | 1) && defined(i))
+          return l->l_addr + syms[i].st_value;
+        if (ch & 1)
+          break;
       }
-      if (ch & 1)
-        break;
+    } else {
+      const uint32_t *words = reinterpret_cast<const uint32_t *>(at(sysv));
+      uint32_t nbuckets = words[0], nchain = words[1];
+      if (!nbuckets)
+        continue;
+      const uint32_t *buckets = words + 2, *chain = buckets + nbuckets;
+      size_t steps = 0;
+      for (uint32_t i = buckets[sh % nbuckets];
+           i && i < nchain && steps < nchain; i = chain[i], ++steps)
+        if (defined(i))
+          return l->l_addr + syms[i].st_value;
     }
   }
   return 0;
 }
 
-// Gives `map` the name of the file it was loaded from. Where the name glibc
-// allocated is long enough, in place; an object loaded before the program
-// starts is never unloaded, so a name from the module's own pool serves;
-// after that, glibc frees the name when the object is unloaded, so it is
-// allocated with the process's malloc, as glibc's own names are.
-void rename(link_map *map) {
-  g.redirected = false;
-  size_t want = length(g.redirectTo) + 1;
-  if (want <= length(map->l_name) + 1) {
-    __builtin_memcpy(map->l_name, g.redirectTo, want);
-    return;
+// Whether [p, p + size) lies in mapped memory.
+bool readable(const void *p, size_t size) {
+  uintptr_t begin = reinterpret_cast<uintptr_t>(p) & ~(sys::kPage - 1);
+  uintptr_t end = reinterpret_cast<uintptr_t>(p) + size;
+  unsigned char pages[8];
+  if (end < begin || end - begin > sizeof pages * sys::kPage)
+    return false;
+  return sys::mincore(reinterpret_cast<void *>(begin), end - begin, pages) == 0;
+}
+
+// Where glibc keeps the object's origin (the directory $ORIGIN means, which
+// it computes from the name it gives the object when it creates the link
+// map, before la_objopen): not in the public part of struct link_map, so
+// found by its content, `dir`, among the pointers that follow, and checked
+// each time. Null when it is not found.
+char **originOf(link_map *map, const char *dir) {
+  const size_t want = length(dir) + 1;
+  auto at = [&](size_t offset) -> char ** {
+    uintptr_t slot = reinterpret_cast<uintptr_t>(map) + offset;
+    if (!readable(reinterpret_cast<void *>(slot), sizeof(char *)))
+      return nullptr;
+    char **field = reinterpret_cast<char **>(slot);
+    uintptr_t p = reinterpret_cast<uintptr_t>(*field);
+    if (p < 65536 || p == ~uintptr_t(0) || p % sizeof(void *) != 0 ||
+        !readable(*field, want) || __builtin_memcmp(*field, dir, want) != 0)
+      return nullptr;
+    return field;
+  };
+  if (g.originOffset)
+    if (char **field = at(g.originOffset))
+      return field;
+  for (size_t offset = 5 * sizeof(void *); offset < 2048;
+       offset += sizeof(void *))
+    if (char **field = at(offset)) {
+      g.originOffset = offset;
+      return field;
+    }
+  return nullptr;
+}
+
+// `value` in the place of glibc's string `old` (an allocation of
+// `capacity` bytes): in place when it fits; else, for an object of the
+// program's first set (never unloaded, and loaded before the C library's
+// malloc is ready), from the module's pool; else from the process's malloc,
+// since glibc frees the string when it unloads the object. Null when there
+// is no memory.
+char *replaceString(char *old, size_t capacity, const char *value) {
+  const size_t want = length(value) + 1;
+  if (want <= capacity) {
+    __builtin_memcpy(old, value, want);
+    return old;
   }
-  char *name = nullptr;
-  if (!g.started) {
+  char *fresh = nullptr;
+  if (!g.initialDone) {
     if (sizeof g.namePool - g.namePoolUsed >= want) {
-      name = g.namePool + g.namePoolUsed;
+      fresh = g.namePool + g.namePoolUsed;
       g.namePoolUsed += want;
     }
   } else {
@@ -868,23 +1052,44 @@ void rename(link_map *map) {
     using Free = void (*)(void *);
     Malloc m = reinterpret_cast<Malloc>(processSymbol("malloc"));
     Free f = reinterpret_cast<Free>(processSymbol("free"));
-    if (m && f) {
-      name = static_cast<char *>(m(want));
-      if (name)
-        f(map->l_name);
-    }
+    if (m && f && (fresh = static_cast<char *>(m(want))))
+      f(old);
   }
-  if (!name) {
+  if (fresh)
+    __builtin_memcpy(fresh, value, want);
+  return fresh;
+}
+
+// Gives `map`, found through the fallback, the name and the origin of the
+// file it was loaded from (glibc gives it those of the default directory it
+// asked about).
+void rename(link_map *map) {
+  g.redirected = false;
+  char oldDir[kPathMax], newDir[kPathMax];
+  const char *d = dirOf(map->l_name);
+  __builtin_memcpy(oldDir, d, length(d) + 1);
+  d = dirOf(g.redirectTo);
+  __builtin_memcpy(newDir, d, length(d) + 1);
+  const size_t nameSize = length(map->l_name);
+  char **origin = originOf(map, oldDir);
+  char *name = replaceString(map->l_name, nameSize + 1, g.redirectTo);
+  // glibc allocates the origin with the length of the name, without its +1.
+  char *dir = origin ? replaceString(*origin, nameSize, newDir) : nullptr;
+  if (name)
+    map->l_name = name;
+  if (dir)
+    *origin = dir;
+  if (!name || !dir) {
     begin()
         .add(g.redirectTo)
-        .add(" keeps the name ")
-        .add(map->l_name)
-        .add(" (no memory for its own)");
+        .add(name ? "" : " keeps glibc's name for it")
+        .add(dir ? "" : " keeps glibc's $ORIGIN for it, ")
+        .add(dir ? "" : oldDir)
+        .add(" (")
+        .add(origin ? "no memory" : "its origin was not found")
+        .add(")");
     emit(kWarnings);
-    return;
   }
-  __builtin_memcpy(name, g.redirectTo, want);
-  map->l_name = name;
 }
 
 // ---- The requests ----------------------------------------------------------
@@ -901,6 +1106,7 @@ const Override *overrideFor(const char *name) {
 }
 
 char *original(const char *name, link_map *loader) {
+  g.redirected = false; // a redirect whose object never opened (refused)
   if (const Override *o = overrideFor(name)) {
     Text<1024> why;
     if (const char *no = judge(o->target, loader, o->forced, why)) {
@@ -948,8 +1154,10 @@ char *fallback(const char *name, link_map *loader) {
       q = next;
       continue;
     }
+    while (n > 1 && q[n - 1] == '/')
+      --n; // "dir/" and "dir" are one directory
     g.path.clear();
-    g.path.add(q, n).add('/').add(base);
+    g.path.add(q, n).add(n == 1 ? "" : "/").add(base);
     q = next;
     if (g.path.overflow) {
       begin()
@@ -1036,7 +1244,9 @@ la_objopen(struct link_map *map, Lmid_t lmid, uintptr_t *cookie) {
   }
   if (lmid != LM_ID_BASE)
     return 0;
-  if (!g.program && map->l_name && !map->l_name[0])
+  // The program's link map is the first glibc reports (its name is empty,
+  // or the program's path when ld.so was run as a command).
+  if (!g.program)
     g.program = map;
   Loaded o;
   if (absolute(map) && describe(map, o) && o.soname) {
@@ -1055,8 +1265,18 @@ la_objopen(struct link_map *map, Lmid_t lmid, uintptr_t *cookie) {
   return 0;
 }
 
-__attribute__((visibility("default"))) void la_preinit(uintptr_t *cookie) {
-  g.started = true;
+__attribute__((visibility("default"))) void la_activity(uintptr_t *cookie,
+                                                        unsigned int flag) {
+  if (flag == LA_ACT_CONSISTENT && g.program && cookie &&
+      *cookie == reinterpret_cast<uintptr_t>(g.program))
+    g.initialDone = true;
+}
+
+__attribute__((visibility("default"))) unsigned int
+la_objclose(uintptr_t *cookie) {
+  if (cookie)
+    forget(reinterpret_cast<const link_map *>(*cookie));
+  return 0;
 }
 
 __attribute__((visibility("default"))) char *

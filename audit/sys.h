@@ -23,6 +23,9 @@ inline constexpr int kMapPrivate = 2;
 inline constexpr unsigned kTypeMask = 0170000, kRegular = 0100000;
 inline constexpr unsigned kOthersWrite = 0002;
 inline constexpr long kNoEntry = -2; // -ENOENT
+inline constexpr int kNonblock = 04000, kNoctty = 0400;
+inline constexpr int kDupFdCloexec = 1030; // F_DUPFD_CLOEXEC
+inline constexpr size_t kPage = 4096;
 
 // Each returns what the kernel returns: a result, or -errno.
 long openat(int dirfd, const char *path, int flags, int mode);
@@ -30,6 +33,9 @@ long read(int fd, void *buf, size_t size);
 long write(int fd, const void *buf, size_t size);
 long close(int fd);
 long readlinkat(int dirfd, const char *path, char *buf, size_t size);
+// 0 when every page of [addr, addr + size) (addr page-aligned) is mapped.
+long mincore(void *addr, size_t size, unsigned char *pages);
+long fcntl(int fd, int cmd, long arg);
 long statx(int dirfd, const char *path, int flags, unsigned mask,
            struct ::statx *out);
 long mmap(void *addr, size_t size, int prot, int flags, int fd, long offset);

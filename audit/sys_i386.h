@@ -8,7 +8,8 @@ namespace ldpin::audit::sys {
 namespace i386 {
 inline constexpr long kRead = 3, kWrite = 4, kClose = 6, kMunmap = 91,
                       kMmap2 = 192, kExitGroup = 252, kOpenat = 295,
-                      kReadlinkat = 305, kStatx = 383;
+                      kReadlinkat = 305, kStatx = 383, kMincore = 218,
+                      kFcntl64 = 221;
 
 inline long call(long n, long a = 0, long b = 0, long c = 0, long d = 0,
                  long e = 0) {
@@ -48,6 +49,13 @@ inline long close(int fd) { return i386::call(i386::kClose, fd); }
 inline long readlinkat(int dirfd, const char *path, char *buf, size_t size) {
   return i386::call(i386::kReadlinkat, dirfd, reinterpret_cast<long>(path),
                     reinterpret_cast<long>(buf), static_cast<long>(size));
+}
+inline long mincore(void *addr, size_t size, unsigned char *pages) {
+  return i386::call(i386::kMincore, reinterpret_cast<long>(addr),
+                    static_cast<long>(size), reinterpret_cast<long>(pages));
+}
+inline long fcntl(int fd, int cmd, long arg) {
+  return i386::call(i386::kFcntl64, fd, cmd, arg);
 }
 inline long statx(int dirfd, const char *path, int flags, unsigned mask,
                   struct ::statx *out) {

@@ -7,7 +7,8 @@ namespace ldpin::audit::sys {
 namespace x86_64 {
 inline constexpr long kRead = 0, kWrite = 1, kClose = 3, kMmap = 9,
                       kMunmap = 11, kExitGroup = 231, kOpenat = 257,
-                      kReadlinkat = 267, kStatx = 332;
+                      kReadlinkat = 267, kMincore = 27, kFcntl = 72,
+                      kStatx = 332;
 
 inline long call(long n, long a = 0, long b = 0, long c = 0, long d = 0,
                  long e = 0, long f = 0) {
@@ -39,6 +40,13 @@ inline long close(int fd) { return x86_64::call(x86_64::kClose, fd); }
 inline long readlinkat(int dirfd, const char *path, char *buf, size_t size) {
   return x86_64::call(x86_64::kReadlinkat, dirfd, reinterpret_cast<long>(path),
                       reinterpret_cast<long>(buf), static_cast<long>(size));
+}
+inline long mincore(void *addr, size_t size, unsigned char *pages) {
+  return x86_64::call(x86_64::kMincore, reinterpret_cast<long>(addr),
+                      static_cast<long>(size), reinterpret_cast<long>(pages));
+}
+inline long fcntl(int fd, int cmd, long arg) {
+  return x86_64::call(x86_64::kFcntl, fd, cmd, arg);
 }
 inline long statx(int dirfd, const char *path, int flags, unsigned mask,
                   struct ::statx *out) {

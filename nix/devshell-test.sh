@@ -5,6 +5,12 @@
 # RUNPATH, no LD_LIBRARY_PATH and no failed library lookup; the same shell
 # with the stock linker setup is built first and must show what ldpin
 # removes (RUNPATH entries and bare names), so the test can fail.
+# The ldpin shell also sets LD_AUDIT (the audit module) and
+# LDPIN_FALLBACK_PATH (its packages' lib/): a prebuilt program (bare NEEDED,
+# no RUNPATH, the store's dynamic linker, linked by the host's plain gcc)
+# runs in it through the fallback, with no LD_LIBRARY_PATH, and fails
+# without the module; the shell's ldpin-built program, run with the shell's
+# LD_AUDIT, still makes no failed lookup.
 # Needs the default CMake build (build/bin) and the Nix store; builds zlib
 # and libpng if they are not in the store yet. Exits 1 on a failed check.
 set -euo pipefail
@@ -26,19 +32,43 @@ fail() { echo "FAILED: devshell ($1): $2" >&2; status=1; }
 for linking in stock ldpin; do
   echo "== nix-shell nix/pkgs -A shell ($linking)" >&2
   if ! nix-shell nix/pkgs -A shell --argstr hostHash "$hostHash" --argstr linking "$linking" \
-      --arg ldpinBin "$PWD/build/bin" --run "cd $work && cc main.c -lpng -lz -o prog-$linking" \
+      --arg ldpinBin "$PWD/build/bin" \
+      --run "cd $work && cc main.c -lpng -lz -o prog-$linking && env -0 > env-$linking" \
       > "$work/shell-$linking.log" 2>&1; then
     tail -20 "$work/shell-$linking.log" >&2
     fail "$linking" "the shell did not compile the program"
     continue
   fi
   prog=$work/prog-$linking
-  out=$(env -u LD_LIBRARY_PATH "$prog") || { fail "$linking" "the program does not run: $out"; continue; }
+  # The shell's LD_AUDIT and LDPIN_FALLBACK_PATH (none in the stock shell).
+  shellEnv=()
+  while IFS= read -r -d '' kv; do
+    case $kv in LD_AUDIT=*|LDPIN_FALLBACK_PATH=*) shellEnv+=("$kv") ;; esac
+  done < "$work/env-$linking"
+  if [ "$linking" = ldpin ]; then
+    [ ${#shellEnv[@]} = 2 ] || fail ldpin "the shell does not set LD_AUDIT and LDPIN_FALLBACK_PATH: ${shellEnv[*]}"
+    interp=$(readelf -lW "$prog" | sed -n 's/.*Requesting program interpreter: \(.*\)]/\1/p')
+    fallback=${shellEnv[1]#*=}; [[ ${shellEnv[0]} == LDPIN_FALLBACK_PATH=* ]] && fallback=${shellEnv[0]#*=}
+    flags=()
+    IFS=: read -r -a dirs <<< "$fallback"
+    for d in "${dirs[@]}"; do flags+=("-I${d%/lib}/include" "-L$d"); done
+    /usr/bin/gcc "${flags[@]}" "$work/main.c" -lpng -lz "-Wl,--dynamic-linker=$interp" -o "$work/prebuilt"
+    pre=$(build/bin/ldpin inspect --json "$work/prebuilt" | python3 -c 'import json,sys; f=json.load(sys.stdin)["files"][0]; print(" ".join(f["needed"]), f["runpath"] or f["rpath"] or "-")')
+    [[ "$pre" == "libpng16.so.16 libz.so.1 libc.so.6 -" ]] || fail ldpin "the prebuilt program is not bare: $pre"
+    if env -u LD_LIBRARY_PATH "$work/prebuilt" > /dev/null 2>&1; then
+      fail ldpin "the prebuilt program runs without the module (the test cannot fail)"
+    fi
+    out=$(env -u LD_LIBRARY_PATH "${shellEnv[@]}" "$work/prebuilt" 2>&1) ||
+      fail ldpin "the prebuilt program does not run in the shell: $out"
+    [[ "$out" == "zlib 1.2.13 libpng 10639" ]] || fail ldpin "the prebuilt program printed: $out"
+    echo "ldpin: prebuilt program (bare NEEDED, no RUNPATH) through the shell's fallback: $out" >&2
+  fi
+  out=$(env -u LD_LIBRARY_PATH "${shellEnv[@]}" "$prog") || { fail "$linking" "the program does not run: $out"; continue; }
   [[ "$out" == "zlib 1.2.13 libpng 10639" ]] || fail "$linking" "the program printed: $out"
   build/bin/ldpin inspect --json "$prog" > "$work/$linking.json"
   # Failed lookups counted as the package-set table counts them
   # (nix/program-row.py's syscalls and pattern).
-  read -r bare runpath failed entries < <(python3 - "$work/$linking.json" "$prog" <<'PY'
+  read -r bare runpath failed entries < <(env "${shellEnv[@]}" python3 - "$work/$linking.json" "$prog" <<'PY'
 import json, os, runpy, subprocess, sys
 row = runpy.run_path("nix/program-row.py")
 info = json.load(open(sys.argv[1]))["files"][0]

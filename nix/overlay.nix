@@ -6,7 +6,12 @@
 #   ldpinStdenvWith { settings ? {}, channel ? <this nixpkgs> } stdenv
 #                              the same from any stdenv, with ldpin.toml
 #                              written from a Nix attribute set
-#   ldpinMkShell               mkShell on ldpinStdenv
+#   ldpinMkShell               mkShell on ldpinStdenv, with the audit module
+#                              (LD_AUDIT) and LDPIN_FALLBACK_PATH (the lib/
+#                              of the shell's packages) instead of any
+#                              LD_LIBRARY_PATH
+#   ldpinAudit                 LD_AUDIT's value for a shell: the module of
+#                              either class, through glibc's $PLATFORM
 #   ldpinSettings              the default settings (an attribute set)
 #
 # To make ldpin the stdenv of a whole package set, use the flake's
@@ -79,5 +84,13 @@ in
   ldpinChannel = defaultChannel;
   ldpinStdenvWith = withLdpin;
   ldpinStdenv = withLdpin { } prev.stdenv;
-  ldpinMkShell = prev.mkShell.override { stdenv = final.ldpinStdenv; };
+  # "$PLATFORM" is glibc's token (Nix does not expand it): each process
+  # loads the module of its own class.
+  ldpinAudit = "${final.ldpin}/lib/ldpin-audit/$PLATFORM/libldpin-audit.so";
+  ldpinMkShell = { packages ? [ ], buildInputs ? [ ], ... }@args:
+    (prev.mkShell.override { stdenv = final.ldpinStdenv; }) (args // {
+      LD_AUDIT = final.ldpinAudit;
+      LDPIN_FALLBACK_PATH = builtins.concatStringsSep ":"
+        (map (p: "${lib.getLib p}/lib") (packages ++ buildInputs));
+    });
 }

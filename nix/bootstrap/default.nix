@@ -255,6 +255,7 @@ let
       revisionWithDefault = default: default;
     };
     getBin = pkg: pkg.bin or pkg.out or pkg;
+    getLib = pkg: pkg.lib or pkg.out or pkg;
     optional = cond: x: if cond then [ x ] else [ ];
     platforms.linux = [ "x86_64-linux" "aarch64-linux" ];
     licenses.mit = { spdxId = "MIT"; shortName = "mit"; };
@@ -314,11 +315,19 @@ let
       name = "ldpin-build";
       filter = p: _: builtins.elem (baseNameOf p) [ "ldpin" "ldpin-ld" ];
     };
+    # The audit modules: lib/libldpin-audit.so and lib/ldpin-audit/$PLATFORM/.
+    lib = builtins.path {
+      path = /. + (dirOf (toString ldpinBin) + "/lib");
+      name = "ldpin-build-lib";
+      filter = p: _: baseNameOf p == "libldpin-audit.so"
+        || builtins.match ".*/lib/ldpin-audit(/[^/]*)?" (toString p) != null;
+    };
     hook = ../../setup-hook/ldpin-fixup-hook.sh;
     args = shArgs ''
       export PATH=/usr/bin:/bin
-      mkdir -p $out/bin $out/nix-support
+      mkdir -p $out/bin $out/lib $out/nix-support
       cp $bin/ldpin $bin/ldpin-ld $out/bin/
+      cp -a $lib/. $out/lib/
       sed "s|@ldpin@|$out/bin/ldpin|g" $hook > $out/nix-support/setup-hook
     '';
   };
