@@ -1137,13 +1137,51 @@ char *original(const char *name, link_map *loader) {
   return const_cast<char *>(name);
 }
 
+// Remembers that the answer to glibc's `name` is `path` (la_objopen gives
+// the object its name), and gives it.
+char *redirect(const char *name, const char *path) {
+  Text<kPathMax> from;
+  from.clear();
+  from.add(name);
+  g.redirected = !from.overflow;
+  __builtin_memcpy(g.redirectFrom, from.data, from.size + 1);
+  Text<kPathMax> to;
+  to.clear();
+  to.add(path);
+  __builtin_memcpy(g.redirectTo, to.data, to.size + 1);
+  return answer(to.data);
+}
+
+// A library of the C library's own (libm.so.6, libnss_files.so.2, ...) that
+// RPATH, LD_LIBRARY_PATH, RUNPATH and the cache did not provide: the one
+// beside the process's dynamic linker, never one of the fallback path (a
+// glibc's libraries work only with that glibc). For a Nix glibc that is
+// its default directory; for the host's, the same files its default
+// directories have.
+char *ownLibrary(const char *name, const char *base) {
+  if (!g.glibcDir[0])
+    return const_cast<char *>(name);
+  Text<kPathMax> own;
+  own.clear();
+  own.add(g.glibcDir).add('/').add(base);
+  struct statx st;
+  if (own.overflow ||
+      sys::failed(sys::statx(sys::kAtFdcwd, own.data, 0, STATX_TYPE, &st)) ||
+      (st.stx_mode & sys::kTypeMask) != sys::kRegular)
+    return const_cast<char *>(name);
+  if (equal(own.data, name))
+    return const_cast<char *>(name);
+  decision(base, own.data, "the process's C library");
+  return redirect(name, own.data);
+}
+
 char *fallback(const char *name, link_map *loader) {
   const char *base = baseName(name);
   if (g.fallbackTried || !g.fallback[0] || !equal(base, g.pending))
     return const_cast<char *>(name);
   g.fallbackTried = true;
   if (isLibcFamilyName(base))
-    return const_cast<char *>(name);
+    return ownLibrary(name, base);
   for (const char *q = g.fallback; *q;) {
     const char *e = q;
     while (*e && *e != ':')
@@ -1187,13 +1225,7 @@ char *fallback(const char *name, link_map *loader) {
       continue;
     }
     decision(base, candidate.data, "fallback");
-    Text<kPathMax> from;
-    from.clear();
-    from.add(name);
-    g.redirected = !from.overflow;
-    __builtin_memcpy(g.redirectFrom, from.data, from.size + 1);
-    __builtin_memcpy(g.redirectTo, candidate.data, candidate.size + 1);
-    return answer(candidate.data);
+    return redirect(name, candidate.data);
   }
   decision(base, "not in LDPIN_FALLBACK_PATH",
            "the default directories follow");

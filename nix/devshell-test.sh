@@ -47,11 +47,15 @@ for linking in stock ldpin; do
   done < "$work/env-$linking"
   if [ "$linking" = ldpin ]; then
     [ ${#shellEnv[@]} = 2 ] || fail ldpin "the shell does not set LD_AUDIT and LDPIN_FALLBACK_PATH: ${shellEnv[*]}"
+    # Prebuilt elsewhere: against the stock zlib and libpng (bare sonames),
+    # for the store's dynamic linker, with no RUNPATH.
     interp=$(readelf -lW "$prog" | sed -n 's/.*Requesting program interpreter: \(.*\)]/\1/p')
-    fallback=${shellEnv[1]#*=}; [[ ${shellEnv[0]} == LDPIN_FALLBACK_PATH=* ]] && fallback=${shellEnv[0]#*=}
     flags=()
-    IFS=: read -r -a dirs <<< "$fallback"
-    for d in "${dirs[@]}"; do flags+=("-I${d%/lib}/include" "-L$d"); done
+    IFS=: read -r -a dirs <<< "$(readelf -dW "$work/prog-stock" | sed -n 's/.*(RUNPATH).*\[\(.*\)\]/\1/p')"
+    for d in "${dirs[@]}"; do
+      [ -e "$d/libz.so" ] || [ -e "$d/libpng16.so" ] || continue
+      flags+=("-I${d%/lib}/include" "-L$d")
+    done
     /usr/bin/gcc "${flags[@]}" "$work/main.c" -lpng -lz "-Wl,--dynamic-linker=$interp" -o "$work/prebuilt"
     pre=$(build/bin/ldpin inspect --json "$work/prebuilt" | python3 -c 'import json,sys; f=json.load(sys.stdin)["files"][0]; print(" ".join(f["needed"]), f["runpath"] or f["rpath"] or "-")')
     [[ "$pre" == "libpng16.so.16 libz.so.1 libc.so.6 -" ]] || fail ldpin "the prebuilt program is not bare: $pre"

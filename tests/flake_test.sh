@@ -64,7 +64,7 @@ tag=$(eval_str "($outputs).lib.channelTag { release = \"24.11\"; revision = \"\"
 
 # The overlays' attributes (names only: their values need nixpkgs).
 names=$(eval_str "builtins.concatStringsSep \" \" (builtins.attrNames (($outputs).overlays.default {} {}))")
-want="ldpin ldpinChannel ldpinMkShell ldpinSettings ldpinStdenv ldpinStdenvWith"
+want="ldpin ldpinAudit ldpinChannel ldpinMkShell ldpinSettings ldpinStdenv ldpinStdenvWith"
 [ "$names" = "$want" ] && ok "overlays.default gives: $names" || fail "overlays.default gives '$names', want '$want'"
 names=$(eval_str "builtins.concatStringsSep \" \" (builtins.attrNames ($outputs).overlays)")
 [ "$names" = "default" ] && ok "overlays: $names (no stdenv overlay, which recurses in nixpkgs)" || fail "overlays are '$names'"
@@ -110,6 +110,18 @@ esac
 got=$(eval_str "let p = $harness.pkgs; in (p.ldpinMkShell { name = \"s\"; }).cc.bintools.name")
 [ "$got" = "ldpin-binutils-host-wrapper-2.40" ] && ok "ldpinMkShell uses ldpinStdenv" ||
   fail "ldpinMkShell's bintools: '$got' $(cat "$work/eval.err")"
+
+# ldpinMkShell's run-time settings: the audit module of either class
+# (glibc's $PLATFORM, kept literally), and the lib/ of the shell's packages
+# as the fallback path; no LD_LIBRARY_PATH.
+built="(import $root/nix/bootstrap { hostHash = \"flake-test\"; ldpinBin = $(dirname "$(realpath "$1")"); })"
+got=$(eval_str "let p = $built.pkgs; s = p.ldpinMkShell { packages = [ p.ncurses ]; }; in
+  s.LD_AUDIT + \" \" + s.LDPIN_FALLBACK_PATH + \" \" + (if s ? LD_LIBRARY_PATH then \"LD_LIBRARY_PATH\" else \"-\")")
+case "$got" in
+  /nix/store/*-ldpin-0.1.0/lib/ldpin-audit/\$PLATFORM/libldpin-audit.so\ /nix/store/*-ncurses-host/lib\ -)
+    ok "ldpinMkShell sets LD_AUDIT and LDPIN_FALLBACK_PATH: $got" ;;
+  *) fail "ldpinMkShell's LD_AUDIT and LDPIN_FALLBACK_PATH: '$got' $(cat "$work/eval.err")" ;;
+esac
 
 echo "$failures failed"
 [ "$failures" = 0 ]
