@@ -1008,15 +1008,20 @@ char **originOf(link_map *map, const char *dir) {
   const size_t want = length(dir) + 1;
   auto at = [&](size_t offset) -> char ** {
     uintptr_t slot = reinterpret_cast<uintptr_t>(map) + offset;
-    if (!readable(reinterpret_cast<void *>(slot), sizeof(char *)))
-      return nullptr;
     char **field = reinterpret_cast<char **>(slot);
     uintptr_t p = reinterpret_cast<uintptr_t>(*field);
+    // glibc allocates the origin just after the name and the link map: a
+    // pointer far from both is something else (and is not read).
+    uintptr_t near = reinterpret_cast<uintptr_t>(map->l_name);
+    uintptr_t distance = p > near ? p - near : near - p;
     if (p < 65536 || p == ~uintptr_t(0) || p % sizeof(void *) != 0 ||
-        !readable(*field, want) || __builtin_memcmp(*field, dir, want) != 0)
+        distance > (uintptr_t(1) << 20) || !readable(*field, want) ||
+        __builtin_memcmp(*field, dir, want) != 0)
       return nullptr;
     return field;
   };
+  if (!readable(map, 2048))
+    return nullptr;
   if (g.originOffset)
     if (char **field = at(g.originOffset))
       return field;
