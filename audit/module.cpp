@@ -68,7 +68,7 @@ struct State {
   size_t overrideCount;
   char logValue[32], logFile[kPathMax], policyValue[32];
   // From the auxiliary vector.
-  uintptr_t phdr, phnum;
+  uintptr_t phdr, phnum, interpBase;
   // The process.
   link_map *program;
   FileId libc, loader;
@@ -374,6 +374,8 @@ void readAuxv() {
       g.phdr = value;
     else if (type == AT_PHNUM)
       g.phnum = value;
+    else if (type == AT_BASE)
+      g.interpBase = value;
   }
   if (!sawSecure)
     g.secure = true;
@@ -724,7 +726,9 @@ const char *programChannel() {
     }
     return g.channel;
   }
-  if (!g.phdr || !g.phnum || g.phnum > kMaxPhdrs)
+  // AT_BASE 0: the kernel started the dynamic linker itself (`ld.so
+  // PROGRAM`), and AT_PHDR is the dynamic linker's: no channel is known.
+  if (!g.phdr || !g.phnum || g.phnum > kMaxPhdrs || !g.interpBase)
     return nullptr;
   const Phdr *ph = reinterpret_cast<const Phdr *>(g.phdr);
   for (size_t i = 0; i < g.phnum; ++i) {
