@@ -499,6 +499,15 @@ def hostile_settings_and_candidates_do_not_break_the_program(w):
                  f"{truncated}/libh.so.1 (", f"{garbage}/libh.so.1 (", f"{loop}/libh.so.1 (cannot",
                  f"{directory} (is not a regular file"):
         check(said in res.stderr, f"the log does not say {said!r}: {res.stderr}")
+    # An unreadable directory, for a user the permissions apply to (root
+    # reads through mode 000): as nobody.
+    shutil.copy(f"{good}/libh.so.1", unreadable)
+    if os.getuid() == 0:
+        res = w.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", prog,
+                     "libh.so.1"], LDPIN_FALLBACK_PATH=f"{unreadable}:{good}", LDPIN_AUDIT_LOG="2")
+        check(res.returncode == 0 and f"-> {good}/libh.so.1 " in res.stdout
+              and f"skip {unreadable}/libh.so.1 (cannot be opened (error 13))" in res.stderr,
+              f"as nobody: {res.stdout}{res.stderr}")
     # Values of 100 KB (the kernel allows 128 KB): read whole, and what is
     # too long in them is skipped with a warning.
     big = "/" + "y" * 100_000
