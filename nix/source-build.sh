@@ -27,6 +27,13 @@ interp=$("$ldpin/bin/ldpin" inspect --json "$ldpin/bin/ldpin-ld" |
 [ -z "$interp" ] || { echo "ldpin: source-build.sh: ldpin-ld is not static (interpreter $interp)" >&2; exit 1; }
 [ -s "$ldpin/nix-support/setup-hook" ] && grep -q "$ldpin/bin/ldpin fixup" "$ldpin/nix-support/setup-hook" ||
   { echo "ldpin: source-build.sh: the setup hook does not run this ldpin" >&2; exit 1; }
+# The audit module: shipped in lib/, and LD_AUDIT's $PLATFORM form loads it.
+audit=$ldpin/lib/ldpin-audit/x86_64/libldpin-audit.so
+[ -f "$ldpin/lib/libldpin-audit.so" ] && [ -e "$audit" ] ||
+  { echo "ldpin: source-build.sh: the package has no audit module in lib/" >&2; exit 1; }
+out=$(LD_AUDIT="$ldpin/lib/ldpin-audit/\$PLATFORM/libldpin-audit.so" LDPIN_AUDIT_LOG=3 /bin/true 2>&1)
+case "$out" in *"ldpin-audit: objopen"*) echo "audit module: loads (LD_AUDIT with \$PLATFORM)" >&2 ;;
+  *) echo "ldpin: source-build.sh: the package's audit module does not load: $out" >&2; exit 1 ;; esac
 
 echo "== nix-build nix/source-build.nix -A zlib, libpng (lib.replaceStdenv)" >&2
 zlib=$(build zlib)
