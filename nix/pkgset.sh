@@ -31,9 +31,14 @@ bash nix/fetch-sources.sh >/dev/null
 hostHash=$(bash nix/host-hash.sh)
 # The binaries as they are now, for every build of this run: a rebuild of
 # build/ meanwhile changes nothing here.
-bin=$(mktemp -d /tmp/ldpin-pkgset-bin-XXXXXX)
-trap 'rm -rf "$bin"' EXIT
+# bin/ and lib/ (the audit modules), as the harness's ldpin package takes
+# them (ldpinBin's sibling lib/).
+snapshot=$(mktemp -d /tmp/ldpin-pkgset-build-XXXXXX)
+trap 'rm -rf "$snapshot"' EXIT
+bin=$snapshot/bin
+mkdir "$bin" "$snapshot/lib"
 cp build/bin/ldpin build/bin/ldpin-ld "$bin/"
+cp -a build/lib/libldpin-audit.so build/lib/ldpin-audit "$snapshot/lib/"
 ldpin=$bin/ldpin
 declare -A result
 for linking in ldpin stock; do

@@ -19,7 +19,8 @@
 #   nix/package.nix, its dependencies as host-tool packages (cmake, ninja,
 #   llvmPackages_16.llvm.dev, ...: links to the host's files), lib.optional,
 #   lib.platforms, stdenv.hostPlatform and glibc.static.
-# In the package set ldpin itself is the CMake build's bin/ (ldpinBin),
+# In the package set ldpin itself is the CMake build's bin/ (ldpinBin) and
+# the audit modules of the lib/ beside it,
 # given by a second overlay in place of the overlay's source build; the
 # source build (the overlay's own `ldpin`, nix/package.nix through
 # callPackage) and the flake's lib.replaceStdenv over this set are built by
