@@ -491,8 +491,7 @@ void mapFile(const char *path, Mapped &m) {
     m.why = "is too large to be read";
   } else {
     long a =
-        sys::mmap(nullptr, static_cast<size_t>(st.stx_size), sys::kProtRead,
-                  sys::kMapPrivate, static_cast<int>(fd), 0);
+        sys::mapWhole(static_cast<size_t>(st.stx_size), static_cast<int>(fd));
     if (sys::failed(a)) {
       m.error = a;
       m.why = "cannot be mapped";
@@ -615,6 +614,14 @@ link_map *headOf(link_map *l) {
 
 bool absolute(const link_map *l) { return l->l_name && l->l_name[0] == '/'; }
 
+// The record of the file `path` (mapped into `m`, read into `v`), or null.
+const Record *recordOf(const char *path, Mapped &m, ElfView &v) {
+  mapFile(path, m);
+  if (!m.data || readElf(m.data, m.size, v) || !v.record.present)
+    return nullptr;
+  return &v.record;
+}
+
 // The soname an ldpin record keeps for an object whose DT_SONAME was made
 // absolute, read from its file once.
 const char *recordSoname(const link_map *l) {
@@ -625,19 +632,13 @@ const char *recordSoname(const link_map *l) {
   static char uncached[sizeof(RecordSoname::soname)];
   RecordSoname *slot =
       g.recordCount < kMaxRecordCache ? &g.records[g.recordCount++] : nullptr;
-  char *into = slot ? slot->soname : uncached;
+  char(&into)[sizeof uncached] = slot ? slot->soname : uncached;
   into[0] = '\0';
   Mapped m;
-  mapFile(l->l_name, m);
   ElfView v;
-  if (m.data && !readElf(m.data, m.size, v) && v.record.present &&
-      v.record.soname) {
-    Text<sizeof uncached> copy;
-    copy.clear();
-    copy.add(v.record.soname);
-    if (!copy.overflow)
-      __builtin_memcpy(into, copy.data, copy.size + 1);
-  }
+  if (const Record *r = recordOf(l->l_name, m, v); r && r->soname)
+    if (!copyInto(into, r->soname))
+      into[0] = '\0';
   if (slot)
     slot->map = l;
   return into[0] ? into : nullptr;
@@ -712,18 +713,10 @@ const char *programChannel() {
   if (g.program->l_name && g.program->l_name[0]) {
     static char copy[256];
     Mapped m;
-    mapFile(g.program->l_name, m);
     ElfView v;
-    if (m.data && !readElf(m.data, m.size, v) && v.record.present &&
-        v.record.channel) {
-      Text<sizeof copy> t;
-      t.clear();
-      t.add(v.record.channel);
-      if (!t.overflow) {
-        __builtin_memcpy(copy, t.data, t.size + 1);
-        g.channel = copy;
-      }
-    }
+    if (const Record *r = recordOf(g.program->l_name, m, v);
+        r && r->channel && copyInto(copy, r->channel))
+      g.channel = copy;
     return g.channel;
   }
   // AT_BASE 0: the kernel started the dynamic linker itself (`ld.so
@@ -755,10 +748,8 @@ const FileId &processLibc() {
   Text<kPathMax> p;
   p.clear();
   p.add(g.glibcDir).add("/libc.so.6");
-  if (!p.overflow) {
+  if (!p.overflow && copyInto(g.libcPath, p.data))
     g.predictedLibc = fileId(p.data);
-    __builtin_memcpy(g.libcPath, p.data, p.size + 1);
-  }
   return g.predictedLibc;
 }
 
@@ -904,12 +895,10 @@ const char *judge(const char *path, link_map *loader, bool forced,
   return nullptr;
 }
 
+// What la_objsearch returns: a copy that outlives the caller's buffers
+// (every path given here fits: they are built within kPathMax).
 char *answer(const char *path) {
-  Text<kPathMax> t;
-  t.clear();
-  t.add(path);
-  __builtin_memcpy(g.result, t.data, t.size + 1);
-  return g.result;
+  return copyInto(g.result, path) ? g.result : const_cast<char *>(path);
 }
 
 // ---- Naming what the fallback found ---------------------------------------
@@ -1138,10 +1127,8 @@ char *original(const char *name, link_map *loader) {
     decision(name, l->l_name, "loaded");
     return answer(l->l_name);
   }
-  Text<kPathMax> copy;
-  copy.clear();
-  copy.add(name);
-  __builtin_memcpy(g.pending, copy.data, copy.size + 1);
+  if (!copyInto(g.pending, name))
+    g.pending[0] = '\0';
   g.fallbackTried = false;
   return const_cast<char *>(name);
 }
@@ -1149,16 +1136,8 @@ char *original(const char *name, link_map *loader) {
 // Remembers that the answer to glibc's `name` is `path` (la_objopen gives
 // the object its name), and gives it.
 char *redirect(const char *name, const char *path) {
-  Text<kPathMax> from;
-  from.clear();
-  from.add(name);
-  g.redirected = !from.overflow;
-  __builtin_memcpy(g.redirectFrom, from.data, from.size + 1);
-  Text<kPathMax> to;
-  to.clear();
-  to.add(path);
-  __builtin_memcpy(g.redirectTo, to.data, to.size + 1);
-  return answer(to.data);
+  g.redirected = copyInto(g.redirectFrom, name) && copyInto(g.redirectTo, path);
+  return answer(path);
 }
 
 // A library of the C library's own (libm.so.6, libnss_files.so.2, ...) that
@@ -1294,10 +1273,8 @@ la_objopen(struct link_map *map, Lmid_t lmid, uintptr_t *cookie) {
     const char *base = baseName(o.soname);
     if (isLibcName(base) && !g.libc.known) {
       g.libc = fileId(map->l_name);
-      Text<kPathMax> t;
-      t.clear();
-      t.add(map->l_name);
-      __builtin_memcpy(g.libcPath, t.data, t.size + 1);
+      if (!copyInto(g.libcPath, map->l_name))
+        g.libcPath[0] = '\0';
     } else if (isLoaderName(base) && !g.loader.known) {
       g.loader = fileId(map->l_name);
       rememberGlibcDir(map->l_name);

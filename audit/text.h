@@ -84,6 +84,17 @@ inline bool isLibcFamilyName(const char *name) {
   return false;
 }
 
+// Copies the NUL-terminated `s` into `dst` when it fits (with its NUL);
+// says whether it did. A string that does not fit leaves `dst` as it was.
+template <size_t N> bool copyInto(char (&dst)[N], const char *s) {
+  const size_t n = length(s);
+  if (n + 1 > N)
+    return false;
+  for (size_t i = 0; i <= n; ++i)
+    dst[i] = s[i];
+  return true;
+}
+
 // A fixed buffer, always NUL-terminated; `overflow` says that something
 // was cut.
 template <size_t N> struct Text {
