@@ -90,7 +90,7 @@ let
     gtest = hostPackage "gtest-host" [ "include/gtest=/usr/include/gtest"
       "lib/cmake/GTest=/usr/lib/x86_64-linux-gnu/cmake/GTest" ];
   };
-  gccRuntime = hostDerivation "gcc-runtime-host-12" ./gcc-runtime.sh { };
+  gccRuntime = hostDerivation "gcc-runtime-host-12" ./gcc-runtime.sh { inherit glibc; };
 
   # The unwrapped linker and tools, as nixpkgs' binutils-unwrapped.
   binutils = hostDerivation "binutils-host-2.40" (builtins.toFile "binutils.sh" ''

@@ -250,6 +250,33 @@ in rec {
     checkTarget = "test-nonflaky";
   };
 
+  # C++ (libstdc++ and libgcc_s by version): fmtlib with its own suite
+  # (it carries its googletest), jsoncpp with its unit tests and its
+  # JSON reader/writer tests (Python).
+  fmtlib = mk {
+    pname = "fmtlib";
+    version = "9.1.0";
+    src = source "fmtlib";
+    # Debian's tarball drops fmt's own copy of googletest: the tests use
+    # the host's (as Debian's build does).
+    buildInputs = [ stdenv.pkgs.gtest ];
+    postUnpack = ''
+      sed -i 's|^add_subdirectory(gtest)$|find_package(GTest REQUIRED)\nadd_library(gtest INTERFACE)\ntarget_link_libraries(gtest INTERFACE GTest::gmock GTest::gtest)|' test/CMakeLists.txt
+    '';
+    cmakeFlags = "-DBUILD_SHARED_LIBS=ON -DFMT_DOC=OFF -DFMT_TEST=ON";
+    doCheck = true;
+    checkTarget = "test";
+  };
+
+  jsoncpp = mk {
+    pname = "jsoncpp";
+    version = "1.9.5";
+    src = source "libjsoncpp";
+    cmakeFlags = "-DBUILD_SHARED_LIBS=ON -DBUILD_STATIC_LIBS=OFF -DBUILD_OBJECT_LIBS=OFF -DJSONCPP_WITH_TESTS=ON -DJSONCPP_WITH_POST_BUILD_UNITTEST=OFF";
+    doCheck = true;
+    checkTarget = "test";
+  };
+
   # `nix-shell nix/pkgs -A shell`: a development shell with zlib and libpng,
   # whose cc pins them (nix/devshell-test.sh).
   shell = stdenv.mkShell {

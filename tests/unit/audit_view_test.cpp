@@ -1,5 +1,5 @@
 // The audit module's freestanding reader (audit/elf_view.h), built hosted:
-// on every ELF file of the host's library directory and of the fixtures it
+// on 600 ELF files of the host's library directory and /usr/bin it
 // reads what core's reader reads (NEEDED, version needs and definitions,
 // the record), and no truncation or single-field corruption of a real file
 // makes it read outside the bytes (the ASan build runs this too).
@@ -14,6 +14,7 @@
 // constants.
 #include "elf_view.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -55,12 +56,19 @@ const char *auditRead(const std::string &bytes, Read &out, audit::ElfView &v) {
   return nullptr;
 }
 
+// The ELF files of the host's library directory and /usr/bin, in name
+// order, up to 2 MB each (the sanitizer build reads them too).
 std::vector<std::string> sharedObjects() {
-  std::vector<std::string> out;
+  std::vector<std::string> out = {FIXTURE_LIB, FIXTURE_PROG};
   for (const char *dir : {"/usr/lib/x86_64-linux-gnu", "/usr/bin"}) {
     std::error_code ec;
-    for (const auto &e : std::filesystem::directory_iterator(dir, ec)) {
-      if (!e.is_regular_file(ec) || e.is_symlink(ec))
+    std::vector<std::filesystem::directory_entry> entries;
+    for (const auto &e : std::filesystem::directory_iterator(dir, ec))
+      entries.push_back(e);
+    std::sort(entries.begin(), entries.end());
+    for (const auto &e : entries) {
+      if (!e.is_regular_file(ec) || e.is_symlink(ec) ||
+          e.file_size(ec) > (2u << 20))
         continue;
       std::string head = test::readFile(e.path().string()).substr(0, 4);
       if (head == "\x7f"
@@ -68,8 +76,6 @@ std::vector<std::string> sharedObjects() {
         out.push_back(e.path().string());
     }
   }
-  out.push_back(FIXTURE_LIB);
-  out.push_back(FIXTURE_PROG);
   return out;
 }
 
@@ -100,7 +106,8 @@ TEST(AuditView, ReadsWhatCoreReadsOnEveryHostFile) {
           << path << " " << d.names.front();
     EXPECT_FALSE(audit::definesVersion(v, "LDPIN_NO_SUCH_VERSION")) << path;
     withNeeds += !want.empty();
-    ++files;
+    if (++files == 600)
+      break;
   }
   EXPECT_GT(files, 300u);
   EXPECT_GT(withNeeds, 300u);
