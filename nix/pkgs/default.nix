@@ -250,24 +250,8 @@ in rec {
     checkTarget = "test-nonflaky";
   };
 
-  # C++ (libstdc++ and libgcc_s by version): fmtlib with its own suite
-  # (it carries its googletest), jsoncpp with its unit tests and its
-  # JSON reader/writer tests (Python).
-  fmtlib = mk {
-    pname = "fmtlib";
-    version = "9.1.0";
-    src = source "fmtlib";
-    # Debian's tarball drops fmt's own copy of googletest: the tests use
-    # the host's (as Debian's build does).
-    buildInputs = [ stdenv.pkgs.gtest ];
-    postUnpack = ''
-      sed -i 's|^add_subdirectory(gtest)$|find_package(GTest REQUIRED)\nadd_library(gtest INTERFACE)\ntarget_link_libraries(gtest INTERFACE GTest::gmock GTest::gtest)|' test/CMakeLists.txt
-    '';
-    cmakeFlags = "-DBUILD_SHARED_LIBS=ON -DFMT_DOC=OFF -DFMT_TEST=ON";
-    doCheck = true;
-    checkTarget = "test";
-  };
-
+  # C++ (libstdc++ and libgcc_s by version): jsoncpp with its unit tests
+  # and its JSON reader/writer suites (Python).
   jsoncpp = mk {
     pname = "jsoncpp";
     version = "1.9.5";
