@@ -3,21 +3,26 @@
 //
 // - LA_SER_ORIG, before glibc tries anything: an override from
 //   LDPIN_OVERRIDE (bare or absolute names), then a bare name that an
-//   object already loaded answers to (its bare soname, the soname its
-//   record keeps, or its file name) becomes that object's path, so that
-//   glibc returns the object it has instead of a second copy or a failure.
+//   object already loaded under an absolute soname (ldpin fixup's) answers
+//   to (the soname's last part, the soname its record keeps, or its file
+//   name) becomes that object's path, so that glibc returns the object it
+//   has instead of a second copy or a failure.
 // - LA_SER_DEFAULT, the first time it arrives for a request: RPATH,
 //   LD_LIBRARY_PATH, RUNPATH and the cache have not provided the name, so
 //   LDPIN_FALLBACK_PATH is searched, before the default directories. The
-//   names of the C library's own objects are never taken from it.
+//   C library's own objects come from beside the process's dynamic linker
+//   instead, never from the fallback path.
 // - Every candidate (fallback or override) is judged before it is
 //   returned: class and machine, a second C library or dynamic linker,
 //   the symbol versions it needs of objects already loaded, and under
 //   LDPIN_AUDIT_POLICY=strict its record's channel.
 //
-// Freestanding: no libc, no allocation, no constructors; all state is one
-// zero-initialised object, set up in la_version. glibc calls la_objopen
-// and la_objsearch with its load lock held, so they never run at once.
+// Freestanding: no libc, no constructors; all state is one
+// zero-initialised object, set up in la_version. It allocates nothing
+// itself; only the names it gives objects found through the fallback come,
+// once the program's objects are set up, from the process's own malloc
+// (glibc frees them). glibc calls la_objopen and la_objsearch with its load
+// lock held, so they never run at once.
 #include <link.h>
 
 #include "elf_view.h"
@@ -98,7 +103,12 @@ struct State {
   char namePool[1 << 16];
   size_t namePoolUsed;
   size_t originOffset; // where glibc keeps l_origin in its link_map, once found
-  FileId logId;        // the log file, checked before each write
+  // The process's malloc and free, looked up once (after the program's
+  // objects are set up, its global scope no longer changes what they are).
+  bool allocatorLooked;
+  void *(*malloc)(size_t);
+  void (*free)(void *);
+  FileId logId; // the log file, checked before each write
   FileId predictedLibc;
   bool libcPredicted;
   // Scratch.
@@ -446,14 +456,16 @@ struct Mapped {
   size_t size = 0;
   long error = 0; // -errno of the open, or 0
   const char *why = nullptr;
-  bool worldWritable = false; // the directory it really is in
+  bool worldWritable = false; // the directory it really is in (if asked)
   ~Mapped() {
     if (data)
       sys::munmap(const_cast<unsigned char *>(data), size);
   }
 };
 
-void mapFile(const char *path, Mapped &m) {
+// With `checkDirectory`, also whether the directory the file really is in
+// (links resolved) is world-writable.
+void mapFile(const char *path, Mapped &m, bool checkDirectory = false) {
   // The type before the open: opening a FIFO or a device could block or
   // have effects.
   struct statx st;
@@ -476,7 +488,7 @@ void mapFile(const char *path, Mapped &m) {
     return;
   }
   char real[kPathMax];
-  if (realPathOf(static_cast<int>(fd), real))
+  if (checkDirectory && realPathOf(static_cast<int>(fd), real))
     m.worldWritable = worldWritableDir(real);
   r = sys::statx(static_cast<int>(fd), "", sys::kAtEmptyPath,
                  STATX_TYPE | STATX_SIZE, &st);
@@ -552,6 +564,11 @@ struct Loaded {
   size_t verdefNum;
 };
 
+// The address a pointer of `l`'s dynamic section means in memory.
+uintptr_t inMemory(const link_map *l, uintptr_t v) {
+  return v < l->l_addr ? v + l->l_addr : v;
+}
+
 bool describe(const link_map *l, Loaded &out) {
   out = Loaded{};
   if (!l->l_ld)
@@ -581,12 +598,11 @@ bool describe(const link_map *l, Loaded &out) {
   }
   if (!strtab)
     return false;
-  auto at = [&](uintptr_t v) { return v < l->l_addr ? v + l->l_addr : v; };
-  out.strtab = reinterpret_cast<const char *>(at(strtab));
+  out.strtab = reinterpret_cast<const char *>(inMemory(l, strtab));
   if (hasSoname)
     out.soname = out.strtab + soname;
   if (verdef)
-    out.verdef = at(verdef);
+    out.verdef = inMemory(l, verdef);
   return true;
 }
 
@@ -756,7 +772,7 @@ const FileId &processLibc() {
 // ---- Judging a candidate ---------------------------------------------------
 
 // Returns null when `path` may be loaded for a request from `loader`, or
-// why not (in g.line's reason text).
+// why not (the text of `why`).
 const char *judge(const char *path, link_map *loader, bool forced,
                   Text<1024> &why, bool *absent = nullptr) {
   why.clear();
@@ -766,7 +782,7 @@ const char *judge(const char *path, link_map *loader, bool forced,
     return nullptr;
   }
   Mapped m;
-  mapFile(path, m);
+  mapFile(path, m, true);
   if (absent)
     *absent = m.error == sys::kNoEntry;
   if (m.data && (m.worldWritable || worldWritableDir(path)))
@@ -938,7 +954,7 @@ uintptr_t processSymbol(const char *name) {
     }
     if ((!gnu && !sysv) || !symtab || !strtab)
       continue;
-    auto at = [&](uintptr_t v) { return v < l->l_addr ? v + l->l_addr : v; };
+    auto at = [&](uintptr_t v) { return inMemory(l, v); };
     const ElfW(Sym) *syms = reinterpret_cast<const ElfW(Sym) *>(at(symtab));
     const char *strings = reinterpret_cast<const char *>(at(strtab));
     auto defined = [&](uint32_t i) {
@@ -1046,12 +1062,13 @@ char *replaceString(char *old, size_t capacity, const char *value) {
       g.namePoolUsed += want;
     }
   } else {
-    using Malloc = void *(*)(size_t);
-    using Free = void (*)(void *);
-    Malloc m = reinterpret_cast<Malloc>(processSymbol("malloc"));
-    Free f = reinterpret_cast<Free>(processSymbol("free"));
-    if (m && f && (fresh = static_cast<char *>(m(want))))
-      f(old);
+    if (!g.allocatorLooked) {
+      g.allocatorLooked = true;
+      g.malloc = reinterpret_cast<void *(*)(size_t)>(processSymbol("malloc"));
+      g.free = reinterpret_cast<void (*)(void *)>(processSymbol("free"));
+    }
+    if (g.malloc && g.free && (fresh = static_cast<char *>(g.malloc(want))))
+      g.free(old);
   }
   if (fresh)
     __builtin_memcpy(fresh, value, want);
@@ -1194,26 +1211,24 @@ char *fallback(const char *name, link_map *loader) {
       emit(kWarnings);
       continue;
     }
-    Text<kPathMax> candidate;
-    candidate.clear();
-    candidate.add(g.path.data);
+    const char *candidate = g.path.data;
     Text<1024> why;
     bool absent = false;
-    if (const char *no = judge(candidate.data, loader, false, why, &absent)) {
+    if (const char *no = judge(candidate, loader, false, why, &absent)) {
       if (absent)
         continue; // not there: the next directory
       begin()
           .add(base)
           .add(" -> skip ")
-          .add(candidate.data)
+          .add(candidate)
           .add(" (")
           .add(no)
           .add(")");
       emit(startsWith(no, "in a world-writable") ? kWarnings : kDecisions);
       continue;
     }
-    decision(base, candidate.data, "fallback");
-    return redirect(name, candidate.data);
+    decision(base, candidate, "fallback");
+    return redirect(name, candidate);
   }
   decision(base, "not in LDPIN_FALLBACK_PATH",
            "the default directories follow");
