@@ -9,14 +9,6 @@ namespace fmt = ldpin::note::format;
 
 namespace {
 
-template <class T>
-bool load(const unsigned char *file, size_t size, uint64_t at, T &out) {
-  if (at > size || size - at < sizeof(T))
-    return false;
-  __builtin_memcpy(&out, file + at, sizeof(T));
-  return true;
-}
-
 uint32_t load32(const unsigned char *p) {
   uint32_t v;
   __builtin_memcpy(&v, p, 4);
@@ -32,7 +24,7 @@ bool offsetOf(const unsigned char *file, size_t size, const Ehdr &eh,
               uint64_t vaddr, uint64_t need, uint64_t &out) {
   for (size_t i = 0; i < eh.e_phnum; ++i) {
     Phdr ph;
-    if (!load(file, size, eh.e_phoff + i * uint64_t(eh.e_phentsize), ph))
+    if (!loadAt(file, size, eh.e_phoff + i * uint64_t(eh.e_phentsize), ph))
       return false;
     if (ph.p_type != PT_LOAD || vaddr < ph.p_vaddr)
       continue;
@@ -174,7 +166,7 @@ const char *readElf(const unsigned char *file, size_t size, ElfView &out) {
     return nullptr;
 
   Ehdr eh;
-  if (!load(file, size, 0, eh))
+  if (!loadAt(file, size, 0, eh))
     return "an ELF file shorter than its header";
   out.version = eh.e_version;
   if (eh.e_phentsize != sizeof(Phdr) || eh.e_phnum > kMaxPhdrs)
@@ -183,7 +175,7 @@ const char *readElf(const unsigned char *file, size_t size, ElfView &out) {
   bool hasDynamic = false;
   for (size_t i = 0; i < eh.e_phnum; ++i) {
     Phdr ph;
-    if (!load(file, size, eh.e_phoff + i * uint64_t(sizeof(Phdr)), ph))
+    if (!loadAt(file, size, eh.e_phoff + i * uint64_t(sizeof(Phdr)), ph))
       return "its program headers lie outside the file";
     if (ph.p_type == PT_DYNAMIC) {
       hasDynamic = true;
@@ -259,10 +251,10 @@ bool definesVersion(const ElfView &v, const char *version) {
   uint64_t at = v.verdef;
   for (uint64_t n = 0; n < v.verdefNum && n < kMaxVersionEntries; ++n) {
     Verdef d;
-    if (!load(v.file, v.size, at, d))
+    if (!loadAt(v.file, v.size, at, d))
       return false;
     Verdaux a;
-    if (d.vd_cnt > 0 && load(v.file, v.size, at + d.vd_aux, a)) {
+    if (d.vd_cnt > 0 && loadAt(v.file, v.size, at + d.vd_aux, a)) {
       const char *name = v.string(a.vda_name);
       if (name && equal(name, version))
         return true;

@@ -56,6 +56,16 @@ inline constexpr size_t kMaxDynamic = 65536;
 inline constexpr size_t kMaxVersionEntries = 65536;
 inline constexpr size_t kMaxNotes = 4096;
 
+// The T at offset `at` of the `size` bytes at `file`, copied (the bytes need
+// not be aligned); false when it does not lie inside them.
+template <class T>
+bool loadAt(const unsigned char *file, size_t size, uint64_t at, T &out) {
+  if (at > size || size - at < sizeof(T))
+    return false;
+  __builtin_memcpy(&out, file + at, sizeof(T));
+  return true;
+}
+
 // A string of the record: a pointer into the file, NUL-terminated inside
 // its value, or null when the record has none.
 struct Record {
@@ -158,10 +168,9 @@ template <class F> const char *forEachVersionNeed(const ElfView &v, F &&f) {
   uint64_t at = v.verneed;
   size_t seen = 0;
   for (uint64_t n = 0; n < v.verneedNum; ++n) {
-    if (at > v.size || v.size - at < sizeof(Verneed))
-      return "a version need lies outside the file";
     Verneed need;
-    __builtin_memcpy(&need, v.file + at, sizeof need);
+    if (!loadAt(v.file, v.size, at, need))
+      return "a version need lies outside the file";
     const char *file = v.string(need.vn_file);
     if (!file)
       return "a version need names a string outside the string table";
@@ -169,10 +178,9 @@ template <class F> const char *forEachVersionNeed(const ElfView &v, F &&f) {
     for (unsigned k = 0; k < need.vn_cnt; ++k) {
       if (++seen > kMaxVersionEntries)
         return "too many version needs";
-      if (aux > v.size || v.size - aux < sizeof(Vernaux))
-        return "a version need's entry lies outside the file";
       Vernaux a;
-      __builtin_memcpy(&a, v.file + aux, sizeof a);
+      if (!loadAt(v.file, v.size, aux, a))
+        return "a version need's entry lies outside the file";
       const char *name = v.string(a.vna_name);
       if (!name)
         return "a version name lies outside the string table";
