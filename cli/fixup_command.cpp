@@ -49,11 +49,16 @@ FixupCommands addFixupCommands(CLI::App &app, fixup::Options &fixup) {
                     "The policy file (default: LDPIN_CONFIG)");
     cmd->add_option("--store", fixup.store,
                     "The store directory (default: NIX_STORE, /nix/store)");
+    const bool edits = cmd == fixupCmd;
     cmd->add_option("-j,--jobs", fixup.jobs,
-                    "Threads reading and editing files (default: one per "
-                    "core)");
+                    edits ? "Threads reading and editing files (default: one "
+                            "per core)"
+                          : "Threads reading files (default: one per core)");
     cmd->add_flag("-v,--verbose", fixup.verbose,
-                  "One line per changed file on stderr");
+                  edits ? "One line per changed file on stderr, with the "
+                          "reason of each change"
+                        : "The RUNPATH decisions a fixup would make, one "
+                          "line each with its reason, on stderr");
   }
   fixupCmd->add_option("--runtime-dependency", fixup.runtimeDependencies,
                        "A prefix whose library directories are added to the "
