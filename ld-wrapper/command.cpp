@@ -187,7 +187,7 @@ Command parseCommand(const std::vector<std::string> &args,
         c.inputs.push_back(
             {verbatim ? LibraryInput::Kind::Verbatim : LibraryInput::Kind::Name,
              verbatim ? v->substr(1) : *v, state.asNeeded, state.staticOnly,
-             at});
+             at, i - at + 1});
       }
     } else if (name == "sysroot") {
       if (std::optional<std::string> v = value())
@@ -222,7 +222,7 @@ Command parseCommand(const std::vector<std::string> &args,
         c.inputs.push_back(
             {verbatim ? LibraryInput::Kind::Verbatim : LibraryInput::Kind::Name,
              verbatim ? v->substr(1) : *v, state.asNeeded, state.staticOnly,
-             at});
+             at, i - at + 1});
         break;
       }
       case 'h':

@@ -22,7 +22,10 @@ struct LibraryInput {
   std::string spec; // "foo", "libfoo.so.1" or the path as given
   bool asNeeded = false;
   bool staticOnly = false; // -Bstatic in force: archives only
-  size_t argIndex = 0;
+  // The arguments it occupies ("-l foo" is two); a script's libraries have
+  // the script's.
+  size_t argIndex = 0, argCount = 1;
+  bool asNeededByScript = false; // inside a linker script's AS_NEEDED ( )
 };
 
 struct RpathArg {

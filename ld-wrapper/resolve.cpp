@@ -13,6 +13,7 @@
 #include <cctype>
 #include <cstring>
 #include <fcntl.h>
+#include <map>
 #include <set>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -52,7 +53,9 @@ private:
   // name -> the listed directories that have it, in order.
   std::unordered_map<std::string, std::vector<size_t>> first;
   std::vector<size_t> large;        // indices of directories asked one by one
-  std::set<std::string> seenShared; // by pin path and needed name
+  // Each shared library once, by pin path and needed name: its index in
+  // out.shared.
+  std::map<std::string, size_t> seenShared;
 
   void buildIndex() {
     indexed = true;
@@ -250,9 +253,13 @@ private:
     lib.pinPath = pinPathFor(found, lib.needed, dirIndex);
     lib.buildId = describe::hexBytes(info->buildId);
     lib.asNeeded = in.asNeeded;
-    if (!seenShared.insert(lib.pinPath + '\0' + lib.needed).second)
-      return;
-    out.shared.push_back(std::move(lib));
+    lib.info = std::make_shared<const elf::ElfInfo>(std::move(*info));
+    auto [seen, added] = seenShared.emplace(lib.pinPath + '\0' + lib.needed,
+                                            out.shared.size());
+    SharedLibrary &kept = added ? out.shared.emplace_back(std::move(lib))
+                                : out.shared[seen->second];
+    kept.args.push_back(
+        {in.argIndex, in.argCount, in.asNeeded && !in.asNeededByScript});
   }
 
   static bool looksLikeLibrary(const std::string &path) {
@@ -348,6 +355,7 @@ private:
         continue;
       LibraryInput sub = in;
       sub.asNeeded = in.asNeeded || inside({"AS_NEEDED"});
+      sub.asNeededByScript = in.asNeededByScript || inside({"AS_NEEDED"});
       if (t.rfind("-l", 0) == 0) {
         sub.kind = LibraryInput::Kind::Name;
         sub.spec = t.substr(2);

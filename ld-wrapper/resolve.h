@@ -9,9 +9,11 @@
 #pragma once
 
 #include "command.h"
+#include "ldpin/elf.h"
 #include "ldpin/paths.h"
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -26,6 +28,16 @@ struct SharedLibrary {
   std::string pinPath; // absolute path for DT_NEEDED ("" when unknown)
   std::string buildId; // lowercase hex, "" when none
   bool asNeeded = false;
+  // The arguments that name it (directly, or through a linker script), in
+  // order, and whether --as-needed was in force there so that only the
+  // command-line state decides it (a script's AS_NEEDED is not).
+  struct Arg {
+    size_t index = 0, count = 1;
+    bool asNeededByFlag = false;
+  };
+  std::vector<Arg> args;
+  // The file as read (the loader's view: no sections or versions).
+  std::shared_ptr<const elf::ElfInfo> info;
 };
 
 struct Resolution {

@@ -12,6 +12,7 @@
 #include "response_files.h"
 
 #include "ldpin/checked.h"
+#include "ldpin/describe.h"
 #include "ldpin/editor.h"
 #include "ldpin/elf.h"
 #include "ldpin/loader.h"
@@ -219,6 +220,12 @@ private:
   std::string auditModule() const;
   std::function<bool(const std::string &)>
   rpathServingClosure(const Command &cmd);
+  std::vector<SharedLibrary> searchedByDependencies(const Command &cmd,
+                                                    const Resolution &res);
+  std::vector<std::string>
+  withPreloads(const std::vector<std::string> &argv,
+               const std::vector<SharedLibrary> &preload,
+               const Resolution &res);
 };
 
 std::string shellQuote(const std::string &s) {
@@ -521,7 +528,7 @@ int Wrapper::linkAndPin(const Command &cmd, LinkLine &line) {
   std::vector<std::string> argv = {linker};
   std::vector<std::string> all = line.all();
   argv.insert(argv.end(), all.begin(), all.end());
-  const size_t oursAt = argv.size();
+  size_t oursAt = argv.size();
   argv.insert(argv.end(), ours.begin(), ours.end());
   if (debug >= 1) {
     printCommand("extra flags before to", line.before);
@@ -558,12 +565,25 @@ int Wrapper::linkAndPin(const Command &cmd, LinkLine &line) {
   if (status != 0)
     return status;
 
+  // Libraries the output's dependencies would search for at load: linked
+  // again, by path, so that the output loads them itself.
+  std::vector<SharedLibrary> preload = searchedByDependencies(cmd, res);
+  phase("preload-check");
+  if (!preload.empty()) {
+    argv.resize(oursAt);
+    argv = withPreloads(argv, preload, res);
+    oursAt = argv.size();
+    res.shared.insert(res.shared.begin(), preload.begin(), preload.end());
+  }
+
   // The libraries need more room than the command line suggested (sonames
   // far longer than their file names, linker scripts naming many
   // libraries): link again with the exact sizes.
   Reservation exact = exactFromResolution(cmd, res);
-  if (exact.space > bound.space || exact.recordSize > bound.recordSize) {
-    if (debug >= 1)
+  const bool moreRoom =
+      exact.space > bound.space || exact.recordSize > bound.recordSize;
+  if (moreRoom || !preload.empty()) {
+    if (debug >= 1 && moreRoom)
       err << "ldpin-ld: relinking: the libraries need " << exact.space
           << " bytes of strings and a " << exact.recordSize << "-byte record, "
           << bound.space << " and " << bound.recordSize << " were reserved\n";
@@ -851,6 +871,185 @@ Wrapper::rpathServingClosure(const Command &cmd) {
       cmd.output);
   return
       [entries](const std::string &entry) { return entries.count(entry) != 0; };
+}
+
+// The libraries that objects of the output's closure, which ldpin did not
+// link, name bare and would search for at load time because no object
+// loaded before answers to the name (libstdc++'s libm.so.6 when the output
+// does not need libm itself): each costs failed lookups, at least in the
+// hardware capability subdirectories of the first directory searched. For
+// every such search whose file the policy pins and whose soname is the
+// name searched for, the output is to need that file by its absolute path:
+// glibc maps all of the output's DT_NEEDED before it looks at what they
+// need, so the search becomes a match by soname. Modelled over the output
+// as it will be pinned; the default directories of the interpreter are
+// asked for only when some search is found without them.
+std::vector<SharedLibrary>
+Wrapper::searchedByDependencies(const Command &cmd, const Resolution &res) {
+  std::vector<SharedLibrary> out;
+  if (!policy.preload_searched || policy.pin == Policy::Pin::None)
+    return out;
+  // The loader's view is enough (symbol versions are not this check's),
+  // and the libraries of the link were read so already.
+  const elf::ReadOptions loaderView{/*sections=*/false, /*versions=*/false};
+  llvm::Expected<elf::ElfInfo> linked = elf::readFile(cmd.output, loaderView);
+  if (!linked) {
+    llvm::consumeError(linked.takeError()); // pinAndEdit() will say why
+    return out;
+  }
+  if (!linked->hasDynamic)
+    return out;
+  // First a quick walk that needs no search: every library the link
+  // resolved stands for the output's NEEDED of its name, and objects
+  // further down are followed by their absolute NEEDED (ldpin's own
+  // libraries name all theirs so). Only a bare name that none of the
+  // output's libraries (or its interpreter) answers to can make the loader
+  // search; without one, there is nothing to preload.
+  elf::ElfInfo root = std::move(*linked);
+  std::unordered_map<std::string, const SharedLibrary *> byName, byPath;
+  for (const SharedLibrary &l : res.shared) {
+    byName.emplace(l.needed, &l);
+    byPath.emplace(l.pinPath, &l);
+  }
+  std::unordered_set<std::string> answered; // by the output's own libraries
+  std::vector<std::shared_ptr<const elf::ElfInfo>> queue;
+  bool mightSearch = false;
+  for (const std::string &name : root.needed) {
+    auto it = byName.find(name);
+    if (it == byName.end() || !it->second->info) {
+      mightSearch = true; // which file it is, only the full model says
+      break;
+    }
+    const SharedLibrary &l = *it->second;
+    answered.insert({name, l.pinPath});
+    if (l.info->soname)
+      answered.insert(*l.info->soname);
+    queue.push_back(l.info);
+  }
+  if (std::string interp = root.interpreter.value_or(nix.dynamicLinker);
+      !interp.empty())
+    answered.insert({interp, baseName(interp)});
+  loader::FileCache cache(loaderView);
+  std::unordered_set<std::string> visited;
+  for (size_t i = 0; i < queue.size() && !mightSearch; ++i)
+    for (const std::string &name : queue[i]->needed) {
+      if (answered.count(name))
+        continue;
+      if (name.find('/') == std::string::npos ||
+          name.find('$') != std::string::npos) {
+        mightSearch = true;
+        break;
+      }
+      if (!visited.insert(name).second)
+        continue;
+      if (auto it = byPath.find(name); it != byPath.end() && it->second->info)
+        queue.push_back(it->second->info);
+      else if (const elf::ElfInfo *info = cache.get(name))
+        queue.push_back(std::make_shared<const elf::ElfInfo>(*info));
+    }
+  if (!mightSearch)
+    return out;
+
+  // The output as it will be pinned, through the loader's model.
+  for (std::string &name : root.needed)
+    if (auto it = byName.find(name);
+        it != byName.end() && pin::pinnable(policy, dirs(), it->second->pinPath))
+      name = it->second->pinPath;
+  for (const SharedLibrary &l : res.shared)
+    if (l.info) {
+      cache.put(l.pinPath, l.info);
+      if (l.found != l.pinPath)
+        cache.put(l.found, l.info);
+    }
+  cache.put(cmd.output, root);
+  auto searchesByDependencies = [&](const loader::SearchSettings &settings) {
+    std::vector<loader::ClosureEntry> found;
+    loader::Closure c = loader::closureOf(cmd.output, cache, settings, nullptr,
+                                          nix.dynamicLinker);
+    for (loader::ClosureEntry &s : c.searches)
+      if (s.neededBy != cmd.output)
+        found.push_back(std::move(s));
+    return found;
+  };
+  loader::InterpreterDefaultsCache interpreters;
+  std::set<std::string> named;
+  for (const loader::ClosureEntry &s : searchesByDependencies(
+           loader::settingsFor(root, cache, interpreters, nix.dynamicLinker))) {
+    const elf::ElfInfo *info = s.path.empty() ? nullptr : cache.get(s.path);
+    const bool answers = info && info->soname && *info->soname == s.name;
+    if (debug >= 1)
+      err << "ldpin-ld: " << s.neededBy << " would search for " << s.name
+          << (s.path.empty() ? " and not find it"
+                             : " (" + std::string(loader::howName(s.how)) +
+                                   ": " + s.path + ")")
+          << (answers && pin::pinnable(policy, dirs(), s.path)
+                  ? ": linked by its path"
+                  : ": left to the search")
+          << "\n";
+    if (!answers || !pin::pinnable(policy, dirs(), s.path) ||
+        !named.insert(s.name).second)
+      continue;
+    SharedLibrary lib;
+    lib.needed = s.name;
+    lib.found = lib.pinPath = s.path;
+    lib.buildId = describe::hexBytes(info->buildId);
+    out.push_back(std::move(lib));
+  }
+  return out;
+}
+
+// The link line (the linker and its arguments, before ldpin's) with each
+// library of `preload` kept: every argument that names it where the command
+// line's --as-needed was in force goes between --no-as-needed and
+// --as-needed, so that it is needed where it was named (mold links a file
+// once, by its first mention); one no argument names goes at the end, by
+// its path.
+std::vector<std::string>
+Wrapper::withPreloads(const std::vector<std::string> &argv,
+                      const std::vector<SharedLibrary> &preload,
+                      const Resolution &res) {
+  std::map<size_t, size_t> wrap; // argv index -> arguments it spans
+  std::vector<std::string> atEnd;
+  for (const SharedLibrary &p : preload) {
+    bool named = false;
+    for (const SharedLibrary &l : res.shared)
+      if (l.needed == p.needed)
+        for (const SharedLibrary::Arg &a : l.args)
+          if (a.asNeededByFlag) {
+            wrap[a.index + 1] = a.count; // argv[0] is the linker
+            named = true;
+          }
+    if (!named)
+      atEnd.push_back(p.pinPath);
+  }
+  std::vector<std::string> out;
+  for (size_t i = 0; i < argv.size(); ++i) {
+    auto w = wrap.find(i);
+    if (w == wrap.end()) {
+      out.push_back(argv[i]);
+      continue;
+    }
+    out.push_back("--no-as-needed");
+    std::string shown;
+    for (size_t k = 0; k < w->second && i < argv.size(); ++k) {
+      shown += (k ? " " : "") + shellQuote(argv[i]);
+      out.push_back(argv[i++]);
+    }
+    --i;
+    out.push_back("--as-needed");
+    if (debug >= 1)
+      err << "ldpin-ld: relinking with --no-as-needed around " << shown
+          << "\n";
+  }
+  if (!atEnd.empty()) {
+    // Whatever state the command left: linked as shared libraries, kept.
+    out.insert(out.end(), {"-Bdynamic", "--no-as-needed"});
+    out.insert(out.end(), atEnd.begin(), atEnd.end());
+    if (debug >= 1)
+      for (const std::string &p : atEnd)
+        err << "ldpin-ld: relinking with " << shellQuote(p) << " added\n";
+  }
+  return out;
 }
 
 int Wrapper::pinAndEdit(const Command &cmd, const Resolution &res) {

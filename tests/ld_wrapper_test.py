@@ -543,16 +543,26 @@ def rpath_directories_that_serve_the_closure_are_kept(w, linker):
     check(inspect(os.path.join(a, "liba.so.1"))["needed"][0] == "libb.so.1", "liba is not bare")
     write(os.path.join(w.build, "main.c"),
           '#include <stdio.h>\nint a(void);\nint main(void){printf("%d\\n", a());}\n')
-    w.cc(f"main.c -L{a} -la -Wl,--disable-new-dtags -Wl,-rpath,{a} -Wl,-rpath,{b} -o prog",
-         env={"NIX_DEBUG": "1"})
+    link = f"main.c -L{a} -la -Wl,--disable-new-dtags -Wl,-rpath,{a} -Wl,-rpath,{b}"
+    # By default the program needs libb itself (preload_searched), so that
+    # liba's search for it becomes a match, and no RPATH is left.
+    w.cc(f"{link} -o preloads")
+    info = inspect(os.path.join(w.build, "preloads"))
+    check(info["rpath"] is None and info["runpath"] is None and
+          f"{b}/libb.so.1" in info["needed"], f"preloads: {info['needed']} {info['rpath']!r}")
+    run, fails = failed_lookups([os.path.join(w.build, "preloads")])
+    check(run.stdout == "6\n" and fails == 0, f"preloads: {run.stdout!r}, {fails} failed lookups")
+    # Without that, the RPATH entry that serves liba's search stays.
+    cfg = os.path.join(w.root, "ldpin.toml")
+    write(cfg, "preload_searched = false\n")
+    w.cc(f"{link} -o prog", env={"NIX_DEBUG": "1", "LDPIN_CONFIG": cfg})
     info = inspect(os.path.join(w.build, "prog"))
     check(info["rpath"] == b and info["runpath"] is None,
           f"RPATH {info['rpath']!r} (RUNPATH {info['runpath']!r}): want {b}, which libb needs")
     run = sh([os.path.join(w.build, "prog")], ok=False)
     check(run.returncode == 0 and run.stdout == "6\n", f"program: {run.returncode} {run.stderr!r}")
     # The same with the policy's new_dtags = false.
-    cfg = os.path.join(w.root, "ldpin.toml")
-    write(cfg, "new_dtags = false\n")
+    write(cfg, "new_dtags = false\npreload_searched = false\n")
     res = w.cc(f"main.c -L{a} -la -Wl,-rpath,{a} -Wl,-rpath,{b} -o prog2",
                env={"LDPIN_CONFIG": cfg, "NIX_DEBUG": "1"})
     check(f"rpath {b}: kept (serves-closure)" in res.stderr,
@@ -645,6 +655,75 @@ def the_policy_embeds_dt_audit_which_children_do_not_inherit(w, linker):
         check(res.returncode != 0 and said in res.stderr, f"audit = {setting}: {res.stderr!r}")
 
 
+@for_each_linker
+def a_dependency_that_would_search_for_its_own_library_finds_it_loaded(w, linker):
+    # As libstdc++ in nixpkgs: a store library ldpin did not link, with a
+    # bare NEEDED it finds through its own RUNPATH, whose first directory
+    # lacks it (libstdc++'s libm.so.6: gcc's lib/, then glibc's). A program
+    # that does not need that library itself (--as-needed dropped it) made
+    # the loader search for it, with failed lookups.
+    dep = w.store_lib("dep", "int dep(void) { return 4; }\n")
+    middir = os.path.join(w.store, "00000000-mid", "lib")
+    os.makedirs(middir)
+    write(os.path.join(w.root, "mid.c"), "int dep(void);\nint mid(void) { return dep() + 1; }\n")
+    sh(f"gcc -shared -fPIC {w.root}/mid.c -Wl,-soname,libmid.so.1 -L{dep} -ldep "
+       f"-Wl,--enable-new-dtags,-rpath,{middir}:{dep} -o {middir}/libmid.so.1")
+    os.symlink("libmid.so.1", os.path.join(middir, "libmid.so"))
+    write(os.path.join(w.build, "main.c"),
+          '#include <stdio.h>\nint mid(void);\nint main(void) { printf("%d\\n", mid()); return 0; }\n')
+    link = f"main.c -Wl,--as-needed -L{middir} -lmid -L{dep} -ldep"
+    off = os.path.join(w.root, "off.toml")
+    write(off, "preload_searched = false\n")
+    w.cc(f"{link} -o searching", env={"LDPIN_CONFIG": off})
+    res, searching = failed_lookups([os.path.join(w.build, "searching")])
+    check(res.stdout.strip() == "5", f"searching: {res.returncode} {res.stdout!r} {res.stderr!r}")
+    check(searching > 0, "libmid's search for libdep.so.1 made no failed lookup")
+    res = w.cc(f"{link} -o prog", env={"NIX_DEBUG": "1"})
+    check(f"would search for libdep.so.1 (runpath: {dep}/libdep.so.1): linked by its path"
+          in res.stderr, f"NIX_DEBUG does not say why: {res.stderr}")
+    res, fails = failed_lookups([os.path.join(w.build, "prog")])
+    check(res.returncode == 0 and res.stdout.strip() == "5",
+          f"prog: {res.returncode} {res.stdout!r} {res.stderr!r}")
+    check(fails == 0, f"prog made {fails} failed lookups (without: {searching})")
+    info = inspect(os.path.join(w.build, "prog"))
+    check(info["needed"][:1] == [f"{middir}/libmid.so.1"] and
+          f"{dep}/libdep.so.1" in info["needed"], f"DT_NEEDED: {info['needed']}")
+    check(info["runpath"] is None, f"RUNPATH: {info['runpath']!r}")
+    check(f"{dep}/libdep.so.1" in [n["path"] for n in record(info)["needed"]],
+          f"the record lacks libdep: {record(info)['needed']}")
+    # Not named on the command line at all: added by its path.
+    w.cc(f"main.c -Wl,--as-needed -L{middir} -lmid -o unnamed")
+    check(f"{dep}/libdep.so.1" in inspect(os.path.join(w.build, "unnamed"))["needed"],
+          "unnamed: libdep not added")
+    res, fails = failed_lookups([os.path.join(w.build, "unnamed")])
+    check(res.stdout.strip() == "5" and fails == 0, f"unnamed: {res.stdout!r} {fails} failed lookups")
+    # A shared library gets it the same way, and a program linked against
+    # that library has nothing left to add.
+    write(os.path.join(w.build, "outer.c"), "int mid(void);\nint outer(void) { return mid(); }\n")
+    outer = os.path.join(w.store, "00000001-outer", "lib")
+    os.makedirs(outer)
+    w.cc(f"-shared -fPIC outer.c -Wl,--as-needed -L{middir} -lmid -Wl,-soname,libouter.so.1 "
+         f"-o {outer}/libouter.so.1")
+    check(f"{dep}/libdep.so.1" in inspect(os.path.join(outer, "libouter.so.1"))["needed"],
+          "libouter does not need libdep")
+    write(os.path.join(w.build, "user.c"),
+          '#include <stdio.h>\nint outer(void);\nint main(void) { printf("%d\\n", outer()); return 0; }\n')
+    os.symlink("libouter.so.1", os.path.join(outer, "libouter.so"))
+    w.cc(f"user.c -Wl,--as-needed -L{outer} -louter -o user")
+    needed = inspect(os.path.join(w.build, "user"))["needed"]
+    check(not any("libdep" in n for n in needed), f"user: {needed}")
+    res, fails = failed_lookups([os.path.join(w.build, "user")])
+    check(res.stdout.strip() == "5" and fails == 0, f"user: {res.stdout!r} {fails} failed lookups")
+    # A program that needs libdep itself is linked once, as it was.
+    write(os.path.join(w.build, "both.c"),
+          "int mid(void); int dep(void);\nint main(void) { return mid() + dep() != 9; }\n")
+    res = w.cc(f"both.c -Wl,--as-needed -L{middir} -lmid -L{dep} -ldep -o both", env={"NIX_DEBUG": "1"})
+    check("would search" not in res.stderr, f"both: {res.stderr}")
+    needed = inspect(os.path.join(w.build, "both"))["needed"]
+    check(needed.count(f"{dep}/libdep.so.1") == 1, f"both: {needed}")
+    check(sh([os.path.join(w.build, "both")], ok=False).returncode == 0, "both does not run")
+
+
 @with_bfd
 def a_policy_path_that_is_a_directory_is_an_error(w):
     write(os.path.join(w.build, "main.c"), "int main(void){return 0;}\n")
@@ -731,7 +810,7 @@ def nix_debug_and_the_fixups_reports_give_the_same_reasons(w):
     plugins = os.path.join(w.store, "00000000-plugins", "lib")
     os.makedirs(plugins)
     cfg = os.path.join(w.root, "ldpin.toml")
-    write(cfg, f'new_dtags = false\ndlopen_dirs = ["{plugins}"]\n')
+    write(cfg, f'new_dtags = false\npreload_searched = false\ndlopen_dirs = ["{plugins}"]\n')
     write(os.path.join(w.build, "main.c"), "int a(void);\nint main(void){return a() - 6;}\n")
     out = os.path.join(w.store, "00000000-app")
     os.makedirs(os.path.join(out, "bin"))

@@ -216,9 +216,9 @@ const elf::ElfInfo *FileCache::get(const std::string &path,
   }
   // Read without the lock; a thread that read it meanwhile wins.
   Entry e;
-  llvm::Expected<elf::ElfInfo> info = elf::readFile(path);
+  llvm::Expected<elf::ElfInfo> info = elf::readFile(path, options_);
   if (info)
-    e.info = std::make_unique<elf::ElfInfo>(std::move(*info));
+    e.info = std::make_shared<const elf::ElfInfo>(std::move(*info));
   else
     e.error = llvm::toString(info.takeError());
   std::lock_guard<std::mutex> lock(mutex_);
@@ -229,8 +229,13 @@ const elf::ElfInfo *FileCache::get(const std::string &path,
 }
 
 void FileCache::put(const std::string &path, elf::ElfInfo info) {
+  put(path, std::make_shared<const elf::ElfInfo>(std::move(info)));
+}
+
+void FileCache::put(const std::string &path,
+                    std::shared_ptr<const elf::ElfInfo> info) {
   std::lock_guard<std::mutex> lock(mutex_);
-  files_[path] = Entry{std::make_unique<elf::ElfInfo>(std::move(info)), ""};
+  files_[path] = Entry{std::move(info), ""};
 }
 
 const std::string &FileCache::real(const std::string &path) {
@@ -509,6 +514,8 @@ Closure closureOf(const std::string &root, FileCache &cache,
         continue;
       }
       Found f = search(name, loaded[i].object, loaders, settings);
+      if (name.find('/') == std::string::npos)
+        out.searches.push_back({f.path, loaded[i].object.path, name, f.how});
       if (f.how == How::NotFound) {
         if ((ignoreMissing && ignoreMissing(name)) ||
             (anyLoader && isLoaderName(baseName(name))))

@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <sys/stat.h>
 
@@ -27,6 +28,10 @@ llvm::Expected<Policy> parsePolicy(const std::string &text,
   }
   const toml::table &t = parsed.table();
   Policy p;
+  const std::map<std::string, bool Policy::*> booleans = {
+      {"new_dtags", &Policy::new_dtags},
+      {"absolute_soname", &Policy::absolute_soname},
+      {"preload_searched", &Policy::preload_searched}};
   for (const auto &[key, value] : t) {
     std::string k(key.str());
     // A string, not a Twine: a Twine must not outlive its parts.
@@ -63,18 +68,11 @@ llvm::Expected<Policy> parsePolicy(const std::string &text,
       else
         return makeError(where() +
                          "pin must be \"store\", \"all\" or \"none\"");
-    } else if (k == "new_dtags") {
-      std::optional<bool> b =
-          value.is_boolean() ? value.value<bool>() : std::nullopt;
-      if (!b)
-        return makeError(where() + "new_dtags must be true or false");
-      p.new_dtags = *b;
-    } else if (k == "absolute_soname") {
-      std::optional<bool> b =
-          value.is_boolean() ? value.value<bool>() : std::nullopt;
-      if (!b)
-        return makeError(where() + "absolute_soname must be true or false");
-      p.absolute_soname = *b;
+    } else if (auto flag = booleans.find(k); flag != booleans.end()) {
+      // toml++ would read 1 as true: only true and false are booleans.
+      if (!value.is_boolean())
+        return makeError(where() + k + " must be true or false");
+      p.*flag->second = *value.value<bool>();
     } else if (k == "reserve_extra") {
       std::optional<int64_t> n = value.value<int64_t>();
       if (!n || *n < 0 || *n > (1 << 20))
@@ -98,7 +96,8 @@ llvm::Expected<Policy> parsePolicy(const std::string &text,
     } else {
       return makeError(where() + "unknown key '" + k +
                        "' (known: linker, dlopen_dirs, pin, new_dtags, "
-                       "absolute_soname, reserve_extra, audit)");
+                       "absolute_soname, preload_searched, reserve_extra, "
+                       "audit)");
     }
   }
   return p;

@@ -151,6 +151,12 @@ let
       link=$(gcc-12 -dumpspecs | awk '/^\*link:$/ { getline; print; exit }')
       link=''${link//\/lib64\/ld-linux-x86-64.so.2/$dl}
       case "$link" in *"$dl"*) ;; *) echo "cc: no dynamic linker in gcc's link spec" >&2; exit 1 ;; esac
+      # Debian's gcc passes --as-needed to every link; nixpkgs' gcc (and
+      # upstream's) does not, so a C++ library there needs libm whether it
+      # uses it or not. Only libgcc_s stays --as-needed, as upstream has it.
+      asNeeded='%{!fsanitize=*:--as-needed}'
+      case "$link" in *"$asNeeded"*) ;; *) echo "cc: no --as-needed in gcc's link spec to remove" >&2; exit 1 ;; esac
+      link=''${link//"$asNeeded"/}
       cat > $out/nix-support/specs <<SPECS
       *link_libgcc:
       -L$gccRuntime/lib -L$glibc/lib -L$gccdir

@@ -22,6 +22,7 @@ TEST(Policy, EmptyFileGivesTheDefaults) {
   EXPECT_TRUE(p->new_dtags);
   EXPECT_EQ(p->reserve_extra, 256u);
   EXPECT_TRUE(p->absolute_soname);
+  EXPECT_TRUE(p->preload_searched);
   EXPECT_TRUE(p->linker.empty());
   EXPECT_TRUE(p->dlopen_dirs.empty());
   EXPECT_TRUE(p->audit.empty());
@@ -32,7 +33,7 @@ TEST(Policy, EveryKey) {
       "linker = \"/nix/store/x-binutils/bin/ld\"\n"
       "dlopen_dirs = [\"/run/opengl-driver/lib\", \"$ORIGIN/plugins\"]\n"
       "pin = \"all\"\nnew_dtags = false\nreserve_extra = 1024\n"
-      "absolute_soname = false\n",
+      "absolute_soname = false\npreload_searched = false\n",
       "ldpin.toml");
   ASSERT_TRUE(bool(p)) << llvm::toString(p.takeError());
   EXPECT_EQ(p->linker, "/nix/store/x-binutils/bin/ld");
@@ -42,6 +43,7 @@ TEST(Policy, EveryKey) {
   EXPECT_FALSE(p->new_dtags);
   EXPECT_EQ(p->reserve_extra, 1024u);
   EXPECT_FALSE(p->absolute_soname);
+  EXPECT_FALSE(p->preload_searched);
   for (auto [text, want] : {std::pair{"audit = true", kAuditBuiltin},
                             {"audit = false", ""},
                             {"audit = \"/nix/store/x-ldpin/lib/a.so\"",
@@ -71,6 +73,8 @@ TEST(Policy, BadValuesAndUnknownKeysAreErrorsWithTheLine) {
             std::string::npos);
   EXPECT_NE(error("absolute_soname = 0\n").find("must be true or false"),
             std::string::npos);
+  EXPECT_EQ(error("preload_searched = \"yes\"\n"),
+            "ldpin.toml:1: preload_searched must be true or false");
   for (const char *bad : {"audit = \"libldpin-audit.so\"", "audit = \"\"",
                           "audit = \"/a.so:/b.so\"", "audit = 1"})
     EXPECT_NE(error(bad).find("audit must be true, false or the absolute"),

@@ -126,11 +126,17 @@ private:
 // Safe to share between threads; what it returns stays valid while it lives.
 class FileCache {
 public:
+  FileCache() = default;
+  // Reads files with `options` (the loader's view alone, without sections
+  // and versions, is enough to follow a closure; its versions are then not
+  // checked).
+  explicit FileCache(const elf::ReadOptions &options) : options_(options) {}
   // nullptr when the file cannot be read as ELF; `error` says why.
   const elf::ElfInfo *get(const std::string &path,
                           std::string *error = nullptr);
   // Adds an already-read file.
   void put(const std::string &path, elf::ElfInfo info);
+  void put(const std::string &path, std::shared_ptr<const elf::ElfInfo> info);
   // realpath(3) of `path` (`path` itself when that fails), asked once.
   const std::string &real(const std::string &path);
   // Whether `path` is a regular file (stat), asked once.
@@ -148,8 +154,9 @@ private:
   StatResult statOf(const std::string &path);
   std::mutex mutex_;
   std::map<std::string, StatResult> stats_;
+  elf::ReadOptions options_;
   struct Entry {
-    std::unique_ptr<elf::ElfInfo> info;
+    std::shared_ptr<const elf::ElfInfo> info;
     std::string error;
   };
   std::map<std::string, Entry> files_;
@@ -197,6 +204,11 @@ struct RpathUse {
 struct Closure {
   std::vector<ClosureEntry> objects; // breadth first, the root first
   std::vector<RpathUse> rpathUses;   // every search DT_RPATH answered
+  // Every search the loader makes, in order: a bare name no object loaded
+  // by then answers to (each costs failed lookups, at least in the hardware
+  // capability subdirectories of the first directory tried). `path` is the
+  // file found, "" when none; `how` says where.
+  std::vector<ClosureEntry> searches;
   std::vector<Problem> problems;
 };
 

@@ -33,6 +33,15 @@ struct Policy {
   // library already loaded under its absolute name (glibc compares
   // sonames); false keeps sonames bare.
   bool absolute_soname = true;
+  // preload_searched: a library that the output loads and that ldpin did
+  // not link (libstdc++ from the toolchain) may still name a dependency
+  // bare (libm.so.6), which the loader then searches for through that
+  // library's RUNPATH, with failed lookups, unless an object loaded before
+  // answers to the name. With true, ldpin-ld links the output again with
+  // each such dependency, as the search would find it, named by its
+  // absolute path: the loader maps it with the output's own DT_NEEDED, and
+  // the search becomes a match by soname.
+  bool preload_searched = true;
   // reserve_extra: bytes of string space reserved beyond what the wrapper
   // computes, for edits after link time.
   uint32_t reserve_extra = 256;
