@@ -70,10 +70,13 @@ roots=()
 for p in $packages; do roots+=("${result[$p/ldpin]}" "${result[$p/stock]}"); done
 python3 nix/loads-check.py "$ldpin" "$loader" "${roots[@]}" >&2 || status=1
 table=$(mktemp)
-trap 'rm -rf "$table" "$bin"' EXIT
+trap 'rm -rf "$table" "$snapshot"' EXIT
+# Start-up times: this many runs of each build's program, interleaved.
+runs=21
+export LDPIN_STARTUP_RUNS=$runs
 {
-  echo "| package | program | build | bare NEEDED | RUNPATH entries | failed library lookups at start | start-up | runtime closure |"
-  echo "|---|---|---|---|---|---|---|---|"
+  echo "| package | program | build | bare NEEDED | RUNPATH entries | failed library lookups | start-up (median of $runs, interleaved) | ldpin / stock (median of the pairs' ratios) | runtime closure |"
+  echo "|---|---|---|---|---|---|---|---|---|"
   for p in $packages; do
     # The runtime closure: ldpin's may hold no store path (by name) that the
     # stock one does not; its bytes differ by the records' reserved space.
@@ -88,15 +91,36 @@ trap 'rm -rf "$table" "$bin"' EXIT
       echo "ldpin: $p: the ldpin build keeps store paths the stock one does not: $extra" >&2
       status=1
     fi
-    for linking in ldpin stock; do
-      root=${result[$p/$linking]}
-      progs=$(find "$root/bin" -maxdepth 1 -type f -perm -u+x 2>/dev/null | sort || true)
-      [ -n "$progs" ] || progs=$(find "$root/lib" -maxdepth 1 -name '*.so.*' -type f | sort | head -1)
-      for prog in $progs; do
-        head -c4 "$prog" | grep -q ELF || continue
-        python3 nix/program-row.py "$ldpin" "$loader" "$prog" "$p" "$linking" "${closure[$linking]}" || status=1
-      done
+    ours=${result[$p/ldpin]} theirs=${result[$p/stock]}
+    # Every program of bin/ (else the first library of lib/), the same
+    # file of both builds.
+    progs=$(cd "$ours" && find bin -maxdepth 1 -type f -perm -u+x 2>/dev/null | sort || true)
+    [ -n "$progs" ] || progs=$(cd "$ours" && find lib -maxdepth 1 -name '*.so.*' -type f 2>/dev/null | sort | head -1)
+    for rel in $progs; do
+      head -c4 "$ours/$rel" | grep -q ELF || continue
+      python3 nix/program-row.py "$ldpin" "$loader" "$p" "$(basename "$rel")" "$ours/$rel" "$theirs/$rel" \
+        "${closure[ldpin]}" "${closure[stock]}" || status=1
     done
+    # The package's checks that load modules (passthru.loadChecks: a name
+    # and a command each, @out@ the package's output).
+    for linking in ldpin stock; do
+      nix-instantiate --eval --strict --json nix/pkgs -A "$p.passthru.loadChecks" \
+        --argstr hostHash "$hostHash" --argstr linking "$linking" --arg ldpinBin "$bin" \
+        2>/dev/null > "$snapshot/checks-$linking.json" || echo '[]' > "$snapshot/checks-$linking.json"
+    done
+    python3 - "$snapshot" "$ours" "$theirs" <<'PY' > "$snapshot/checks.tsv"
+import json, sys
+d, ours, theirs = sys.argv[1:]
+a = json.load(open(f"{d}/checks-ldpin.json"))
+b = json.load(open(f"{d}/checks-stock.json"))
+for x, y in zip(a, b):
+    print("\t".join([x["name"], json.dumps([s.replace("@out@", ours) for s in x["command"]]),
+                     json.dumps([s.replace("@out@", theirs) for s in y["command"]])]))
+PY
+    while IFS=$'\t' read -r name mine stock; do
+      python3 nix/program-row.py --command "$ldpin" "$loader" "$p" "$name" "$mine" "$stock" \
+        "${closure[ldpin]}" "${closure[stock]}" || status=1
+    done < "$snapshot/checks.tsv"
   done
   # What the record and the reserved string space cost: the bytes of the
   # ELF files of both builds.

@@ -25,6 +25,13 @@ packages=(
   # the package set's builds: sqlite makes its amalgamation with tclsh,
   # curl's and libxml2's tests are perl and shell
   tcl perl pkg-config
+  # Meson builds; autoreconf for tarballs without configure; the builds'
+  # network namespace (ip brings its loopback up)
+  meson autoconf automake libtool iproute2
+  # the rest of the builds' curated PATH (nix/bootstrap/host-tools.sh)
+  file zip unzip gettext bsdextrautils procps
+  stunnel4                  # the TLS server of curl's HTTPS tests
+  dejagnu                   # libffi's test harness (runtest, expect)
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -92,6 +92,33 @@ let
   };
   gccRuntime = hostDerivation "gcc-runtime-host-12" ./gcc-runtime.sh { inherit glibc; };
 
+  # The host programs on a build's PATH (nixpkgs' stdenv has coreutils,
+  # findutils, diffutils, sed, grep, gawk, gnutar, gzip, bzip2, xz, make,
+  # patch and bash; builds add perl, python, cmake, meson... as inputs).
+  hostBin = hostDerivation "host-tools" ./host-tools.sh {
+    names = builtins.concatStringsSep " " [
+      # the shell and the coreutils
+      "bash" "sh" "cat" "cp" "mv" "rm" "ln" "ls" "mkdir" "rmdir" "chmod" "chown" "chgrp"
+      "touch" "install" "env" "expr" "test" "[" "true" "false" "echo" "printf" "sleep"
+      "date" "uname" "hostname" "id" "whoami" "basename" "dirname" "readlink" "realpath"
+      "mktemp" "tee" "head" "tail" "wc" "sort" "uniq" "cut" "tr" "comm" "paste" "join"
+      "split" "csplit" "seq" "nproc" "stat" "du" "df" "timeout" "tac" "rev" "fold" "nl"
+      "md5sum" "sha1sum" "sha256sum" "cksum" "sum" "base64" "od" "dd" "mkfifo" "sync"
+      "shuf" "truncate" "tsort" "yes" "nice" "nohup" "pwd" "kill" "ps" "more" "groups"
+      "users" "logname"
+      # the rest of nixpkgs' stdenv
+      "sed" "grep" "egrep" "fgrep" "awk" "find" "xargs" "diff" "diff3" "cmp" "patch"
+      "tar" "gzip" "gunzip" "zcat" "zgrep" "bzip2" "xz" "unxz" "make" "file" "which"
+      "hexdump" "iconv" "locale" "getconf" "gettext" "msgfmt" "xgettext" "unzip" "zip"
+      # build tools the packages take as inputs in nixpkgs
+      "perl" "python3" "m4" "tclsh" "cmake" "ctest" "cpack" "pkg-config" "autoconf"
+      "autoheader" "autom4te" "autoreconf" "automake" "aclocal" "libtoolize" "meson"
+      "ninja"
+      # the TLS server of curl's HTTPS tests; DejaGnu, libffi's harness
+      "stunnel4" "runtest" "expect"
+    ];
+  };
+
   # The unwrapped linker and tools, as nixpkgs' binutils-unwrapped.
   binutils = hostDerivation "binutils-host-2.40" (builtins.toFile "binutils.sh" ''
     set -euo pipefail
@@ -220,7 +247,7 @@ let
     let
       # What every derivation of this stdenv, a package or a shell, is given.
       base = {
-        inherit system cc;
+        inherit system cc hostBin;
         inherit (cc) bintools;
         stdenvInputs = [ cc.bintools glibc gccRuntime ] ++ extraNativeBuildInputs;
         stdenv = setup;
@@ -246,7 +273,11 @@ let
           drv = derivation (clean // base // {
             name = "${pname}-${version}";
             inherit outputs;
-            args = [ "-ec" ''source "$stdenv/setup"; genericBuild'' ];
+            # As in Nix's sandbox, a network of its own with only loopback
+            # up: no build or test suite reaches beyond this machine.
+            builder = "/usr/bin/unshare";
+            args = [ "--net" "--" bash "-ec"
+              ''/usr/sbin/ip link set lo up; source "$stdenv/setup"; genericBuild'' ];
             postInstall = (args.postInstall or "") + (if propagatedBuildInputs != [ ] then ''
               mkdir -p $out/nix-support
               echo ${toString propagatedBuildInputs} > $out/nix-support/propagated-build-inputs

@@ -3,11 +3,12 @@
 # (setup hooks of inputs sourced, NIX_CFLAGS_COMPILE and NIX_LDFLAGS made from
 # the inputs, pre/post hooks, fixupOutputHooks run once per output with
 # $prefix set), written for this harness. Tools are the host's (/usr/bin);
-# the C library and the compiler run-time come from the store.
+# the C library and the compiler run-time come from the store; the host's
+# programs on PATH are the curated ones of $hostBin (nix/bootstrap/host-tools.sh).
 # Installed as $stdenv/setup: a build sources it and calls genericBuild;
 # nix-shell sources it and leaves the shell with the environment it made.
 set -eu -o pipefail
-export PATH="$cc/bin:$bintools/bin:/usr/bin:/bin"
+export PATH="$cc/bin:$bintools/bin:$hostBin/bin"
 export NIX_STORE=${NIX_STORE:-/nix/store}
 export NIX_CC=$cc NIX_BINTOOLS=$bintools
 export SOURCE_DATE_EPOCH=315532800 ZERO_AR_DATE=1
@@ -42,7 +43,7 @@ addInput() {
   pkgsHostTarget+=("$dep")
   [ -d "$dep/include" ] && NIX_CFLAGS_COMPILE+=" -isystem $dep/include"
   [ -d "$dep/lib" ] && NIX_LDFLAGS+=" -L$dep/lib"
-  [ -d "$dep/bin" ] && PATH="$PATH:$dep/bin"
+  [ -d "$dep/bin" ] && inputPath+="${inputPath:+:}$dep/bin"
   for d in "$dep/lib/pkgconfig" "$dep/share/pkgconfig"; do
     [ -d "$d" ] && PKG_CONFIG_PATH="${PKG_CONFIG_PATH:+$PKG_CONFIG_PATH:}$d"
   done
@@ -59,10 +60,16 @@ addInput() {
 }
 PKG_CONFIG_PATH=${PKG_CONFIG_PATH-}
 CMAKE_PREFIX_PATH=${CMAKE_PREFIX_PATH-}
+inputPath=""
 for dep in ${stdenvInputs-} ${nativeBuildInputs-} ${buildInputs-} ${propagatedBuildInputs-}; do
   addInput "$dep"
 done
-export PATH NIX_CFLAGS_COMPILE NIX_LDFLAGS PKG_CONFIG_PATH CMAKE_PREFIX_PATH
+# The inputs' programs before the stdenv's, in order, as in nixpkgs (a
+# package's python3 over the host's).
+PATH="$inputPath${inputPath:+:}$PATH"
+# pkg-config reads the inputs' directories only, never the host's.
+PKG_CONFIG_LIBDIR=${PKG_CONFIG_PATH:-/var/empty}
+export PATH NIX_CFLAGS_COMPILE NIX_LDFLAGS PKG_CONFIG_PATH PKG_CONFIG_LIBDIR CMAKE_PREFIX_PATH
 
 # As nixpkgs' stdenv: each output's lib/ is a RUNPATH candidate (ldpin-ld
 # keeps it only if it provides something; the stock fixup shrinks it).
@@ -97,16 +104,42 @@ patchPhase() {
   runHook postPatch
 }
 
+# The build system: Meson (mesonFlags, or a meson.build alone), CMake
+# (cmakeFlags, or a CMakeLists.txt without configure) or configure.
+buildSystem() {
+  if [ -n "${mesonFlags+x}" ] || { [ -f meson.build ] && [ ! -f CMakeLists.txt ] && [ ! -x configure ]; }; then
+    echo meson
+  elif [ -n "${cmakeFlags+x}" ] || { [ -z "${dontUseCmake-}" ] && [ -f CMakeLists.txt ] && [ ! -x configure ]; }; then
+    echo cmake
+  else
+    echo configure
+  fi
+}
+
 configurePhase() {
   runHook preConfigure
-  if [ -n "${cmakeFlags+x}" ] || { [ -z "${dontUseCmake-}" ] && [ -f CMakeLists.txt ] && [ ! -x configure ]; }; then
+  # As nixpkgs' autoreconfHook, for a tarball without configure.
+  [ -z "${autoreconf-}" ] || autoreconf -fi
+  buildSystem=$(buildSystem)
+  if [ "$buildSystem" = meson ]; then
+    # As nixpkgs' meson hook: plain build type (the flags are the
+    # compiler wrapper's), no downloads, absolute install directories.
+    # shellcheck disable=SC2086
+    meson setup build --prefix="$prefix" --libdir="$prefix/lib" --bindir="$prefix/bin" \
+      --includedir="$prefix/include" --buildtype=plain --wrap-mode=nodownload ${mesonFlags-}
+    cd build
+  elif [ "$buildSystem" = cmake ]; then
     mkdir -p build && cd build
     # shellcheck disable=SC2086
-    # Absolute install directories, as nixpkgs gives them (some projects,
-    # libjpeg-turbo among them, take a relative one against the build tree).
+    # As nixpkgs' CMake hook: absolute install directories (some projects,
+    # libjpeg-turbo among them, take a relative one against the build
+    # tree), no build RPATH (CMake's install would rewrite it), no package
+    # registries, and the host's /usr and /usr/local never searched.
     cmake "../${cmakeDir-}" -DCMAKE_INSTALL_PREFIX="$prefix" -DCMAKE_BUILD_TYPE=Release \
       -DCMAKE_INSTALL_BINDIR="$prefix/bin" -DCMAKE_INSTALL_LIBDIR="$prefix/lib" \
-      -DCMAKE_INSTALL_INCLUDEDIR="$prefix/include" \
+      -DCMAKE_INSTALL_INCLUDEDIR="$prefix/include" -DCMAKE_SKIP_BUILD_RPATH=ON \
+      -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF -DCMAKE_FIND_USE_SYSTEM_PACKAGE_REGISTRY=OFF \
+      -DCMAKE_EXPORT_NO_PACKAGE_REGISTRY=ON -DCMAKE_SYSTEM_IGNORE_PREFIX_PATH="/usr;/usr/local" \
       -DCMAKE_PREFIX_PATH="$CMAKE_PREFIX_PATH" ${cmakeFlags-}
   elif [ -x "${configureScript:-./configure}" ]; then
     # shellcheck disable=SC2086
@@ -118,21 +151,30 @@ configurePhase() {
 buildPhase() {
   runHook preBuild
   # shellcheck disable=SC2086
-  [ -n "${dontBuild-}" ] || make -j"$NIX_BUILD_CORES" ${makeFlags-} ${buildFlags-}
+  if [ -n "${dontBuild-}" ]; then :
+  elif [ "${buildSystem-}" = meson ]; then ninja -j"$NIX_BUILD_CORES"
+  else make -j"$NIX_BUILD_CORES" ${makeFlags-} ${buildFlags-}
+  fi
   runHook postBuild
 }
 
 checkPhase() {
   runHook preCheck
   # shellcheck disable=SC2086
-  [ -z "${doCheck-}" ] || make -j"$NIX_BUILD_CORES" ${makeFlags-} ${checkFlags-} ${checkTarget:-check}
+  if [ -z "${doCheck-}" ]; then :
+  elif [ "${buildSystem-}" = meson ]; then
+    meson test --no-rebuild --print-errorlogs --num-processes "$NIX_BUILD_CORES" ${mesonCheckFlags-}
+  else make -j"$NIX_BUILD_CORES" ${makeFlags-} ${checkFlags-} ${checkTarget:-check}
+  fi
   runHook postCheck
 }
 
 installPhase() {
   runHook preInstall
   # shellcheck disable=SC2086
-  make ${makeFlags-} ${installFlags-} ${installTargets:-install}
+  if [ "${buildSystem-}" = meson ]; then meson install --no-rebuild
+  else make ${makeFlags-} ${installFlags-} ${installTargets:-install}
+  fi
   runHook postInstall
 }
 
@@ -198,4 +240,5 @@ genericBuild() {
 # In nix-shell the user's shell goes on: not with the build's strictness.
 if [ -n "${IN_NIX_SHELL-}" ]; then
   set +eu +o pipefail
+  PATH="$PATH:/usr/bin:/bin" # the user's own tools, after the build's
 fi

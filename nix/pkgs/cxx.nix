@@ -1,0 +1,78 @@
+# C++ (libstdc++ and libgcc_s by version), CMake, each with its own suite:
+# googletest built shared, whose libraries the other suites here use
+# (fmtlib, snappy, leveldb); snappy, and leveldb on it (a C++ chain);
+# fmtlib; jsoncpp; re2.
+# (In-tree libraries of the suites: see inTreeLibraries in default.nix.)
+{ debian, pkgs, stdenv, inTreeLibraries, ... }:
+let
+  inherit (pkgs) zlib lz4;
+  # A project that adds googletest (and Google benchmark) from its own
+  # third_party/ tree, which Debian's tarball lacks: the set's googletest
+  # instead, under the target names the project uses.
+  useSetGoogletest = file: ''
+    sed -i -e 's|^\( *\)add_subdirectory("third_party/googletest")|\1find_package(GTest REQUIRED)\n\1foreach(t gtest gtest_main gmock gmock_main)\n\1  add_library(''${t} INTERFACE)\n\1  target_link_libraries(''${t} INTERFACE GTest::''${t})\n\1endforeach()|' \
+      -e 's|^\( *\)add_subdirectory("third_party/benchmark")|\1add_library(benchmark INTERFACE)|' ${file}
+    grep -q 'find_package(GTest REQUIRED)' ${file}
+  '';
+in
+rec {
+  googletest = debian "googletest" {
+    cmakeFlags = "-DBUILD_SHARED_LIBS=ON -DBUILD_GMOCK=ON -Dgtest_build_tests=ON";
+    doCheck = true;
+    checkTarget = "test";
+    preCheck = inTreeLibraries "lib";
+  };
+
+  snappy = debian "snappy" {
+    buildInputs = [ googletest zlib lz4 ];
+    postUnpack = useSetGoogletest "CMakeLists.txt";
+    cmakeFlags = "-DBUILD_SHARED_LIBS=ON -DSNAPPY_BUILD_TESTS=ON -DSNAPPY_BUILD_BENCHMARKS=OFF";
+    doCheck = true;
+    checkTarget = "test";
+    preCheck = inTreeLibraries ".";
+  };
+
+  # Built shared, leveldb's CMake runs the tests that use its public
+  # interface only (c_test, fault_injection_test, env_test, ...; the rest
+  # need its internal symbols and are for static builds).
+  leveldb = debian "leveldb" {
+    buildInputs = [ snappy googletest ];
+    propagatedBuildInputs = [ snappy ];
+    postUnpack = useSetGoogletest "CMakeLists.txt";
+    cmakeFlags = "-DBUILD_SHARED_LIBS=ON -DLEVELDB_BUILD_TESTS=ON -DLEVELDB_BUILD_BENCHMARKS=OFF";
+    doCheck = true;
+    checkTarget = "test";
+    preCheck = inTreeLibraries ".";
+  };
+
+  fmtlib = debian "fmtlib" {
+    # Debian's tarball drops fmt's own copy of googletest: the set's.
+    buildInputs = [ googletest ];
+    postUnpack = ''
+      sed -i 's|^add_subdirectory(gtest)$|find_package(GTest REQUIRED)\nadd_library(gtest INTERFACE)\ntarget_link_libraries(gtest INTERFACE GTest::gmock GTest::gtest)|' test/CMakeLists.txt
+    '';
+    cmakeFlags = "-DBUILD_SHARED_LIBS=ON -DFMT_DOC=OFF -DFMT_TEST=ON";
+    doCheck = true;
+    checkTarget = "test";
+    preCheck = inTreeLibraries ".";
+  };
+
+  jsoncpp = debian "libjsoncpp" {
+    pname = "jsoncpp";
+    cmakeFlags = "-DBUILD_SHARED_LIBS=ON -DBUILD_STATIC_LIBS=OFF -DBUILD_OBJECT_LIBS=OFF -DJSONCPP_WITH_TESTS=ON -DJSONCPP_WITH_POST_BUILD_UNITTEST=OFF";
+    doCheck = true;
+    checkTarget = "test";
+    preCheck = inTreeLibraries "lib";
+  };
+
+  # re2's own test programs, less the exhaustive ones (minutes each; they
+  # try every regular expression up to a size) and the benchmark.
+  re2 = debian "re2" {
+    cmakeFlags = "-DBUILD_SHARED_LIBS=ON -DRE2_BUILD_TESTING=ON";
+    doCheck = true;
+    checkPhase = ''
+      ${inTreeLibraries "."}
+      ctest -j"$NIX_BUILD_CORES" --output-on-failure -E 'exhaustive|benchmark'
+    '';
+  };
+}
