@@ -1,6 +1,6 @@
 # Compression: zlib, bzip2, xz, zstd, lz4, brotli (CMake), and libarchive
 # over most of them (the diamonds on zlib and xz through libxml2).
-{ debian, pkgs, inTreeLibraries, ... }:
+{ debian, pkgs, cmakeSuite, ... }:
 let inherit (pkgs) libxml2; in
 rec {
   zlib = debian "zlib" {
@@ -82,10 +82,7 @@ rec {
 
   # CMake (brotli's configure only says so); its round-trip tests of the
   # brotli program over its test data, at several qualities.
-  brotli = debian "brotli" {
+  brotli = debian "brotli" (cmakeSuite "." // {
     cmakeFlags = "-DBUILD_SHARED_LIBS=ON";
-    doCheck = true;
-    checkTarget = "test";
-    preCheck = inTreeLibraries ".";
-  };
+  });
 }

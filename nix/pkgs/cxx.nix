@@ -3,7 +3,7 @@
 # (fmtlib, snappy, leveldb); snappy, and leveldb on it (a C++ chain);
 # fmtlib; jsoncpp; re2.
 # (In-tree libraries of the suites: see inTreeLibraries in default.nix.)
-{ debian, pkgs, stdenv, inTreeLibraries, ... }:
+{ debian, pkgs, stdenv, cmakeSuite, inTreeLibraries, ... }:
 let
   inherit (pkgs) zlib lz4;
   # A project that adds googletest (and Google benchmark) from its own
@@ -16,54 +16,39 @@ let
   '';
 in
 rec {
-  googletest = debian "googletest" {
+  googletest = debian "googletest" (cmakeSuite "lib" // {
     cmakeFlags = "-DBUILD_SHARED_LIBS=ON -DBUILD_GMOCK=ON -Dgtest_build_tests=ON";
-    doCheck = true;
-    checkTarget = "test";
-    preCheck = inTreeLibraries "lib";
-  };
+  });
 
-  snappy = debian "snappy" {
+  snappy = debian "snappy" (cmakeSuite "." // {
     buildInputs = [ googletest zlib lz4 ];
     postUnpack = useSetGoogletest "CMakeLists.txt";
     cmakeFlags = "-DBUILD_SHARED_LIBS=ON -DSNAPPY_BUILD_TESTS=ON -DSNAPPY_BUILD_BENCHMARKS=OFF";
-    doCheck = true;
-    checkTarget = "test";
-    preCheck = inTreeLibraries ".";
-  };
+  });
 
   # Built shared, leveldb's CMake runs the tests that use its public
   # interface only (c_test, fault_injection_test, env_test, ...; the rest
   # need its internal symbols and are for static builds).
-  leveldb = debian "leveldb" {
+  leveldb = debian "leveldb" (cmakeSuite "." // {
     buildInputs = [ snappy googletest ];
     propagatedBuildInputs = [ snappy ];
     postUnpack = useSetGoogletest "CMakeLists.txt";
     cmakeFlags = "-DBUILD_SHARED_LIBS=ON -DLEVELDB_BUILD_TESTS=ON -DLEVELDB_BUILD_BENCHMARKS=OFF";
-    doCheck = true;
-    checkTarget = "test";
-    preCheck = inTreeLibraries ".";
-  };
+  });
 
-  fmtlib = debian "fmtlib" {
+  fmtlib = debian "fmtlib" (cmakeSuite "." // {
     # Debian's tarball drops fmt's own copy of googletest: the set's.
     buildInputs = [ googletest ];
     postUnpack = ''
       sed -i 's|^add_subdirectory(gtest)$|find_package(GTest REQUIRED)\nadd_library(gtest INTERFACE)\ntarget_link_libraries(gtest INTERFACE GTest::gmock GTest::gtest)|' test/CMakeLists.txt
     '';
     cmakeFlags = "-DBUILD_SHARED_LIBS=ON -DFMT_DOC=OFF -DFMT_TEST=ON";
-    doCheck = true;
-    checkTarget = "test";
-    preCheck = inTreeLibraries ".";
-  };
+  });
 
-  jsoncpp = debian "libjsoncpp" {
+  jsoncpp = debian "libjsoncpp" (cmakeSuite "lib" // {
     pname = "jsoncpp";
     cmakeFlags = "-DBUILD_SHARED_LIBS=ON -DBUILD_STATIC_LIBS=OFF -DBUILD_OBJECT_LIBS=OFF -DJSONCPP_WITH_TESTS=ON -DJSONCPP_WITH_POST_BUILD_UNITTEST=OFF";
-    doCheck = true;
-    checkTarget = "test";
-    preCheck = inTreeLibraries "lib";
-  };
+  });
 
   # re2's own test programs, less the exhaustive ones (minutes each; they
   # try every regular expression up to a size) and the benchmark.

@@ -1,6 +1,6 @@
 # Databases: sqlite (on zlib) and loadable extensions of its own source
 # tree that its shell loads with dlopen (a plugin host); gdbm.
-{ debian, pkgs, stdenv, ... }:
+{ debian, pkgs, ... }:
 let inherit (pkgs) zlib; in
 rec {
   sqlite = debian "sqlite3" {

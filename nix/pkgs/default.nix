@@ -26,7 +26,10 @@ let
   # relative to the build directory.
   inTreeLibraries = dir:
     ''export LD_LIBRARY_PATH="$PWD/${dir}''${LD_LIBRARY_PATH:+:}''${LD_LIBRARY_PATH-}"'';
-  args = { inherit stdenv debian curlTests inTreeLibraries; pkgs = set; };
+  # A CMake project's own suite (ctest, as `make test`), its in-tree
+  # libraries in DIR.
+  cmakeSuite = dir: { doCheck = true; checkTarget = "test"; preCheck = inTreeLibraries dir; };
+  args = { inherit stdenv debian curlTests inTreeLibraries cmakeSuite; pkgs = set; };
   families = [ ./compression.nix ./images.nix ./text.nix ./databases.nix
                ./network.nix ./languages.nix ./cxx.nix ];
   set = builtins.foldl' (acc: family: acc // import family args) { } families;

@@ -1,5 +1,5 @@
 # Images: libpng (on zlib), libjpeg-turbo (CMake), pixman (Meson).
-{ debian, pkgs, inTreeLibraries, ... }:
+{ debian, pkgs, cmakeSuite, ... }:
 let inherit (pkgs) zlib; in
 rec {
   libpng = debian "libpng1.6" {
@@ -10,12 +10,9 @@ rec {
     doCheck = true;
   };
 
-  libjpeg-turbo = debian "libjpeg-turbo" {
+  libjpeg-turbo = debian "libjpeg-turbo" (cmakeSuite "." // {
     cmakeFlags = "-DWITH_SIMD=OFF -DENABLE_STATIC=OFF";
-    doCheck = true;
-    checkTarget = "test";
-    preCheck = inTreeLibraries ".";
-  };
+  });
 
   # Meson, as nixpkgs builds it; its suite is the pixel tests (the
   # tarball has a configure too). Without the GTK demos, libpng and OpenMP.

@@ -2,19 +2,28 @@
 # with TLS through the set's OpenSSL, their own servers on loopback;
 # OpenSSL 3.0 (its legacy provider and engines are loaded with dlopen from
 # its modules directories); libevent; libsodium.
-{ debian, pkgs, stdenv, curlTests, ... }:
+{ debian, pkgs, curlTests, ... }:
 let inherit (pkgs) zlib zstd; in
-rec {
-  curl = debian "curl" {
-    buildInputs = [ zlib zstd ];
-    configureFlags = "--disable-static --without-ssl --with-zlib --with-zstd --without-libpsl --without-brotli --without-nghttp2 --without-libidn2 --disable-ldap --disable-manual";
-    # curl's own suite (its servers run on localhost), without the tests it
-    # marks flaky: by default its first 400 tests (HTTP, FTP, file, TFTP,
-    # cookies, ...); all 1,558 take 22 minutes here (curlTests = "").
-    # runtests.pl puts $USER into some of them.
+let
+  # curl's own suite (its servers run on localhost), without the tests it
+  # marks flaky; runtests.pl puts $USER into some of them.
+  curlWith = { pname, buildInputs, tls, zstd, tests }: debian "curl" {
+    inherit pname buildInputs;
+    configureFlags = "--disable-static ${tls} --with-zlib ${zstd} --without-libpsl --without-brotli --without-nghttp2 --without-libidn2 --disable-ldap --disable-manual";
     doCheck = true;
-    preCheck = "export USER=nixbld TFLAGS='${curlTests}'";
+    preCheck = "export USER=nixbld TFLAGS='${tests}'";
     checkTarget = "test-nonflaky";
+  };
+in
+rec {
+  # By default its first 400 tests (HTTP, FTP, file, TFTP, cookies, ...);
+  # all 1,558 take 22 minutes here (curlTests = "").
+  curl = curlWith {
+    pname = "curl";
+    buildInputs = [ zlib zstd ];
+    tls = "--without-ssl";
+    zstd = "--with-zstd";
+    tests = curlTests;
   };
 
   openssl = debian "openssl" {
@@ -53,13 +62,12 @@ rec {
 
   # curl again, with TLS from the set's OpenSSL: its HTTPS and FTPS tests
   # (stunnel, the host's, is their TLS server).
-  curl-tls = debian "curl" {
+  curl-tls = curlWith {
     pname = "curl-tls";
     buildInputs = [ zlib openssl ];
-    configureFlags = "--disable-static --with-openssl --with-zlib --without-zstd --without-libpsl --without-brotli --without-nghttp2 --without-libidn2 --disable-ldap --disable-manual";
-    doCheck = true;
-    preCheck = "export USER=nixbld TFLAGS='HTTPS FTPS'";
-    checkTarget = "test-nonflaky";
+    tls = "--with-openssl";
+    zstd = "--without-zstd";
+    tests = "HTTPS FTPS";
   };
 
   libevent = debian "libevent" {

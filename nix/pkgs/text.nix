@@ -1,15 +1,12 @@
 # Text and markup: expat (CMake), libxml2 (on zlib and xz), pcre2, libyaml,
 # json-c and jansson (CMake), fribidi (Meson), harfbuzz (Meson, C++).
-{ debian, pkgs, inTreeLibraries, ... }:
+{ debian, pkgs, cmakeSuite, ... }:
 let inherit (pkgs) xz zlib; in
 rec {
-  expat = debian "expat" {
+  expat = debian "expat" (cmakeSuite "." // {
     postUnpack = "cd expat";
     cmakeFlags = "-DEXPAT_BUILD_DOCS=OFF -DEXPAT_BUILD_EXAMPLES=OFF";
-    doCheck = true;
-    checkTarget = "test";
-    preCheck = inTreeLibraries ".";
-  };
+  });
 
   libxml2 = debian "libxml2" {
     buildInputs = [ zlib xz ];
@@ -36,27 +33,18 @@ rec {
     doCheck = true;
   };
 
-  libyaml = debian "libyaml" {
+  libyaml = debian "libyaml" (cmakeSuite "." // {
     # Debian's tarball has no configure: the CMake build, with its tests.
     cmakeFlags = "-DBUILD_SHARED_LIBS=ON -DBUILD_TESTING=ON";
-    doCheck = true;
-    checkTarget = "test";
-    preCheck = inTreeLibraries ".";
-  };
+  });
 
-  json-c = debian "json-c" {
+  json-c = debian "json-c" (cmakeSuite "." // {
     cmakeFlags = "-DBUILD_SHARED_LIBS=ON -DBUILD_STATIC_LIBS=OFF -DBUILD_TESTING=ON";
-    doCheck = true;
-    checkTarget = "test";
-    preCheck = inTreeLibraries ".";
-  };
+  });
 
-  jansson = debian "jansson" {
+  jansson = debian "jansson" (cmakeSuite "lib" // {
     cmakeFlags = "-DJANSSON_BUILD_SHARED_LIBS=ON -DJANSSON_BUILD_DOCS=OFF -DJANSSON_WITHOUT_TESTS=OFF";
-    doCheck = true;
-    checkTarget = "test";
-    preCheck = inTreeLibraries "lib";
-  };
+  });
 
   fribidi = debian "fribidi" {
     # Meson, as nixpkgs builds it (the tarball has a configure too).
