@@ -18,8 +18,12 @@ cmake --preset default
 cmake --build --preset default
 ctest --preset default
 # The package set through nix-build, ldpin and stock (a part of it; the full
-# set is `bash nix/pkgset.sh`). LDPIN_PKGSET chooses the packages, "" skips.
-pkgset=${LDPIN_PKGSET-zlib libpng xz}
+# set is `bash nix/pkgset.sh`): C libraries with autotools, a C++ one with
+# CMake and its suite (jsoncpp), a Meson one (fribidi). Python and its
+# extension modules need OpenSSL and seven more libraries built both ways,
+# about 45 minutes more here: the full set has them. LDPIN_PKGSET chooses
+# the packages, "" skips.
+pkgset=${LDPIN_PKGSET-zlib libpng xz jsoncpp fribidi}
 if [ -n "$pkgset" ]; then
   bash nix/pkgset.sh --packages "$pkgset"
   # A development shell of the harness: cc there pins zlib and libpng.
