@@ -48,12 +48,12 @@ rec {
     doInstallCheck = true;
     installCheckPhase = ''
       o=$out/bin/openssl
-      $o list -providers -provider legacy -provider default | grep -A2 '^  legacy' | grep -q 'status: active'
+      $o list -providers -provider legacy -provider default | grep -A3 '^  legacy$' | grep -q 'status: active'
       key=0123456789abcdef iv=0011223344556677
       got=$(printf ldpin | $o enc -des-cbc -provider legacy -provider default -K $key -iv $iv | \
         $o enc -d -des-cbc -provider legacy -provider default -K $key -iv $iv)
       [ "$got" = ldpin ] || { echo "openssl des-cbc round trip said: $got" >&2; exit 1; }
-      $o engine -t dynamic -pre SO_PATH:$out/lib/engines-3/loader_attic.so -pre LOAD | grep -q loader_attic
+      $o engine dynamic -pre SO_PATH:$out/lib/engines-3/loader_attic.so -pre LOAD | grep -q '^Loaded: (loader_attic)'
     '';
     # nix/pkgset.sh: loading the legacy provider makes no failed lookup.
     passthru.loadChecks = [ { name = "openssl loading its legacy provider";
