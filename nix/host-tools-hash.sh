@@ -5,5 +5,5 @@
 # uses them.
 set -euo pipefail
 dpkg-query -W -f '${Package}=${Version}\n' cmake ninja-build llvm-16-dev \
-  libcli11-dev libtomlplusplus-dev libgtest-dev libzstd-dev libncurses-dev |
+  libcli11-dev libtomlplusplus-dev libgtest-dev libzstd-dev libncurses-dev unicode-data |
   sha256sum | cut -c1-32

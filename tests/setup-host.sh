@@ -32,6 +32,7 @@ packages=(
   file zip unzip gettext bsdextrautils procps
   stunnel4                  # the TLS server of curl's HTTPS tests
   dejagnu                   # libffi's test harness (runtest, expect)
+  unicode-data              # re2's generated Unicode tables
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -89,6 +89,9 @@ let
       "lib/cmake/tomlplusplus=/usr/lib/x86_64-linux-gnu/cmake/tomlplusplus" ];
     gtest = hostPackage "gtest-host" [ "include/gtest=/usr/include/gtest"
       "lib/cmake/GTest=/usr/lib/x86_64-linux-gnu/cmake/GTest" ];
+    # The Unicode Character Database (Debian's unicode-data), which re2's
+    # generators read, as nixpkgs' unicode-character-database.
+    unicodeData = hostPackage "unicode-data-host" [ "share/unicode=/usr/share/unicode" ];
   };
   gccRuntime = hostDerivation "gcc-runtime-host-12" ./gcc-runtime.sh { inherit glibc; };
 

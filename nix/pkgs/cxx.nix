@@ -1,9 +1,9 @@
 # C++ (libstdc++ and libgcc_s by version), each with its own suite:
 # googletest built shared, whose libraries the other suites here use
 # (fmtlib, snappy, leveldb); snappy, and leveldb on it (a C++ chain);
-# fmtlib; jsoncpp; double-conversion; pugixml; tinyxml2 (Meson).
+# fmtlib; jsoncpp; re2; double-conversion; pugixml; tinyxml2 (Meson).
 # (In-tree libraries of the suites: see cmakeSuite in default.nix.)
-{ debian, pkgs, cmakeSuite, ... }:
+{ debian, pkgs, stdenv, cmakeSuite, inTreeLibraries, ... }:
 let
   inherit (pkgs) zlib lz4;
   # A project that adds googletest (and Google benchmark) from its own
@@ -54,6 +54,28 @@ rec {
     pname = "jsoncpp";
     cmakeFlags = "-DBUILD_SHARED_LIBS=ON -DBUILD_STATIC_LIBS=OFF -DBUILD_OBJECT_LIBS=OFF -DJSONCPP_WITH_TESTS=ON -DJSONCPP_WITH_POST_BUILD_UNITTEST=OFF";
   });
+
+  # Debian's tarball drops re2's generated Unicode tables: made again from
+  # the Unicode Character Database (as Debian's build does), and the Perl
+  # classes' table with its own generator. Its test programs run, but the
+  # exhaustive ones (minutes each: every expression up to a size) and the
+  # benchmark.
+  re2 = debian "re2" {
+    nativeBuildInputs = [ stdenv.pkgs.unicodeData ];
+    postUnpack = ''
+      sed -i -e 's|^from six.moves import urllib$|import urllib.request|' \
+        -e "s|^_UNICODE_DIR = .*|_UNICODE_DIR = \"${stdenv.pkgs.unicodeData}/share/unicode\"|" re2/unicode.py
+      python3 re2/make_unicode_casefold.py > re2/unicode_casefold.cc
+      python3 re2/make_unicode_groups.py > re2/unicode_groups.cc
+      perl re2/make_perl_groups.pl > re2/perl_groups.cc
+    '';
+    cmakeFlags = "-DBUILD_SHARED_LIBS=ON -DRE2_BUILD_TESTING=ON";
+    doCheck = true;
+    checkPhase = ''
+      ${inTreeLibraries "."}
+      ctest -j"$NIX_BUILD_CORES" --output-on-failure -E 'exhaustive|benchmark'
+    '';
+  };
 
   double-conversion = debian "double-conversion" (cmakeSuite "." // {
     cmakeFlags = "-DBUILD_SHARED_LIBS=ON -DBUILD_TESTING=ON";
