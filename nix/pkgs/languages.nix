@@ -64,9 +64,23 @@ rec {
     doCheck = true;
   };
 
-  python3 = debian "python3.11" {
+  python3 = let inputs = [ zlib bzip2 xz sqlite expat libffi openssl ncurses readline gdbm ]; in
+  debian "python3.11" {
     pname = "python3";
-    buildInputs = [ zlib bzip2 xz sqlite expat libffi openssl ncurses readline gdbm ];
+    # As nixpkgs: the inputs' directories as CPPFLAGS and LDFLAGS, which
+    # setup.py searches for the modules' libraries. And its setup.py adds
+    # the host's /usr/local and multiarch directories to every extension
+    # module's compile and link: nixpkgs' sandbox hides them, this harness
+    # has none, so the additions go (both ways).
+    CPPFLAGS = toString (map (p: "-I${p}/include") inputs);
+    LDFLAGS = toString (map (p: "-L${p}/lib") inputs);
+    postPatch = ''
+      sed -i -e "s|add_dir_to_list(self.compiler.library_dirs, '/usr/local/lib')|pass|" \
+        -e "s|add_dir_to_list(self.compiler.include_dirs, '/usr/local/include')|pass|" \
+        -e 's|^        self.add_multiarch_paths()$|        pass|' setup.py
+      ! grep -q "^        self.add_multiarch_paths()$" setup.py
+    '';
+    buildInputs = inputs;
     configureFlags = "--enable-shared --without-ensurepip --with-system-expat --with-openssl=${openssl} --enable-loadable-sqlite-extensions --with-dbmliborder=gdbm";
     # The modules this set gives libraries to, each through its own suite
     # (test_curses on a pseudo-terminal: the suite asks for a terminal).
