@@ -12,11 +12,11 @@ Usage:
 
 Prints two markdown rows. Exits 1 when a program of either build does not
 start (a given command: does not exit 0), or when ldpin's makes a failed
-library lookup. Failed lookups are
-the loader's: openat or stat of a shared object (`*.so*`) or of a
-glibc-hwcaps directory that does not exist (a program's own locale or
-configuration probes are not counted, nor an interpreter's search of its
-own module path, which looks for directories and source files).
+library lookup. Failed lookups are the loader's: an open of a shared
+object (`*.so*`) or a stat of a glibc-hwcaps directory that does not exist
+(a program's own locale or configuration probes are not counted, nor an
+interpreter's search of its own module path, which stats candidate files
+such as `pkg/__init__.abi3.so`).
 
 Start-up: LDPIN_STARTUP_RUNS (21) runs of each side, interleaved (ldpin, stock, then stock,
 ldpin, ...), the median of each and the median of the per-pair ratios.
@@ -30,12 +30,17 @@ import sys
 import time
 
 LOOKUPS = "open,openat,stat,lstat,newfstatat,statx"
-LIBRARY = re.compile(r'"[^"]*(\.so(\.[0-9.]+)?|/glibc-hwcaps(/[^"]*)?)"')
+# The loader opens each candidate file (open_verify: openat) and, when that
+# fails, stats the directory it tried, once; an interpreter's search of
+# its module path stats candidate files (`pkg/__init__.abi3.so`) instead.
+OPENED = re.compile(r'^\d+\s+(open|openat)\(.*"[^"]*\.so(\.[0-9.]+)?"')
+STATTED_DIR = re.compile(r'"[^"]*/glibc-hwcaps(/[^"]*)?"')
 RUNS = int(os.environ.get("LDPIN_STARTUP_RUNS", "21"))
 
 
 def failed_library_lookups(trace):
-    return sum(1 for line in trace.splitlines() if "ENOENT" in line and LIBRARY.search(line))
+    return sum(1 for line in trace.splitlines()
+               if "ENOENT" in line and (OPENED.search(line) or STATTED_DIR.search(line)))
 
 
 def started(r):
