@@ -237,7 +237,7 @@ def main():
                 if subprocess.run([os.path.join(work, "w")]).returncode != 0:
                     sys.exit("ldpin: bench: the program linked through ldpin-ld does not run")
                 med = {k: statistics.median(p.get(k, 0) for p in ph) for k in ph[0]}
-                serial = ("setup", "prepare", "response-file", "relink", "edit")
+                serial = ("setup", "prepare", "response-file", "preload-check", "relink", "edit")
                 own = start + sum(med.get(k, 0) for k in serial)
                 goal = "< 2 ms" if n == 30 else "< 5 ms"
                 mid, lo, hi = median_ci(diffs)
@@ -250,7 +250,8 @@ def main():
                             f"{bmid:+.2f} ms ({blo:+.2f} to {bhi:+.2f}) |")
                 amid, alo, ahi = median_ci(added)
                 phase_rows.append(f"| {n} | {linker} | {start:.2f} | {med['setup']:.2f} | "
-                                  f"{med['prepare']:.2f} | {med.get('edit', 0):.2f} | "
+                                  f"{med['prepare']:.2f} | {med.get('preload-check', 0):.2f} | "
+                                  f"{med.get('edit', 0):.2f} | "
                                   f"**{own:.2f} ms** | **{amid:.2f} ms** ({alo:.2f} to {ahi:.2f}) | "
                                   f"{goal} | {med.get('resolve-parallel', 0):.2f} |")
         text = "\n".join([
@@ -272,13 +273,15 @@ def main():
             "",
             "## ldpin-ld's own time (LDPIN_TIMING=1, median, ms)",
             "",
-            "start-up, setup, prepare and edit add up to `total`; `added within the run` is "
+            "start-up, setup, prepare, the preload check (after the link: whether a library "
+            "the output loads would search for one of its own, see the README) and edit add "
+            "up to `total`; `added within the run` is "
             "ldpin-ld's wall time as its parent sees it (start to exit) minus the real "
             "linker's run inside it, median with its 95% CI.",
             "",
-            "| libraries | linker | start-up | setup | prepare | edit | total "
+            "| libraries | linker | start-up | setup | prepare | preload check | edit | total "
             "| added within the run | goal | reading the libraries, beside the linker |",
-            "|---|---|---|---|---|---|---|---|---|---|",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
             *phase_rows,
             "",
         ])
