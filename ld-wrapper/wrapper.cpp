@@ -912,7 +912,9 @@ Wrapper::searchedByDependencies(const Command &cmd, const Resolution &res) {
     byPath.emplace(l.pinPath, &l);
   }
   std::unordered_set<std::string> answered; // by the output's own libraries
-  std::vector<std::shared_ptr<const elf::ElfInfo>> queue;
+  // The libraries as the resolver read them, and those further down as
+  // `cache` reads them: both outlive the walk.
+  std::vector<const elf::ElfInfo *> queue;
   bool mightSearch = false;
   for (const std::string &name : root.needed) {
     auto it = byName.find(name);
@@ -924,7 +926,7 @@ Wrapper::searchedByDependencies(const Command &cmd, const Resolution &res) {
     answered.insert({name, l.pinPath});
     if (l.info->soname)
       answered.insert(*l.info->soname);
-    queue.push_back(l.info);
+    queue.push_back(l.info.get());
   }
   if (std::string interp = root.interpreter.value_or(nix.dynamicLinker);
       !interp.empty())
@@ -943,9 +945,9 @@ Wrapper::searchedByDependencies(const Command &cmd, const Resolution &res) {
       if (!visited.insert(name).second)
         continue;
       if (auto it = byPath.find(name); it != byPath.end() && it->second->info)
-        queue.push_back(it->second->info);
+        queue.push_back(it->second->info.get());
       else if (const elf::ElfInfo *info = cache.get(name))
-        queue.push_back(std::make_shared<const elf::ElfInfo>(*info));
+        queue.push_back(info);
     }
   if (!mightSearch)
     return out;
@@ -962,32 +964,26 @@ Wrapper::searchedByDependencies(const Command &cmd, const Resolution &res) {
         cache.put(l.found, l.info);
     }
   cache.put(cmd.output, root);
-  auto searchesByDependencies = [&](const loader::SearchSettings &settings) {
-    std::vector<loader::ClosureEntry> found;
-    loader::Closure c = loader::closureOf(cmd.output, cache, settings, nullptr,
-                                          nix.dynamicLinker);
-    for (loader::ClosureEntry &s : c.searches)
-      if (s.neededBy != cmd.output)
-        found.push_back(std::move(s));
-    return found;
-  };
   loader::InterpreterDefaultsCache interpreters;
+  const loader::Closure closure = loader::closureOf(
+      cmd.output, cache,
+      loader::settingsFor(root, cache, interpreters, nix.dynamicLinker),
+      nullptr, nix.dynamicLinker);
   std::set<std::string> named;
-  for (const loader::ClosureEntry &s : searchesByDependencies(
-           loader::settingsFor(root, cache, interpreters, nix.dynamicLinker))) {
+  for (const loader::ClosureEntry &s : closure.searches) {
+    if (s.neededBy == cmd.output)
+      continue; // the output's own bare names: its RUNPATH decides those
     const elf::ElfInfo *info = s.path.empty() ? nullptr : cache.get(s.path);
-    const bool answers = info && info->soname && *info->soname == s.name;
+    const bool preloads = info && info->soname && *info->soname == s.name &&
+                          pin::pinnable(policy, dirs(), s.path);
     if (debug >= 1)
       err << "ldpin-ld: " << s.neededBy << " would search for " << s.name
           << (s.path.empty() ? " and not find it"
                              : " (" + std::string(loader::howName(s.how)) +
                                    ": " + s.path + ")")
-          << (answers && pin::pinnable(policy, dirs(), s.path)
-                  ? ": linked by its path"
-                  : ": left to the search")
+          << (preloads ? ": linked by its path" : ": left to the search")
           << "\n";
-    if (!answers || !pin::pinnable(policy, dirs(), s.path) ||
-        !named.insert(s.name).second)
+    if (!preloads || !named.insert(s.name).second)
       continue;
     SharedLibrary lib;
     lib.needed = s.name;
