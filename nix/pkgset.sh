@@ -102,11 +102,13 @@ export LDPIN_STARTUP_RUNS=$runs
         "${closure[ldpin]}" "${closure[stock]}" || status=1
     done
     # The package's checks that load modules (passthru.loadChecks: a name
-    # and a command each, @out@ the package's output).
+    # and a command each, @out@ the package's output; none when it has
+    # none). An evaluation error fails the run.
     for linking in ldpin stock; do
-      nix-instantiate --eval --strict --json nix/pkgs -A "$p.passthru.loadChecks" \
+      nix-instantiate --eval --strict --json \
+        -E "{ ... }@args: (import ./nix/pkgs args).\"$p\".passthru.loadChecks or [ ]" \
         --argstr hostHash "$hostHash" --argstr linking "$linking" --arg ldpinBin "$bin" \
-        2>/dev/null > "$snapshot/checks-$linking.json" || echo '[]' > "$snapshot/checks-$linking.json"
+        > "$snapshot/checks-$linking.json"
     done
     python3 - "$snapshot" "$ours" "$theirs" <<'PY' > "$snapshot/checks.tsv"
 import json, sys
