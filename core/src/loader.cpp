@@ -35,12 +35,87 @@ struct Dir {
   std::string entry;
 };
 
-// What one search looked at: the directories in order, and a candidate the
-// loader would refuse outright (the search ends there).
+// What one search looked at: the directories in order, a candidate the
+// loader would refuse outright (the search ends there), and, in the
+// start-up model, the system calls that failed.
 struct Trace {
   std::vector<std::string> tried;
   std::string refused;
+  size_t failed = 0;
 };
+
+// A directory as glibc's fillin_rpath keeps it: trailing slashes folded
+// into one ("/" stays), "" (the current directory) as it is.
+std::string dirKey(const std::string &d) {
+  if (d.empty())
+    return d;
+  size_t n = d.size();
+  while (n > 1 && d[n - 1] == '/')
+    --n;
+  std::string k = d.substr(0, n);
+  if (k.back() != '/')
+    k += '/';
+  return k;
+}
+
+void record(const SearchSettings &settings, Trace &trace, Probe::Kind kind,
+            const std::string &path, bool ok) {
+  settings.probes->calls.push_back({kind, path, ok});
+  if (!ok)
+    ++trace.failed;
+}
+
+// open_path: for each directory (each once per list), each hardware
+// capability subdirectory and then the directory itself, unless the
+// process already knows it does not exist; a failed open of a directory
+// whose existence is unknown is followed by a stat of it, remembered by
+// name for the whole process. Relative directories are never judged.
+std::optional<std::pair<std::string, size_t>>
+inDirsProbing(const std::string &name, const std::vector<Dir> &dirs,
+              const Object &forObject, const SearchSettings &settings,
+              Trace &trace) {
+  ProbeLog &log = *settings.probes;
+  const size_t ncap = settings.subdirs.size() + 1;
+  std::set<std::string> seen;
+  for (size_t i = 0; i < dirs.size() && trace.refused.empty(); ++i) {
+    std::string key = dirKey(dirs[i].path);
+    if (!seen.insert(key).second)
+      continue;
+    trace.tried.push_back(dirs[i].path.empty() ? "." : dirs[i].path);
+    std::vector<uint8_t> &status = log.status[key];
+    if (status.size() != ncap)
+      status.assign(ncap, !key.empty() && key[0] == '/' ? 0 : 1);
+    for (size_t c = 0; c < ncap; ++c) {
+      if (status[c] == 2)
+        continue;
+      const std::string sub = c + 1 < ncap ? settings.subdirs[c] : "";
+      std::string candidate = key + sub + name;
+      bool opened = settings.opens(candidate);
+      record(settings, trace, Probe::Open, candidate, opened);
+      if (opened &&
+          settings.usable(candidate, forObject.elfClass, forObject.machine)) {
+        if (status[c] == 0)
+          status[c] = 1;
+        return std::make_pair(candidate, i);
+      }
+      if (opened && settings.refused &&
+          settings.refused(candidate, forObject.elfClass, forObject.machine)) {
+        trace.refused = candidate;
+        return std::nullopt;
+      }
+      if (status[c] == 0) {
+        // The name cut off, and the slash before it: "/" itself becomes
+        // "", which stat refuses, as it refuses it to glibc.
+        std::string dir = (key + sub);
+        dir.pop_back();
+        int kind = settings.stats ? settings.stats(dir) : -1;
+        record(settings, trace, Probe::Stat, dir, kind >= 0);
+        status[c] = kind == 1 ? 1 : 2;
+      }
+    }
+  }
+  return std::nullopt;
+}
 
 // Looks for `name` in each directory of a list; the index of the first
 // that has a usable file. A candidate the loader refuses outright (see
@@ -48,10 +123,13 @@ struct Trace {
 std::optional<std::pair<std::string, size_t>>
 inDirs(const std::string &name, const std::vector<Dir> &dirs,
        const Object &forObject, const SearchSettings &settings, Trace &trace) {
+  if (settings.probes)
+    return inDirsProbing(name, dirs, forObject, settings, trace);
   for (size_t i = 0; i < dirs.size() && trace.refused.empty(); ++i) {
     const std::string &dir = dirs[i].path;
     // An empty entry is the current directory to glibc; a build never
-    // means that, and the model does not follow it.
+    // means that, and the model does not follow it (the start-up model
+    // does).
     if (dir.empty())
       continue;
     trace.tried.push_back(dir);
@@ -65,34 +143,91 @@ inDirs(const std::string &name, const std::vector<Dir> &dirs,
   return std::nullopt;
 }
 
-std::vector<Dir> plain(const std::vector<std::string> &dirs) {
+const std::string &originOf(const Object &o) {
+  static thread_local std::string dir;
+  if (!o.origin.empty())
+    return o.origin;
+  dir = dirName(o.path);
+  return dir;
+}
+
+// The entries of `list` (split at any of `seps`) expanded for `owner`; an
+// entry whose expansion is dropped is left out, as glibc leaves it out.
+std::vector<Dir> expanded(const std::string &list, const char *seps,
+                          const Object &owner, const SearchSettings &settings) {
   std::vector<Dir> out;
-  for (const std::string &d : dirs)
-    out.push_back({d, d});
+  std::vector<std::string> entries = {""};
+  for (char c : list) {
+    if (std::strchr(seps, c))
+      entries.emplace_back();
+    else
+      entries.back() += c;
+  }
+  if (list.empty())
+    entries.clear();
+  const std::vector<std::string> *trusted =
+      owner.isMain && settings.secure ? &settings.defaultDirs : nullptr;
+  for (const std::string &entry : entries) {
+    if (entry.empty()) {
+      out.push_back({"", ""}); // the current directory, to glibc
+      continue;
+    }
+    if (std::optional<std::string> e =
+            expandTokens(entry, originOf(owner), settings.lib,
+                         settings.platform, settings.secure, trusted))
+      if (!e->empty())
+        out.push_back({*e, entry});
+  }
   return out;
 }
 
-std::vector<Dir> expanded(const std::string &list,
-                          const std::string &objectPath) {
-  std::vector<Dir> out;
-  for (const std::string &entry : splitList(list, ':'))
-    if (std::optional<std::string> e = expandOrigin(entry, objectPath))
-      out.push_back({*e, entry});
-  return out;
+// glibc's is_trusted_path_normalize: `path` with "." and ".." folded away
+// lies in one of the `trusted` directories or below one.
+bool trustedPath(const std::string &path,
+                 const std::vector<std::string> &trusted) {
+  std::vector<std::string> parts;
+  for (const std::string &p : splitList(path, '/')) {
+    if (p.empty() || p == ".")
+      continue;
+    if (p == "..") {
+      if (!parts.empty())
+        parts.pop_back();
+      continue;
+    }
+    parts.push_back(p);
+  }
+  std::string norm = "/";
+  for (const std::string &p : parts)
+    norm += p + "/";
+  for (const std::string &t : trusted)
+    if (norm.compare(0, dirKey(t).size(), dirKey(t)) == 0)
+      return true;
+  return false;
 }
 
 } // namespace
+
+size_t ProbeLog::failed() const {
+  size_t n = 0;
+  for (const Probe &p : calls)
+    n += !p.ok;
+  return n;
+}
 
 const char *howName(How how) {
   switch (how) {
   case How::Path:
     return "path";
+  case How::Loaded:
+    return "loaded";
   case How::Rpath:
     return "rpath";
   case How::LdLibraryPath:
     return "LD_LIBRARY_PATH";
   case How::Runpath:
     return "runpath";
+  case How::Cache:
+    return "ld.so.cache";
   case How::Default:
     return "default";
   case How::NotFound:
@@ -114,6 +249,13 @@ Object objectOf(const std::string &path, const elf::ElfInfo &info) {
 
 std::optional<std::string> expandOrigin(const std::string &entry,
                                         const std::string &objectPath) {
+  return expandTokens(entry, dirName(objectPath), "", "");
+}
+
+std::optional<std::string>
+expandTokens(const std::string &entry, const std::string &origin,
+             const std::string &lib, const std::string &platform, bool secure,
+             const std::vector<std::string> *trusted) {
   // A dynamic string token as glibc's is_dst() takes it: $NAME followed by
   // a character that cannot continue a name, or ${NAME}.
   auto token = [&](size_t i, const char *name) -> size_t {
@@ -128,20 +270,37 @@ std::optional<std::string> expandOrigin(const std::string &entry,
     return 0;
   };
   std::string out;
+  bool checkTrusted = false;
   for (size_t i = 0; i < entry.size();) {
     if (entry[i] != '$') {
       out += entry[i++];
       continue;
     }
-    if (size_t len = token(i, "ORIGIN")) {
-      out += dirName(objectPath);
-      i += len;
-    } else if (token(i, "LIB") || token(i, "PLATFORM")) {
-      return std::nullopt; // tokens the model does not expand
-    } else {
-      out += entry[i++]; // any other '$' is itself, as in glibc
+    const std::string *value = nullptr;
+    size_t len = 0;
+    if ((len = token(i, "ORIGIN"))) {
+      // Secure mode takes $ORIGIN only at the start of the entry, followed
+      // by its end or a slash.
+      if (secure && !(i == 0 && (len == entry.size() || entry[len] == '/')))
+        return std::nullopt;
+      value = &origin;
+      checkTrusted = secure && trusted;
+    } else if ((len = token(i, "LIB"))) {
+      value = &lib;
+    } else if ((len = token(i, "PLATFORM"))) {
+      value = &platform;
     }
+    if (!len) {
+      out += entry[i++]; // any other '$' is itself, as in glibc
+      continue;
+    }
+    if (value->empty())
+      return std::nullopt; // a token the model has no value for
+    out += *value;
+    i += len;
   }
+  if (checkTrusted && !trustedPath(out, *trusted))
+    return std::nullopt;
   return out;
 }
 
@@ -155,17 +314,36 @@ Found search(const std::string &name, const Object &requester,
     out.path = std::move(path);
     out.tried = std::move(trace.tried);
     out.refused = std::move(trace.refused);
+    out.failedProbes = trace.failed;
     return out;
   };
+  // One file the loader opens by its name (open_verify): usable, skipped
+  // (missing, another class or machine) or refused (the load ends).
+  auto tryFile = [&](const std::string &path) {
+    if (settings.probes) {
+      bool opened = settings.opens(path);
+      record(settings, trace, Probe::Open, path, opened);
+      if (!opened)
+        return false;
+    }
+    if (settings.usable(path, requester.elfClass, requester.machine))
+      return true;
+    if (settings.refused &&
+        settings.refused(path, requester.elfClass, requester.machine))
+      trace.refused = path;
+    return false;
+  };
+  const Object &main = loaders.empty() ? requester : *loaders.back();
   // A name with a slash is opened as it is, not searched for, after its
   // dynamic string tokens are expanded ($ORIGIN: the requester's directory).
   if (name.find('/') != std::string::npos) {
-    std::optional<std::string> path = expandOrigin(name, requester.path);
-    if (path && settings.usable(*path, requester.elfClass, requester.machine))
+    const std::vector<std::string> *trusted =
+        requester.isMain && settings.secure ? &settings.defaultDirs : nullptr;
+    std::optional<std::string> path =
+        expandTokens(name, originOf(requester), settings.lib,
+                     settings.platform, settings.secure, trusted);
+    if (path && tryFile(*path))
       return finish(How::Path, *path);
-    if (path && settings.refused &&
-        settings.refused(*path, requester.elfClass, requester.machine))
-      trace.refused = *path;
     return finish(How::NotFound, "");
   }
   // 1. DT_RPATH, unless the requester has DT_RUNPATH: the requester's own,
@@ -176,30 +354,80 @@ Found search(const std::string &name, const Object &requester,
     chain.insert(chain.end(), loaders.begin(), loaders.end());
     for (const Object *o : chain)
       if (!o->runpath && o->rpath) {
-        std::vector<Dir> dirs = expanded(*o->rpath, o->path);
+        std::vector<Dir> dirs = expanded(*o->rpath, ":", *o, settings);
         if (auto f = inDirs(name, dirs, requester, settings, trace)) {
           out.rpathOwner = o;
           out.entry = dirs[f->second].entry;
           return finish(How::Rpath, f->first);
         }
+        if (!trace.refused.empty())
+          return finish(How::NotFound, "");
       }
   }
-  // 2. LD_LIBRARY_PATH.
-  if (auto f = inDirs(name, plain(settings.ldLibraryPath), requester, settings,
-                      trace))
-    return finish(How::LdLibraryPath, f->first);
+  // 2. LD_LIBRARY_PATH (ignored in secure mode). The start-up model takes
+  //    it as glibc does: split at ':' and ';', tokens expanded for the
+  //    executable.
+  if (!settings.secure && !settings.ldLibraryPath.empty()) {
+    std::vector<Dir> dirs;
+    if (settings.probes) {
+      std::string list;
+      for (size_t k = 0; k < settings.ldLibraryPath.size(); ++k)
+        list += (k ? ":" : "") + settings.ldLibraryPath[k];
+      dirs = expanded(list, ":;", main, settings);
+    } else {
+      for (const std::string &d : settings.ldLibraryPath)
+        dirs.push_back({d, d});
+    }
+    if (auto f = inDirs(name, dirs, requester, settings, trace))
+      return finish(How::LdLibraryPath, f->first);
+    if (!trace.refused.empty())
+      return finish(How::NotFound, "");
+  }
   // 3. DT_RUNPATH of the requester (never of the objects that loaded it).
-  if (requester.runpath)
-    if (auto f = inDirs(name, expanded(*requester.runpath, requester.path),
+  if (requester.runpath) {
+    if (auto f = inDirs(name, expanded(*requester.runpath, ":", requester,
+                                       settings),
                         requester, settings, trace))
       return finish(How::Runpath, f->first);
-  // 4. ld.so.cache: not modelled (see loader.h).
+    if (!trace.refused.empty())
+      return finish(How::NotFound, "");
+  }
+  const bool nodeflib = requester.flags1 & llvm::ELF::DF_1_NODEFLIB;
+  // 4. ld.so.cache (the start-up model): read at the first search that
+  //    gets here; with -z nodeflib its entries in default directories are
+  //    not taken.
+  if (settings.probes && !settings.cacheFile.empty()) {
+    ProbeLog &log = *settings.probes;
+    if (log.cache == 0) {
+      bool opened = settings.opens(settings.cacheFile);
+      record(settings, trace, Probe::Open, settings.cacheFile, opened);
+      log.cache = opened && settings.cache ? 1 : 2;
+    }
+    std::optional<std::string> cached;
+    if (log.cache == 1)
+      cached = settings.cache->lookup(name, requester.elfClass,
+                                      requester.machine, settings.hwcaps);
+    if (cached && nodeflib)
+      for (const std::string &d : settings.defaultDirs)
+        if (cached->compare(0, dirKey(d).size(), dirKey(d)) == 0)
+          cached.reset();
+    if (cached) {
+      trace.tried.push_back(settings.cacheFile);
+      if (tryFile(*cached))
+        return finish(How::Cache, *cached);
+      if (!trace.refused.empty())
+        return finish(How::NotFound, "");
+    }
+  }
   // 5. The default directories, unless the requester was linked with
   //    -z nodeflib.
-  if (!(requester.flags1 & llvm::ELF::DF_1_NODEFLIB))
-    if (auto f = inDirs(name, plain(settings.defaultDirs), requester, settings,
-                        trace))
+  if (!nodeflib) {
+    std::vector<Dir> dirs;
+    for (const std::string &d : settings.defaultDirs)
+      dirs.push_back({d, d});
+    if (auto f = inDirs(name, dirs, requester, settings, trace))
       return finish(How::Default, f->first);
+  }
   return finish(How::NotFound, "");
 }
 
@@ -341,6 +569,9 @@ SearchSettings settingsFor(const elf::ElfInfo &info, FileCache &files,
 namespace {
 
 bool isLoaderName(const std::string &soname);
+void parseCapabilities(const std::string &text, InterpreterDefaults &out);
+std::string libToken(const std::string &ldso, uint16_t machine,
+                     unsigned elfClass);
 
 #if defined(__x86_64__)
 constexpr uint16_t kHostMachine = llvm::ELF::EM_X86_64;
@@ -376,7 +607,100 @@ bool parseHelp(const std::string &text, InterpreterDefaults &out) {
       break;
     at = end + 1;
   }
+  parseCapabilities(text, out);
   return true;
+}
+
+// The two lists of `ld.so --help` (glibc 2.33 and later) after the search
+// path: "Subdirectories of glibc-hwcaps directories, in priority order:"
+// and "Legacy HWCAP subdirectories under library search path directories:"
+// (gone in 2.37), each line "  NAME" with "(... searched)" when the loader
+// searches it. The legacy names are AT_PLATFORM's (marked so), "tls", and
+// the hardware capability bits'; glibc 2.36's _dl_important_hwcaps puts
+// the bits' names first, then the platform, then tls, and tries every
+// combination of them, from all down to none, each written from the last
+// component to the first.
+void parseCapabilities(const std::string &text, InterpreterDefaults &out) {
+  auto lines = [&](const std::string &heading) {
+    std::vector<std::string> names;
+    std::vector<bool> platform;
+    size_t at = text.find(heading + "\n");
+    if (at == std::string::npos)
+      return std::make_pair(names, platform);
+    at = text.find('\n', at) + 1;
+    while (at < text.size() && text.compare(at, 2, "  ") == 0) {
+      size_t end = text.find('\n', at);
+      std::string line = text.substr(at + 2, end == std::string::npos
+                                                 ? std::string::npos
+                                                 : end - at - 2);
+      size_t paren = line.find(" (");
+      if (paren != std::string::npos &&
+          line.find("searched)", paren) != std::string::npos) {
+        names.push_back(line.substr(0, paren));
+        platform.push_back(line.find("AT_PLATFORM", paren) !=
+                           std::string::npos);
+      }
+      if (end == std::string::npos)
+        break;
+      at = end + 1;
+    }
+    return std::make_pair(names, platform);
+  };
+  out.hwcaps =
+      lines("Subdirectories of glibc-hwcaps directories, in priority order:")
+          .first;
+  for (const std::string &h : out.hwcaps)
+    out.subdirs.push_back("glibc-hwcaps/" + h + "/");
+  auto [legacy, isPlatform] = lines(
+      "Legacy HWCAP subdirectories under library search path directories:");
+  std::vector<std::string> parts; // bits' names, then platform, then tls
+  std::string tls;
+  for (size_t i = 0; i < legacy.size(); ++i) {
+    if (isPlatform[i])
+      out.platform = legacy[i];
+    else if (legacy[i] == "tls")
+      tls = legacy[i];
+    else
+      parts.push_back(legacy[i]);
+  }
+  if (!out.platform.empty())
+    parts.push_back(out.platform);
+  if (!tls.empty())
+    parts.push_back(tls);
+  if (parts.empty() || parts.size() > 16)
+    return;
+  for (size_t m = (size_t(1) << parts.size()) - 1; m > 0; --m) {
+    std::string sub;
+    for (size_t n = parts.size(); n-- > 0;)
+      if (m & (size_t(1) << n))
+        sub += parts[n] + "/";
+    out.subdirs.push_back(sub);
+  }
+}
+
+// $LIB as compiled into `ldso` (DL_DST_LIB): see InterpreterDefaults::lib.
+std::string libToken(const std::string &ldso, uint16_t machine,
+                     unsigned elfClass) {
+  std::string data;
+  if (llvm::Error e = readWhole(ldso, data, 64 << 20)) {
+    llvm::consumeError(std::move(e));
+    return "lib";
+  }
+  const char *triplet = machine == llvm::ELF::EM_X86_64
+                            ? (elfClass == 64 ? "x86_64-linux-gnu"
+                                              : "x86_64-linux-gnux32")
+                        : machine == llvm::ELF::EM_386 ? "i386-linux-gnu"
+                        : machine == llvm::ELF::EM_AARCH64
+                            ? "aarch64-linux-gnu"
+                            : nullptr;
+  auto holds = [&](const std::string &word) {
+    return data.find(std::string(1, '\0') + word + '\0') != std::string::npos;
+  };
+  if (triplet && holds(std::string("lib/") + triplet))
+    return std::string("lib/") + triplet;
+  if (holds("lib64"))
+    return "lib64";
+  return "lib";
 }
 
 } // namespace
@@ -399,6 +723,7 @@ InterpreterDefaults interpreterDefaults(const std::string &interpreter) {
     if (runCapture({real, "--help"}, text, &noEnvironment) == 0 &&
         parseHelp(text, out)) {
       out.reported = true;
+      out.lib = libToken(real, info->machine, info->elfClass);
       return out;
     }
     out = InterpreterDefaults{};
@@ -419,6 +744,211 @@ InterpreterDefaultsCache::get(const std::string &interpreter) {
       std::make_unique<InterpreterDefaults>(interpreterDefaults(interpreter));
   std::lock_guard<std::mutex> lock(mutex_);
   return *known_.emplace(interpreter, std::move(d)).first->second;
+}
+
+// --- ld.so.cache -----------------------------------------------------------
+
+namespace {
+
+template <typename T> bool readAt(const std::string &data, size_t at, T &v) {
+  if (at > data.size() || data.size() - at < sizeof(T))
+    return false;
+  std::memcpy(&v, data.data() + at, sizeof(T));
+  return true;
+}
+
+// The NUL-terminated string at `at` (relative to `base`), if it lies in
+// the file.
+std::optional<std::string> stringAt(const std::string &data, size_t base,
+                                    uint32_t at) {
+  if (base + at >= data.size())
+    return std::nullopt;
+  size_t end = data.find('\0', base + at);
+  if (end == std::string::npos)
+    return std::nullopt;
+  return data.substr(base + at, end - base - at);
+}
+
+// The flags glibc's _dl_cache_check_flags takes for an object of this class
+// and machine (sysdeps/*/dl-cache.h): ELF libc6, and the ABI's bits.
+bool cacheFlagsFit(int32_t flags, unsigned elfClass, uint16_t machine) {
+  constexpr int32_t kElfLibc6 = 0x0003;
+  switch (machine) {
+  case llvm::ELF::EM_X86_64:
+    return flags == (elfClass == 64 ? 0x0300 : 0x0800) + kElfLibc6;
+  case llvm::ELF::EM_AARCH64:
+    return flags == 0x0a00 + kElfLibc6;
+  default:
+    return elfClass == 32 && (flags == 1 || flags == kElfLibc6);
+  }
+}
+
+} // namespace
+
+std::optional<LdCache> LdCache::read(const std::string &path,
+                                     std::string *error) {
+  auto fail = [&](const std::string &why) -> std::optional<LdCache> {
+    if (error)
+      *error = why;
+    return std::nullopt;
+  };
+  std::string data;
+  if (llvm::Error e = readWhole(path, data, 256 << 20))
+    return fail(llvm::toString(std::move(e)));
+  // glibc 2.32 and later write the new format alone; older ldconfigs put
+  // it after the old one ("ld.so-1.7.0", 12-byte entries), 8-aligned.
+  static const std::string kOld = "ld.so-1.7.0", kNew = "glibc-ld.so.cache1.1";
+  size_t base = 0;
+  if (data.compare(0, kOld.size(), kOld) == 0) {
+    uint32_t n = 0;
+    if (!readAt(data, kOld.size() + 1, n))
+      return fail("truncated");
+    base = (kOld.size() + 1 + 4 + size_t(n) * 12 + 7) & ~size_t(7);
+  }
+  if (data.compare(base, kNew.size(), kNew) != 0)
+    return fail("not in the format of glibc 2.32 and later");
+  uint32_t nlibs = 0, extensionOffset = 0;
+  uint8_t endian = 0;
+  if (!readAt(data, base + 20, nlibs) || !readAt(data, base + 28, endian) ||
+      !readAt(data, base + 32, extensionOffset))
+    return fail("truncated header");
+  // Flags 0 and 2 ("unset", "little") read here; 3 is big-endian.
+  if ((endian & 3) == 3 || (endian & 3) == 1)
+    return fail("of another byte order");
+  constexpr size_t kHeader = 48, kEntry = 24;
+  if (data.size() - base < kHeader ||
+      (data.size() - base - kHeader) / kEntry < nlibs)
+    return fail("truncated entries");
+  // The glibc-hwcaps names, from the extension directory.
+  std::vector<std::string> hwcapNames;
+  uint32_t magic = 0, count = 0;
+  if (extensionOffset && readAt(data, base + extensionOffset, magic) &&
+      magic == 0xeaa42174u &&
+      readAt(data, base + extensionOffset + 4, count)) {
+    for (uint32_t k = 0; k < count && k < 64; ++k) {
+      uint32_t tag = 0, offset = 0, size = 0;
+      size_t at = base + extensionOffset + 8 + size_t(k) * 16;
+      if (!readAt(data, at, tag) || !readAt(data, at + 8, offset) ||
+          !readAt(data, at + 12, size))
+        break;
+      if (tag != 1) // cache_extension_tag_glibc_hwcaps
+        continue;
+      for (uint32_t j = 0; j + 4 <= size; j += 4) {
+        uint32_t str = 0;
+        if (!readAt(data, base + offset + j, str))
+          break;
+        hwcapNames.push_back(stringAt(data, base, str).value_or(""));
+      }
+    }
+  }
+  LdCache out;
+  for (uint32_t i = 0; i < nlibs; ++i) {
+    size_t at = base + kHeader + size_t(i) * kEntry;
+    Entry e;
+    uint32_t key = 0, value = 0;
+    readAt(data, at, e.flags);
+    readAt(data, at + 4, key);
+    readAt(data, at + 8, value);
+    readAt(data, at + 16, e.hwcap);
+    std::optional<std::string> k = stringAt(data, base, key),
+                               v = stringAt(data, base, value);
+    if (!k || !v)
+      continue; // glibc's _dl_cache_verify_ptr skips it too
+    e.key = *k;
+    e.value = *v;
+    // DL_CACHE_HWCAP_EXTENSION (bit 62, the ISA level in bits 32 to 41
+    // aside): the low 32 bits index the glibc-hwcaps names.
+    if (((e.hwcap >> 32) & ~uint64_t(0x3ff)) == (uint64_t(1) << 30)) {
+      uint32_t index = static_cast<uint32_t>(e.hwcap);
+      e.hwcapName = index < hwcapNames.size() ? hwcapNames[index] : "?";
+    }
+    out.entries_.push_back(std::move(e));
+  }
+  return out;
+}
+
+std::optional<std::string>
+LdCache::lookup(const std::string &name, unsigned elfClass, uint16_t machine,
+                const std::vector<std::string> &hwcaps) const {
+  // Entries with a glibc-hwcaps subdirectory come before the others of
+  // their name; the best of those by the interpreter's priority wins, else
+  // the first plain one (one with legacy hardware capability bits is
+  // passed over: this machine's glibc writes none).
+  const Entry *best = nullptr;
+  size_t bestRank = SIZE_MAX;
+  for (const Entry &e : entries_) {
+    if (e.key != name || !cacheFlagsFit(e.flags, elfClass, machine))
+      continue;
+    if (!e.hwcapName.empty()) {
+      for (size_t r = 0; r < hwcaps.size() && r < bestRank; ++r)
+        if (hwcaps[r] == e.hwcapName) {
+          best = &e;
+          bestRank = r;
+        }
+      continue;
+    }
+    if (best)
+      break;
+    if (e.hwcap == 0)
+      return e.value;
+  }
+  if (best)
+    return best->value;
+  return std::nullopt;
+}
+
+std::shared_ptr<const LdCache>
+InterpreterDefaultsCache::ldCache(const std::string &file) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = caches_.find(file);
+  if (it == caches_.end()) {
+    std::optional<LdCache> c = LdCache::read(file);
+    it = caches_
+             .emplace(file, c ? std::make_shared<const LdCache>(std::move(*c))
+                              : nullptr)
+             .first;
+  }
+  return it->second;
+}
+
+SearchSettings startupSettings(const elf::ElfInfo &info, FileCache &files,
+                               InterpreterDefaultsCache &interpreters,
+                               ProbeLog &log,
+                               const std::optional<std::string> &ldLibraryPath,
+                               bool secure,
+                               const std::string &fallbackInterpreter) {
+  SearchSettings settings =
+      settingsFor(info, files, interpreters, fallbackInterpreter);
+  settings.probes = &log;
+  settings.secure = secure;
+  settings.opens = [](const std::string &path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+      return false;
+    ::close(fd);
+    return true;
+  };
+  settings.stats = [](const std::string &path) {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0)
+      return -1;
+    return S_ISDIR(st.st_mode) ? 1 : 0;
+  };
+  // glibc ignores an LD_LIBRARY_PATH that is set but empty.
+  if (ldLibraryPath && !ldLibraryPath->empty())
+    settings.ldLibraryPath = {*ldLibraryPath};
+  std::string interp = info.interpreter.value_or(fallbackInterpreter);
+  if (!interp.empty() && files.regular(interp)) {
+    const InterpreterDefaults &d = interpreters.get(interp);
+    settings.subdirs = d.subdirs;
+    settings.hwcaps = d.hwcaps;
+    settings.lib = d.lib;
+    settings.platform = d.platform;
+    settings.cacheFile = d.cache;
+    if (!d.cache.empty())
+      settings.cache = interpreters.ldCache(d.cache);
+  }
+  return settings;
 }
 
 namespace {
@@ -476,6 +1006,18 @@ Closure closureOf(const std::string &root, FileCache &cache,
     return index;
   };
   add(root, rootInfo, {}, {root, "", "", How::Path});
+  // The executable's $ORIGIN is the directory of its real path (glibc
+  // reads /proc/self/exe); a library's, that of the name it was opened by.
+  if (rootInfo->interpreter) {
+    loaded[0].object.origin = dirName(cache.real(root));
+    loaded[0].object.isMain = true;
+  }
+  // Before anything else, the loader asks whether /etc/ld.so.preload
+  // exists (rtld.c); its libraries are not modelled.
+  if (settings.probes)
+    settings.probes->calls.push_back(
+        {Probe::Access, "/etc/ld.so.preload",
+         ::access("/etc/ld.so.preload", R_OK) == 0});
   // The dynamic linker is loaded before anything else and answers to its
   // soname (libc.so.6 needs ld-linux-x86-64.so.2 and finds it so). With no
   // interpreter known (a library checked on its own), a name of a dynamic
@@ -511,11 +1053,23 @@ Closure closureOf(const std::string &root, FileCache &cache,
     for (const std::string &name : info->needed) {
       if (auto it = byName.find(name); it != byName.end()) {
         provider[{i, name}] = it->second;
+        Edge loadedEdge;
+        loadedEdge.from = i;
+        loadedEdge.name = name;
+        loadedEdge.how = How::Loaded;
+        loadedEdge.to = it->second;
+        out.edges.push_back(std::move(loadedEdge));
         continue;
       }
       Found f = search(name, loaded[i].object, loaders, settings);
       if (name.find('/') == std::string::npos)
         out.searches.push_back({f.path, loaded[i].object.path, name, f.how});
+      out.edges.push_back({i, name, f.how, SIZE_MAX,
+                           f.rpathOwner ? f.rpathOwner->path : "",
+                           f.how == How::NotFound ? f.tried
+                                                  : std::vector<std::string>{},
+                           f.refused, f.failedProbes});
+      Edge &edge = out.edges.back();
       if (f.how == How::NotFound) {
         if ((ignoreMissing && ignoreMissing(name)) ||
             (anyLoader && isLoaderName(baseName(name))))
@@ -559,6 +1113,7 @@ Closure closureOf(const std::string &root, FileCache &cache,
       if (auto it = id ? byId.find(*id) : byId.end(); it != byId.end()) {
         provider[{i, name}] = it->second;
         byName.emplace(name, it->second);
+        edge.to = it->second;
         continue;
       }
       const elf::ElfInfo *childInfo = cache.get(f.path, &error);
@@ -566,6 +1121,7 @@ Closure closureOf(const std::string &root, FileCache &cache,
         continue; // usable() read it; it cannot fail now
       provider[{i, name}] = add(f.path, childInfo, childChain,
                                 {f.path, loaded[i].object.path, name, f.how});
+      edge.to = provider[{i, name}];
     }
   }
 

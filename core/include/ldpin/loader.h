@@ -5,9 +5,20 @@
 // library name will load: `ldpin fixup` pins bare names to those files and
 // `ldpin fixup`/`check` validate the result (every NEEDED found, with the
 // right class and machine; every needed symbol version defined by the library
-// that provides it; one C library per closure). What it does not model:
-// ld.so.cache (nixpkgs' glibc does not read the host's), $LIB and $PLATFORM
-// expansion, and hardware capability subdirectories.
+// that provides it; one C library per closure).
+//
+// With SearchSettings::probes set (`ldpin tree`, `ldpin check
+// --max-probes`), the model makes the loader's own system calls as glibc
+// 2.33 to 2.36 makes them at start-up (open_path in elf/dl-load.c): each
+// directory tried in every hardware capability subdirectory the interpreter
+// reports, a directory's existence asked once per process and remembered by
+// its name across every list, ld.so.cache read at the first search that gets
+// that far, $LIB and $PLATFORM expanded, empty entries taken as the current
+// directory, and secure mode's rules for $ORIGIN. Without it (the wrapper
+// and the fixup, which decide what to pin) the search is the same but
+// judges candidates only, skips empty entries, and drops entries with $LIB
+// or $PLATFORM. Not modelled: LD_PRELOAD and /etc/ld.so.preload's libraries,
+// GLIBC_TUNABLES that mask hardware capabilities, dlopen.
 #pragma once
 
 #include "ldpin/elf.h"
@@ -29,9 +40,11 @@ namespace ldpin::loader {
 // How a library was found, in the order the loader tries.
 enum class How {
   Path,          // the name has a slash: opened as it is (absolute pins)
+  Loaded,        // an object loaded before answers to the name (soname)
   Rpath,         // DT_RPATH of the object or of an object that loaded it
   LdLibraryPath, // LD_LIBRARY_PATH
   Runpath,       // DT_RUNPATH of the object itself
+  Cache,         // the interpreter's ld.so.cache
   Default,       // the loader's default directories
   NotFound,
 };
@@ -39,7 +52,12 @@ const char *howName(How how);
 
 // What the search needs of an object.
 struct Object {
-  std::string path; // as opened: $ORIGIN is its directory
+  std::string path; // as opened
+  // $ORIGIN: the directory of `path` for a library (glibc takes the name it
+  // opened, symlinks and all); for the executable, the directory of its
+  // real path (glibc reads /proc/self/exe). Empty: that of `path`.
+  std::string origin;
+  bool isMain = false; // the executable (secure mode trusts less of it)
   unsigned elfClass = 0;
   uint16_t machine = 0;
   std::optional<std::string> rpath, runpath;
@@ -54,6 +72,63 @@ Object objectOf(const std::string &path, const elf::ElfInfo &info);
 // kept as it is, as glibc keeps it.
 std::optional<std::string> expandOrigin(const std::string &entry,
                                         const std::string &objectPath);
+
+// The dynamic string tokens as glibc's _dl_dst_substitute replaces them in
+// one entry: $ORIGIN by `origin` (a directory), $LIB by `lib` and $PLATFORM
+// by `platform`; nullopt when the entry is dropped: a token with no value
+// (empty), or, in secure mode, $ORIGIN anywhere but at the start of the
+// entry, or, for the executable's own lists (`trusted` non-null), an
+// expansion of $ORIGIN outside the trusted directories (each ending '/').
+std::optional<std::string>
+expandTokens(const std::string &entry, const std::string &origin,
+             const std::string &lib, const std::string &platform,
+             bool secure = false,
+             const std::vector<std::string> *trusted = nullptr);
+
+// The system calls the loader makes while it searches (see loader.h's
+// header): what the start-up model records, and the state glibc keeps.
+struct Probe {
+  enum Kind { Open, Stat, Access } kind = Open;
+  std::string path;
+  bool ok = false;
+};
+
+struct ProbeLog {
+  std::vector<Probe> calls;
+  // Per directory (as glibc keeps it: trailing slashes folded into one),
+  // the state of each hardware capability subdirectory and of the
+  // directory itself (the last): 0 unknown, 1 exists, 2 does not.
+  std::map<std::string, std::vector<uint8_t>> status;
+  int cache = 0; // ld.so.cache: 0 not read yet, 1 read, 2 missing
+  size_t failed() const;
+};
+
+// ld.so.cache in glibc's format ("glibc-ld.so.cache1.1", glibc 2.32 and
+// later), as its lookup reads it (elf/dl-cache.c).
+class LdCache {
+public:
+  // nullopt when the file cannot be read or is not in that format
+  // (`error` says which).
+  static std::optional<LdCache> read(const std::string &path,
+                                     std::string *error = nullptr);
+  // The path the cache gives `name` for an object of this class and
+  // machine: among entries of that name and of the right flags, the one
+  // whose glibc-hwcaps subdirectory comes first in `hwcaps` (the
+  // interpreter's, in priority order), else the first without one.
+  std::optional<std::string> lookup(const std::string &name, unsigned elfClass,
+                                    uint16_t machine,
+                                    const std::vector<std::string> &hwcaps) const;
+  size_t size() const { return entries_.size(); }
+
+private:
+  struct Entry {
+    int32_t flags = 0;
+    std::string key, value;
+    uint64_t hwcap = 0;
+    std::string hwcapName; // the glibc-hwcaps subdirectory, "" for none
+  };
+  std::vector<Entry> entries_;
+};
 
 struct SearchSettings {
   std::vector<std::string> ldLibraryPath; // empty when validating builds
@@ -72,6 +147,25 @@ struct SearchSettings {
   std::function<bool(const std::string &path, unsigned elfClass,
                      uint16_t machine)>
       refused;
+
+  // --- the start-up model: used when `probes` is set ---------------------
+  ProbeLog *probes = nullptr;
+  // The subdirectories tried in each directory before the directory itself
+  // (glibc-hwcaps/x86-64-v3/, then the legacy tls/x86_64/ ... ones), each
+  // ending with '/', in the loader's order; InterpreterDefaults::subdirs.
+  std::vector<std::string> subdirs;
+  // Whether open(2) of `path` succeeds; what stat(2) of `path` says: -1
+  // it fails, 0 not a directory, 1 a directory.
+  std::function<bool(const std::string &path)> opens;
+  std::function<int(const std::string &path)> stats;
+  // The interpreter's ld.so.cache ("" for none), opened at the first
+  // search that reaches it, and its contents (nullptr: missing or
+  // unreadable, so nothing is found there).
+  std::string cacheFile;
+  std::shared_ptr<const LdCache> cache;
+  std::vector<std::string> hwcaps; // glibc-hwcaps names, for the cache
+  std::string lib, platform;       // $LIB and $PLATFORM
+  bool secure = false;             // AT_SECURE (setuid or setgid)
 };
 
 struct Found {
@@ -85,6 +179,7 @@ struct Found {
   // the loader would refuse, which ended the search ("" for none).
   std::vector<std::string> tried;
   std::string refused;
+  size_t failedProbes = 0; // with SearchSettings::probes: of this search
 };
 
 // The file the loader opens for DT_NEEDED `name` of `requester`, which was
@@ -103,6 +198,17 @@ struct InterpreterDefaults {
   // (another machine, not a glibc ld.so) and `dirs` is nixpkgs' rule, the
   // directory the interpreter lives in.
   bool reported = false;
+  // From the same report: the glibc-hwcaps subdirectories it searches
+  // ("x86-64-v3"), in priority order; the legacy ones (AT_PLATFORM, then
+  // the hardware capability names, and "tls") combined as glibc 2.36's
+  // _dl_important_hwcaps combines them; and AT_PLATFORM.
+  std::vector<std::string> hwcaps;
+  std::vector<std::string> subdirs; // every one tried, each ending with '/'
+  std::string platform;
+  // $LIB, which is compiled into ld.so: "lib/<triplet>" when the file holds
+  // that string (Debian's multiarch), else "lib64" when it holds that, else
+  // "lib" (nixpkgs').
+  std::string lib = "lib";
 };
 
 // Asks `interpreter` (a path; its real path is asked) for its defaults. It
@@ -114,10 +220,13 @@ InterpreterDefaults interpreterDefaults(const std::string &interpreter);
 class InterpreterDefaultsCache {
 public:
   const InterpreterDefaults &get(const std::string &interpreter);
+  // The ld.so.cache in `file`, read once; nullptr when it cannot be read.
+  std::shared_ptr<const LdCache> ldCache(const std::string &file);
 
 private:
   std::mutex mutex_;
   std::map<std::string, std::unique_ptr<InterpreterDefaults>> known_;
+  std::map<std::string, std::shared_ptr<const LdCache>> caches_;
 };
 
 // --- closures and their validation -------------------------------------
@@ -183,6 +292,18 @@ SearchSettings settingsFor(const elf::ElfInfo &info, FileCache &files,
                            InterpreterDefaultsCache &interpreters,
                            const std::string &fallbackInterpreter = "");
 
+// The settings of the start-up model for the program `info`: those of
+// settingsFor, with real open(2) and stat(2), the interpreter's
+// subdirectories, ld.so.cache, $LIB and $PLATFORM, LD_LIBRARY_PATH as the
+// environment holds it (nullopt: unset), secure mode, and `log`, which
+// records every call and must outlive the searches.
+SearchSettings startupSettings(const elf::ElfInfo &info, FileCache &files,
+                               InterpreterDefaultsCache &interpreters,
+                               ProbeLog &log,
+                               const std::optional<std::string> &ldLibraryPath,
+                               bool secure,
+                               const std::string &fallbackInterpreter = "");
+
 struct Problem {
   std::string file;    // the object the problem is about
   std::string message; // what is wrong, naming what it needs and from whom
@@ -193,6 +314,18 @@ struct ClosureEntry {
   std::string neededBy; // the object that first asked for it ("" for the root)
   std::string name;     // the DT_NEEDED string it was asked for by
   How how = How::Path;
+};
+
+// One DT_NEEDED entry as the loader answered it, in the order it did.
+struct Edge {
+  size_t from = 0;         // index into Closure::objects
+  std::string name;        // the DT_NEEDED string
+  How how = How::NotFound; // Loaded when an object loaded before answered
+  size_t to = SIZE_MAX;    // index into Closure::objects; SIZE_MAX: none
+  std::string rpathOwner;  // How::Rpath: whose DT_RPATH
+  std::vector<std::string> tried; // How::NotFound: every directory tried
+  std::string refused;            // a candidate that ended the load
+  size_t failedProbes = 0;        // with SearchSettings::probes
 };
 
 // A search that DT_RPATH answered: `requester` asked for `name`, and the
@@ -209,6 +342,7 @@ struct Closure {
   // capability subdirectories of the first directory tried). `path` is the
   // file found, "" when none; `how` says where.
   std::vector<ClosureEntry> searches;
+  std::vector<Edge> edges; // every DT_NEEDED of every object, in load order
   std::vector<Problem> problems;
 };
 
