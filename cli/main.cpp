@@ -2,9 +2,12 @@
 // each subcommand to its library function; only this file exits.
 #include "fixup_command.h"
 #include "inspect_command.h"
+#include "tree_command.h"
 
 #include <CLI/CLI.hpp>
 #include <cctype>
+#include <cstdlib>
+#include <unistd.h>
 #include <llvm/Support/raw_ostream.h>
 
 int main(int argc, char **argv) {
@@ -26,6 +29,41 @@ int main(int argc, char **argv) {
                        "Print one JSON document (schema ldpin-inspect/1, see "
                        "doc/inspect-json.md) instead of text");
 
+  ldpin::cli::TreeOptions tree;
+  CLI::App *treeCmd = app.add_subcommand(
+      "tree",
+      "Show the libraries each program loads, as its own glibc loader would "
+      "find them at start-up, without running anything: for each NEEDED "
+      "where it is found and why (path, loaded, rpath, LD_LIBRARY_PATH, "
+      "runpath, ld.so.cache, default, not found), its ldpin channel, and the "
+      "failed probes (open and stat calls that fail) its search costs; what "
+      "is not found with every directory tried; and the total of failed "
+      "probes at start-up. The interpreter's search path, cache, hardware "
+      "capability subdirectories, $LIB and $PLATFORM are read from it. Exit "
+      "status 1 when a library is not found or a file cannot be read");
+  treeCmd->add_option("FILE", tree.files, "ELF programs (or libraries)")
+      ->required();
+  treeCmd->add_flag("--json", tree.json,
+                    "Print one JSON document (schema ldpin-tree/1, see "
+                    "doc/tree-json.md) instead of the tree");
+  treeCmd->add_flag("--probes", tree.probes,
+                    "List every failed probe (with --json: every probe)");
+  treeCmd->add_option("--library-path", tree.libraryPath,
+                      "The LD_LIBRARY_PATH to model (default: the "
+                      "environment's; an empty value is ignored, as glibc "
+                      "ignores it)");
+  treeCmd->add_flag("--secure", tree.secure,
+                    "Model secure mode (AT_SECURE: LD_LIBRARY_PATH ignored, "
+                    "$ORIGIN limited), as for a set-user-ID program run by "
+                    "another user; on by itself for such a file");
+  treeCmd->add_option("--interpreter", tree.interpreter,
+                      "The dynamic linker for a file that names none (a "
+                      "library): its directories and cache are searched");
+  treeCmd->add_option("--color", tree.color,
+                      "auto (the default: on a terminal, unless NO_COLOR is "
+                      "set), always or never")
+      ->check(CLI::IsMember({"auto", "always", "never"}));
+
   ldpin::fixup::Options fixup;
   ldpin::cli::FixupCommands fixupCmds =
       ldpin::cli::addFixupCommands(app, fixup);
@@ -46,6 +84,14 @@ int main(int argc, char **argv) {
   }
   if (*inspectCmd)
     return ldpin::cli::runInspect(inspect, llvm::outs(), llvm::errs());
+  if (*treeCmd) {
+    const char *llp = std::getenv("LD_LIBRARY_PATH");
+    const char *noColor = std::getenv("NO_COLOR");
+    return ldpin::cli::runTree(
+        tree, llvm::outs(), llvm::errs(),
+        llp ? std::optional<std::string>(llp) : std::nullopt,
+        noColor && *noColor, ::isatty(STDOUT_FILENO) == 1);
+  }
   if (*fixupCmds.fixup || *fixupCmds.check) {
     fixup.checkOnly = bool(*fixupCmds.check);
     return ldpin::fixup::run(fixup, llvm::outs(), llvm::errs());
