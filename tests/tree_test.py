@@ -1,0 +1,401 @@
+#!/usr/bin/env python3
+"""`ldpin tree` against glibc's own loader, program by program.
+
+For each program, `ldpin tree --json` predicts, without running anything,
+the files the loader maps and the failed probes (file system calls that
+fail) its start-up makes. The same program is then started by the kernel
+under strace with LD_TRACE_LOADED_OBJECTS=1 (the loader maps everything,
+as at any start, and exits before the program's first instruction: its
+code never runs) and LD_DEBUG=libs,files. The files loaded are read from
+LD_DEBUG's trail ("generating link map" after the "trying file=" that found
+it); the failed probes are strace's failed file system calls. Both must be
+equal, for a corpus built here (one program per rule of the model), for
+every program in /usr/bin, and for every program in the Nix store.
+
+Usage: tree_test.py --ldpin-ld PATH --ldpin PATH [--only NAME]
+"""
+import json
+import os
+import re
+import stat
+import subprocess
+import sys
+import tempfile
+
+import harness
+from harness import ARGS, Failure, check, sh, test, write
+
+LINE = re.compile(r"^\s*\d+:\s?(.*)$")
+
+
+def loader_trail(prog, env, cwd):
+    """(loaded paths in order, names not found, failed probes, stderr)."""
+    with tempfile.NamedTemporaryFile(prefix="ldpin-tree-", delete=False) as t:
+        log = t.name
+    try:
+        cmd = ["strace", "-qq", "-o", log, "-e", "trace=%file",
+               "-E", "LD_TRACE_LOADED_OBJECTS=1", "-E", "LD_DEBUG=libs,files"]
+        for k in ("LD_LIBRARY_PATH",):
+            if k in env:
+                cmd += ["-E", f"{k}={env[k]}"]
+        base = {k: v for k, v in env.items() if not k.startswith("LD_")}
+        res = subprocess.run(cmd + [prog], capture_output=True, text=True,
+                             env=base, cwd=cwd, timeout=120)
+        with open(log) as f:
+            calls = [l for l in f if not l.startswith("execve(")]
+    finally:
+        os.unlink(log)
+    failed = sum(1 for l in calls if re.search(r"= -1 E[A-Z]+ ", l))
+    loaded, asked = [], []
+    tried = {}
+    current = None
+    for raw in res.stderr.splitlines():
+        m = LINE.match(raw)
+        if not m:
+            continue
+        text = m.group(1).strip()
+        if text.startswith("find library="):
+            current = text[len("find library="):].split(" [")[0]
+            asked.append(current)
+            tried[current] = None
+        elif text.startswith("trying file=") and current is not None:
+            tried[current] = text[len("trying file="):]
+        elif text.endswith("generating link map") and text.startswith("file="):
+            name = text[len("file="):].split(" [")[0]
+            loaded.append(name if "/" in name else tried.get(name))
+    missing = [l.split(" => ")[0].strip() for l in res.stdout.splitlines()
+               if l.strip().endswith("=> not found")]
+    return loaded, missing, failed, res
+
+
+def predictions(files, env, cwd):
+    res = sh([ARGS.ldpin, "tree", "--json", "--"] + files, env=env, cwd=cwd,
+             ok=False)
+    check(res.returncode in (0, 1), f"ldpin tree: {res.returncode}\n{res.stderr}")
+    return {f["path"]: f for f in json.loads(res.stdout)["files"]}
+
+
+def compare(prog, predicted, env, cwd):
+    """A list of differences (empty when the model is exact)."""
+    loaded, missing, failed, res = loader_trail(prog, env, cwd)
+    if "error" in predicted:
+        return [f"ldpin tree could not read it: {predicted['error']}"]
+    objects = [o for o in predicted["objects"] if o["how"] not in ("root", "interpreter")]
+    model = [o["path"] for o in objects]
+    model_missing = [e["name"] for e in predicted["needed"] if e["how"] == "not found"]
+    out = []
+    if sorted(model) != sorted(p for p in loaded if p):
+        out.append(f"loads {sorted(model)}, the loader {sorted(p for p in loaded if p)}")
+    if sorted(set(model_missing)) != sorted(set(missing)):
+        out.append(f"not found {sorted(set(model_missing))}, the loader {sorted(set(missing))}")
+    if predicted["failed_probes"] != failed:
+        out.append(f"{predicted['failed_probes']} failed probes, strace {failed}")
+    return out
+
+
+def glibc_program(path):
+    """Whether `path` is an ELF program whose interpreter is a glibc ld.so,
+    which stops before the program runs when LD_TRACE_LOADED_OBJECTS is set.
+    A static program (no interpreter) would run: it is never started."""
+    try:
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode) or not st.st_mode & 0o111:
+            return False
+        with open(path, "rb") as f:
+            if f.read(4) != b"\x7fELF":
+                return False
+    except OSError:
+        return False
+    return os.path.basename(interpreter(path) or "").startswith("ld-linux")
+
+
+def secure_start(path):
+    st = os.stat(path)
+    return bool((st.st_mode & stat.S_ISUID and st.st_uid != os.getuid()) or
+                (st.st_mode & stat.S_ISGID and st.st_gid != os.getgid()))
+
+
+def interpreter(path):
+    """PT_INTERP of a little-endian ELF file, read here (one `ldpin
+    inspect` per file of a large directory would take minutes)."""
+    import struct
+    with open(path, "rb") as f:
+        ident = f.read(64)
+        if len(ident) < 64 or ident[5] != 1:
+            return None
+        wide = ident[4] == 2
+        if wide:
+            phoff, = struct.unpack_from("<Q", ident, 32)
+            phentsize, phnum = struct.unpack_from("<HH", ident, 54)
+        else:
+            phoff, = struct.unpack_from("<I", ident, 28)
+            phentsize, phnum = struct.unpack_from("<HH", ident, 42)
+        for i in range(phnum):
+            f.seek(phoff + i * phentsize)
+            ph = f.read(phentsize)
+            if wide:
+                ptype, _, off, _, _, size = struct.unpack_from("<IIQQQQ", ph)
+            else:
+                ptype, off, _, _, size = struct.unpack_from("<IIIII", ph)
+            if ptype == 3:
+                f.seek(off)
+                return f.read(size).rstrip(b"\0").decode(errors="replace")
+    return None
+
+
+def sweep(paths, env=None, cwd="/"):
+    env = env if env is not None else {k: v for k, v in os.environ.items()
+                                       if not k.startswith("LD_")}
+    progs = [p for p in paths if glibc_program(p)]
+    check(progs, f"no program to compare among {len(paths)} files")
+    # A program that starts in secure mode (set-user-ID of another owner,
+    # set-group-ID of another group) cannot be traced so: glibc ignores
+    # LD_DEBUG then, and in trace mode exits before it maps anything.
+    secure = [p for p in progs if secure_start(p)]
+    progs = [p for p in progs if p not in secure]
+    if secure:
+        print(f"  {len(secure)} programs start in secure mode and are not "
+              f"traced: {', '.join(secure)}")
+    pred = predictions(progs, env, cwd)
+    bad = {}
+    for p in progs:
+        d = compare(p, pred[p], env, cwd)
+        if d:
+            bad[p] = d
+    return progs, pred, bad
+
+
+def report(name, progs, pred, bad):
+    probes = sum(pred[p].get("failed_probes", 0) for p in progs)
+    print(f"{name}: {len(progs)} programs, {len(progs) - len(bad)} exact, "
+          f"{probes} failed probes predicted in all")
+    check(not bad, f"{len(bad)} of {len(progs)} differ:\n" + "\n".join(
+        f"  {p}: {'; '.join(d)}" for p, d in list(bad.items())[:20]))
+
+
+# --- the corpus --------------------------------------------------------------
+
+def cc(args, cwd):
+    sh(["gcc", "-fuse-ld=bfd"] + args, cwd=cwd)
+
+
+def lib(root, path, name, body="", soname=None, extra=()):
+    src = os.path.join(root, "src", name + ".c")
+    write(src, body or f"int {name}(void) {{ return 1; }}\n")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    cc(["-shared", "-fPIC", "-o", path, src,
+        "-Wl,-soname," + (soname or os.path.basename(path))] + list(extra), root)
+
+
+def prog(root, path, calls, extra):
+    src = os.path.join(root, "src", os.path.basename(path) + ".c")
+    decls = "".join(f"int {c}(void);\n" for c in calls)
+    body = " + ".join(f"{c}()" for c in calls) or "0"
+    write(src, decls + f"int main(void) {{ return {body} > 100; }}\n")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    cc(["-o", path, src, "-Wl,--no-as-needed"] + list(extra), root)
+
+
+def build_corpus(r):
+    """(name, program to start, environment additions, cwd), one per rule."""
+    cases = []
+    L = lambda *p: os.path.join(r, *p)
+    # rpath: DT_RPATH with a missing directory first.
+    lib(r, L("rp/lib/libra.so"), "ra")
+    prog(r, L("rp/bin/p"), ["ra"], ["-L" + L("rp/lib"), "-lra",
+         "-Wl,--disable-new-dtags,-rpath," + L("rp/missing") + ":" + L("rp/lib")])
+    cases.append(("rpath", L("rp/bin/p"), {}, r))
+    # runpath: DT_RUNPATH with an empty directory first.
+    os.makedirs(L("run/empty"))
+    lib(r, L("run/lib/librn.so"), "rn")
+    prog(r, L("run/bin/p"), ["rn"], ["-L" + L("run/lib"), "-lrn",
+         "-Wl,--enable-new-dtags,-rpath," + L("run/empty") + ":" + L("run/lib")])
+    cases.append(("runpath", L("run/bin/p"), {}, r))
+    # nested RPATH: the executable's RPATH serves its library's own NEEDED.
+    lib(r, L("nest/deep/libnb.so"), "nb")
+    lib(r, L("nest/lib/libna.so"), "na", "int nb(void); int na(void){return nb();}",
+        extra=["-L" + L("nest/deep"), "-lnb"])
+    prog(r, L("nest/bin/p"), ["na"], ["-L" + L("nest/lib"), "-L" + L("nest/deep"), "-lna",
+         "-Wl,-rpath-link," + L("nest/deep"),
+         "-Wl,--disable-new-dtags,-rpath," + L("nest/lib") + ":" + L("nest/deep")])
+    cases.append(("nested-rpath", L("nest/bin/p"), {}, r))
+    # ... and a library with RUNPATH stops that inheritance for its NEEDED.
+    lib(r, L("nest2/deep/libnd.so"), "nd")
+    lib(r, L("nest2/lib/libnc.so"), "nc", "int nd(void); int nc(void){return nd();}",
+        extra=["-L" + L("nest2/deep"), "-lnd", "-Wl,--enable-new-dtags,-rpath,/nonexistent-ldpin"])
+    prog(r, L("nest2/bin/p"), ["nc"], ["-L" + L("nest2/lib"), "-lnc",
+         "-Wl,-rpath-link," + L("nest2/deep"),
+         "-Wl,--disable-new-dtags,-rpath," + L("nest2/lib") + ":" + L("nest2/deep")])
+    cases.append(("runpath-stops-inherited-rpath", L("nest2/bin/p"), {}, r))
+    # $ORIGIN of the executable through a symlink: its real directory.
+    lib(r, L("orig/real/lib/libor.so"), "or")
+    prog(r, L("orig/real/bin/p"), ["or"], ["-L" + L("orig/real/lib"), "-lor",
+         "-Wl,--enable-new-dtags,-rpath,$ORIGIN/../lib"])
+    os.makedirs(L("orig/link/bin"))
+    os.symlink(L("orig/real/bin/p"), L("orig/link/bin/p"))
+    cases.append(("origin-through-symlink", L("orig/link/bin/p"), {}, r))
+    # $ORIGIN of a library opened through a symlink to it: the directory
+    # of the name it was opened by, not of its real file.
+    lib(r, L("olib/lib/dep/libod.so"), "od")
+    lib(r, L("olib/real/liboc.so"), "oc", "int od(void); int oc(void){return od();}",
+        extra=["-L" + L("olib/lib/dep"), "-lod", "-Wl,--enable-new-dtags,-rpath,$ORIGIN/dep"])
+    os.symlink("../real/liboc.so", L("olib/lib/liboc.so"))
+    prog(r, L("olib/bin/p"), ["oc"], ["-L" + L("olib/lib"), "-loc",
+         "-Wl,-rpath-link," + L("olib/lib/dep"),
+         "-Wl,--enable-new-dtags,-rpath," + L("olib/lib")])
+    cases.append(("library-origin-through-symlink", L("olib/bin/p"), {}, r))
+    # LD_LIBRARY_PATH, with a missing entry, an empty one and ';'.
+    lib(r, L("llp/lib/libll.so"), "ll")
+    prog(r, L("llp/bin/p"), ["ll"], ["-L" + L("llp/lib"), "-lll"])
+    cases.append(("ld-library-path", L("llp/bin/p"),
+                  {"LD_LIBRARY_PATH": L("llp/none") + ";" + ":" + L("llp/lib")}, r))
+    # missing library.
+    lib(r, L("miss/lib/libgone.so"), "gone")
+    prog(r, L("miss/bin/p"), ["gone"], ["-L" + L("miss/lib"), "-lgone",
+         "-Wl,--enable-new-dtags,-rpath," + L("miss/elsewhere")])
+    cases.append(("missing-library", L("miss/bin/p"), {}, r))
+    # absolute NEEDED (a library without a soname, linked by its path).
+    src = L("src", "abs.c")
+    write(src, "int ab(void){return 1;}\n")
+    os.makedirs(L("abs/lib"))
+    cc(["-shared", "-fPIC", "-o", L("abs/lib/libab.so"), src], r)
+    prog(r, L("abs/bin/p"), ["ab"], [L("abs/lib/libab.so"),
+         "-Wl,--enable-new-dtags,-rpath," + L("abs/none")])
+    cases.append(("absolute-needed", L("abs/bin/p"), {}, r))
+    # a bare NEEDED that an object loaded before answers to by its soname:
+    # the program names libs1 by its path (linked against a copy without a
+    # soname), libs2 names it libs1.so.1, which no directory provides.
+    write(L("src/s1.c"), "int s1(void){return 1;}\n")
+    os.makedirs(L("sn/lib"))
+    cc(["-shared", "-fPIC", "-o", L("sn/lib/libs1.so"), L("src/s1.c")], r)
+    lib(r, L("sn/lib2/libs1.so.1"), "s1")
+    lib(r, L("sn/lib2/libs2.so"), "s2", "int s1(void); int s2(void){return s1();}",
+        extra=[L("sn/lib2/libs1.so.1")])
+    prog(r, L("sn/bin/p"), ["s1", "s2"], [L("sn/lib/libs1.so"), L("sn/lib2/libs2.so"),
+         "-Wl,--enable-new-dtags,-rpath," + L("sn/lib2")])
+    lib(r, L("sn/lib/libs1.so"), "s1", soname="libs1.so.1")
+    os.unlink(L("sn/lib2/libs1.so.1"))
+    cases.append(("loaded-by-soname", L("sn/bin/p"), {}, r))
+    # -z nodefaultlib (DF_1_NODEFLIB) on a library: its
+    # NEEDED are not looked for in the default directories, nor taken from
+    # a cache entry in one.
+    z = "/lib/x86_64-linux-gnu/libz.so.1"
+    lib(r, L("ndl/lib/libnl.so"), "nl",
+        "const char *zlibVersion(void); int nl(void){return zlibVersion()[0];}",
+        extra=[z, "-Wl,-z,nodefaultlib"])
+    prog(r, L("ndl/bin/p"), ["nl"], ["-L" + L("ndl/lib"), "-lnl",
+         "-Wl,--enable-new-dtags,-rpath," + L("ndl/lib")])
+    cases.append(("nodeflib", L("ndl/bin/p"), {}, r))
+    # hardware capability subdirectories: glibc-hwcaps/x86-64-v2 before the
+    # directory itself, and a legacy tls/ one.
+    lib(r, L("hw/lib/libhw.so"), "hw")
+    lib(r, L("hw/lib/glibc-hwcaps/x86-64-v2/libhw.so"), "hw")
+    lib(r, L("hw/lib/tls/libht.so"), "ht")
+    lib(r, L("hw/lib/libht.so"), "ht")
+    prog(r, L("hw/bin/p"), ["hw", "ht"], ["-L" + L("hw/lib"), "-lhw", "-lht",
+         "-Wl,--enable-new-dtags,-rpath," + L("hw/lib")])
+    cases.append(("hwcaps-subdirectories", L("hw/bin/p"), {}, r))
+    # a library of the other class first: skipped, the search goes on.
+    write(L("src/w32.c"), "int wc(void){return 1;}\n")
+    os.makedirs(L("cls/w32"))
+    sh(["gcc", "-m32", "-fPIC", "-c", "-o", L("src/w32.o"), L("src/w32.c")])
+    sh(["ld.bfd", "-m", "elf_i386", "-shared", "-o", L("cls/w32/libwc.so"), L("src/w32.o")])
+    lib(r, L("cls/lib/libwc.so"), "wc")
+    prog(r, L("cls/bin/p"), ["wc"], ["-L" + L("cls/lib"), "-lwc",
+         "-Wl,--enable-new-dtags,-rpath," + L("cls/w32") + ":" + L("cls/lib")])
+    cases.append(("other-class-skipped", L("cls/bin/p"), {}, r))
+    # $LIB, $PLATFORM, an empty entry (the current directory) and a relative
+    # one; run from a directory that has the library.
+    lib(r, L("tok/cwd/libtk.so"), "tk")
+    lib(r, L("tok/cwd/rel/libtr.so"), "tr")
+    prog(r, L("tok/bin/p"), ["tk", "tr"], ["-L" + L("tok/cwd"), "-L" + L("tok/cwd/rel"),
+         "-ltk", "-ltr",
+         "-Wl,--enable-new-dtags,-rpath," + L("tok/$LIB") + ":" + L("tok/$PLATFORM/x") + "::rel"])
+    cases.append(("tokens-empty-and-relative", L("tok/bin/p"), {}, L("tok/cwd")))
+    # DT_RPATH of a library for its own NEEDED, under an executable with
+    # DT_RUNPATH.
+    lib(r, L("mix/dep/libmd.so"), "md")
+    lib(r, L("mix/lib/libmc.so"), "mc", "int md(void); int mc(void){return md();}",
+        extra=["-L" + L("mix/dep"), "-lmd", "-Wl,--disable-new-dtags,-rpath," + L("mix/dep")])
+    prog(r, L("mix/bin/p"), ["mc"], ["-L" + L("mix/lib"), "-lmc",
+         "-Wl,-rpath-link," + L("mix/dep"),
+         "-Wl,--enable-new-dtags,-rpath," + L("mix/lib")])
+    cases.append(("library-rpath-under-runpath", L("mix/bin/p"), {}, r))
+    return cases
+
+
+@test
+def every_rule_of_the_corpus_matches_the_loader():
+    with tempfile.TemporaryDirectory(prefix="ldpin-tree-") as r:
+        cases = build_corpus(r)
+        bad = []
+        for name, p, extra, cwd in cases:
+            env = {k: v for k, v in os.environ.items() if not k.startswith("LD_")}
+            env.update(extra)
+            pred = predictions([p], env, cwd)[p]
+            d = compare(p, pred, env, cwd)
+            print(f"  {name}: {pred['failed_probes']} failed probes, "
+                  f"{len(pred['objects'])} objects" + ("" if not d else " DIFFERS"))
+            if d:
+                bad.append(f"{name}: {'; '.join(d)}")
+            # Each case shows its rule, so that a model that ignored it
+            # could not pass by luck.
+            hows = {e["name"]: e["how"] for e in pred["needed"]}
+            paths = {e["name"]: pred["objects"][e["to"]]["path"]
+                     for e in pred["needed"] if e["to"] is not None}
+            want = {
+                "rpath": ("libra.so", "rpath"),
+                "runpath": ("librn.so", "runpath"),
+                "nested-rpath": ("libnb.so", "rpath"),
+                "runpath-stops-inherited-rpath": ("libnd.so", "not found"),
+                "origin-through-symlink": ("libor.so", "runpath"),
+                "library-origin-through-symlink": ("libod.so", "runpath"),
+                "ld-library-path": ("libll.so", "LD_LIBRARY_PATH"),
+                "missing-library": ("libgone.so", "not found"),
+                "absolute-needed": (os.path.join(r, "abs/lib/libab.so"), "path"),
+                "loaded-by-soname": ("libs1.so.1", "loaded"),
+                "nodeflib": ("libz.so.1", "not found"),
+                "hwcaps-subdirectories": ("libhw.so", "runpath"),
+                "other-class-skipped": ("libwc.so", "runpath"),
+                "tokens-empty-and-relative": ("libtk.so", "runpath"),
+                "library-rpath-under-runpath": ("libmd.so", "rpath"),
+            }[name]
+            check(hows.get(want[0]) == want[1],
+                  f"{name}: {want[0]} is {hows.get(want[0])}, not {want[1]}")
+            if name == "hwcaps-subdirectories":
+                check("/glibc-hwcaps/x86-64-v2/" in paths["libhw.so"] and
+                      "/tls/" in paths["libht.so"], f"{name}: {paths}")
+            if name == "library-origin-through-symlink":
+                check(paths["libod.so"] == os.path.join(r, "olib/lib/dep/libod.so"),
+                      f"{name}: {paths['libod.so']}")
+            if name == "origin-through-symlink":
+                check("/orig/real/" in paths["libor.so"], f"{name}: {paths}")
+            if name == "other-class-skipped":
+                check(paths["libwc.so"].endswith("/cls/lib/libwc.so"), f"{name}: {paths}")
+        check(not bad, "\n".join(bad))
+
+
+@test
+def every_program_in_usr_bin_matches_the_loader():
+    d = "/usr/bin"
+    paths = sorted(os.path.join(d, n) for n in os.listdir(d))
+    report("/usr/bin", *sweep(paths))
+
+
+@test
+def every_program_in_the_nix_store_matches_the_loader():
+    store = os.environ.get("NIX_STORE", "/nix/store")
+    paths = []
+    if os.path.isdir(store):
+        for e in sorted(os.listdir(store)):
+            b = os.path.join(store, e, "bin")
+            if os.path.isdir(b) and not os.path.islink(b):
+                paths += [os.path.join(b, n) for n in sorted(os.listdir(b))]
+    if not paths:
+        print("no program in the store; skipped")
+        return
+    report(store, *sweep(paths))
+
+
+if __name__ == "__main__":
+    sys.exit(harness.main(__doc__))
