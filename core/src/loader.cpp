@@ -705,6 +705,13 @@ std::string libToken(const std::string &ldso, uint16_t machine,
 
 } // namespace
 
+InterpreterDefaults parseInterpreterHelp(const std::string &text) {
+  InterpreterDefaults out;
+  if (parseHelp(text, out))
+    out.reported = true;
+  return out;
+}
+
 InterpreterDefaults interpreterDefaults(const std::string &interpreter) {
   InterpreterDefaults out;
   std::string real = realOf(interpreter);

@@ -8,6 +8,7 @@
 // (usableFrom, refusedFrom) the files are real.
 #include "ldpin/loader.h"
 
+#include "ldpin/paths.h"
 #include "test_util.h"
 
 #include <llvm/BinaryFormat/ELF.h>
@@ -16,6 +17,7 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <set>
 #include <ostream>
 #include <string>
 #include <utility>
@@ -584,6 +586,282 @@ TEST(LoaderSearch, CandidateThatIsNotElfEndsTheSearch) {
     EXPECT_EQ(f.refused, d / first + "/libfoo.so");
     EXPECT_EQ(f.tried, Paths{d / first});
   }
+}
+
+// --- the start-up model (SearchSettings::probes): glibc's open_path -------
+
+// The file system as the start-up model sees it: files (each a library of
+// one class and machine, or another kind of file) and directories, and every
+// call the search makes, as "open PATH" / "stat PATH" with "!" when it fails.
+class Fs {
+public:
+  Fs() {
+    settings.probes = &log;
+    settings.usable = [this](const std::string &p, unsigned c, uint16_t m) {
+      auto it = libs.find(p);
+      return it != libs.end() && it->second == std::make_pair(c, m);
+    };
+    settings.opens = [this](const std::string &p) { return libs.count(p) > 0; };
+    settings.stats = [this](const std::string &p) {
+      return dirs.count(p) ? 1 : -1;
+    };
+  }
+  Fs(const Fs &) = delete;
+  Fs &operator=(const Fs &) = delete;
+  void lib(const std::string &p, unsigned c = 64) {
+    libs[p] = {c, kX86_64};
+    for (std::string d = ldpin::dirName(p); d.size() > 1;
+         d = ldpin::dirName(d))
+      dirs.insert(d);
+  }
+  void dir(const std::string &p) { dirs.insert(p); }
+  Found find(const std::string &name, const Object &requester,
+             const std::vector<const Object *> &loaders = {}) {
+    log.calls.clear();
+    return search(name, requester, loaders, settings);
+  }
+  Paths calls() const {
+    Paths out;
+    for (const Probe &p : log.calls)
+      out.push_back(std::string(p.kind == Probe::Open   ? "open "
+                                : p.kind == Probe::Stat ? "stat "
+                                                        : "access ") +
+                    p.path + (p.ok ? "" : " !"));
+    return out;
+  }
+  SearchSettings settings;
+  ProbeLog log;
+
+private:
+  std::map<std::string, std::pair<unsigned, uint16_t>> libs;
+  std::set<std::string> dirs;
+};
+
+// Each directory is tried in every subdirectory, in the loader's order,
+// before the directory itself; a failed open of a subdirectory whose
+// existence is not known yet is followed by a stat of it.
+TEST(StartupModel, SubdirectoriesComeBeforeTheDirectory) {
+  Fs fs;
+  fs.settings.subdirs = {"glibc-hwcaps/x86-64-v3/", "tls/"};
+  fs.lib("/r/tls/libfoo.so");
+  fs.lib("/r/libfoo.so");
+  Found f = fs.find("libfoo.so", object("/p/prog", "/r"));
+  EXPECT_EQ(f.how, How::Rpath);
+  EXPECT_EQ(f.path, "/r/tls/libfoo.so");
+  EXPECT_EQ(fs.calls(), (Paths{"open /r/glibc-hwcaps/x86-64-v3/libfoo.so !",
+                               "stat /r/glibc-hwcaps/x86-64-v3 !",
+                               "open /r/tls/libfoo.so"}));
+  EXPECT_EQ(f.failedProbes, 2u);
+}
+
+// What the process learnt of a directory it keeps: one that does not exist
+// is not tried again, one that exists is not stat'ed again, whatever list
+// names it next and however its trailing slashes are written.
+TEST(StartupModel, DirectoryStatesAreRememberedByName) {
+  Fs fs;
+  fs.dir("/empty");
+  fs.lib("/lib/libfoo.so");
+  fs.lib("/lib/libbar.so");
+  Object req = object("/p/prog", std::nullopt, "/gone:/empty:/lib");
+  fs.find("libfoo.so", req);
+  EXPECT_EQ(fs.calls(),
+            (Paths{"open /gone/libfoo.so !", "stat /gone !",
+                   "open /empty/libfoo.so !", "stat /empty",
+                   "open /lib/libfoo.so"}));
+  Object other = object("/p/libx.so", std::nullopt, "/gone//:/empty/:/lib");
+  fs.find("libbar.so", other);
+  EXPECT_EQ(fs.calls(),
+            (Paths{"open /empty/libbar.so !", "open /lib/libbar.so"}));
+  EXPECT_EQ(fs.log.status.count("/gone/"), 1u);
+}
+
+// A directory named twice in one list is tried once.
+TEST(StartupModel, ADirectoryIsTriedOncePerList) {
+  Fs fs;
+  fs.dir("/empty");
+  Object req = object("/p/prog", std::nullopt, "/empty:/empty/");
+  Found f = fs.find("libfoo.so", req);
+  EXPECT_EQ(f.how, How::NotFound);
+  EXPECT_EQ(fs.calls(), (Paths{"open /empty/libfoo.so !", "stat /empty"}));
+}
+
+// An empty entry is the current directory and a relative entry is relative
+// to it; neither is ever stat'ed (the current directory may change), so
+// each search opens them again.
+TEST(StartupModel, EmptyAndRelativeEntriesAreOpenedEveryTime) {
+  Fs fs;
+  Object req = object("/p/prog", std::nullopt, ":rel");
+  for (int round = 0; round < 2; ++round) {
+    Found f = fs.find("libfoo.so", req);
+    EXPECT_EQ(f.how, How::NotFound);
+    EXPECT_EQ(f.tried, (Paths{".", "rel"}));
+    EXPECT_EQ(fs.calls(), (Paths{"open libfoo.so !", "open rel/libfoo.so !"}));
+  }
+  // Without the start-up model an empty entry is skipped (a build never
+  // means the current directory).
+  Disk disk;
+  disk.find("libfoo.so", req);
+  EXPECT_EQ(disk.probes, Paths{"rel/libfoo.so"});
+}
+
+// $LIB and $PLATFORM take the interpreter's values; with none (the
+// wrapper's and fixup's searches) the entry is dropped.
+TEST(StartupModel, LibAndPlatformAreExpanded) {
+  Fs fs;
+  fs.settings.lib = "lib/x86_64-linux-gnu";
+  fs.settings.platform = "haswell";
+  fs.lib("/o/lib/x86_64-linux-gnu/libfoo.so");
+  fs.lib("/o/haswell/libbar.so");
+  Object req = object("/p/prog", std::nullopt, "/o/$LIB:/o/${PLATFORM}");
+  EXPECT_EQ(fs.find("libfoo.so", req).path,
+            "/o/lib/x86_64-linux-gnu/libfoo.so");
+  EXPECT_EQ(fs.find("libbar.so", req).path, "/o/haswell/libbar.so");
+  fs.settings.lib.clear();
+  EXPECT_EQ(fs.find("libfoo.so", req).how, How::NotFound);
+}
+
+// LD_LIBRARY_PATH is split at ':' and at ';'; $ORIGIN in it is the
+// executable's.
+TEST(StartupModel, LdLibraryPathSplitsAtSemicolonsToo) {
+  Fs fs;
+  fs.lib("/b/libfoo.so");
+  fs.lib("/p/bin/../l/libbar.so");
+  fs.settings.ldLibraryPath = {"/a;/b:$ORIGIN/../l"};
+  Object exe = object("/p/bin/prog");
+  Object lib = object("/q/lib/libx.so");
+  EXPECT_EQ(fs.find("libfoo.so", lib, {&exe}).path, "/b/libfoo.so");
+  EXPECT_EQ(fs.find("libbar.so", lib, {&exe}).path, "/p/bin/../l/libbar.so");
+}
+
+// Secure mode: LD_LIBRARY_PATH is ignored; $ORIGIN counts only at the start
+// of an entry; and for the executable's own lists its expansion must lie in
+// a trusted (default) directory.
+TEST(StartupModel, SecureModeLimitsOriginAndLdLibraryPath) {
+  Fs fs;
+  fs.settings.secure = true;
+  fs.settings.defaultDirs = {"/usr/lib"};
+  fs.lib("/llp/libfoo.so");
+  fs.lib("/p/bin/sub/libfoo.so");
+  fs.lib("/q/lib/dep/libfoo.so");
+  fs.settings.ldLibraryPath = {"/llp"};
+  Object exe = object("/p/bin/prog", std::nullopt, "$ORIGIN/sub");
+  exe.isMain = true;
+  EXPECT_EQ(fs.find("libfoo.so", exe).how, How::NotFound)
+      << "the executable's $ORIGIN is outside the trusted directories";
+  Object lib = object("/q/lib/libx.so", std::nullopt, "$ORIGIN/dep");
+  EXPECT_EQ(fs.find("libfoo.so", lib, {&exe}).path, "/q/lib/dep/libfoo.so")
+      << "a library's $ORIGIN at the start of its entry is kept";
+  Object late = object("/q/lib/libx.so", std::nullopt, "/x$ORIGIN/dep");
+  EXPECT_EQ(fs.find("libfoo.so", late, {&exe}).how, How::NotFound);
+  fs.settings.secure = false;
+  EXPECT_EQ(fs.find("libfoo.so", exe).path, "/llp/libfoo.so");
+}
+
+// ld.so.cache is opened at the first search that reaches it, once for the
+// process (a missing one is one failed probe); an object linked with -z
+// nodefaultlib takes no entry from a default directory.
+TEST(StartupModel, CacheIsReadOnceAndNodeflibFiltersIt) {
+  namespace fs = std::filesystem;
+  ldpin::test::TempDir tmp;
+  // A cache in glibc's format with two entries for libfoo.so.1: one in a
+  // glibc-hwcaps subdirectory (x86-64-v2, through the extension), one plain.
+  std::string strings;
+  auto str = [&](const std::string &v) {
+    uint32_t at = static_cast<uint32_t>(strings.size());
+    strings += v + '\0';
+    return at;
+  };
+  const uint32_t header = 48, entry = 24, n = 2;
+  const uint32_t base = header + n * entry; // strings follow the entries
+  uint32_t key = str("libfoo.so.1"), v2 = str("/usr/lib/glibc-hwcaps/x86-64-v2/libfoo.so.1"),
+           plainPath = str("/usr/lib/libfoo.so.1"), hwName = str("x86-64-v2");
+  while ((base + strings.size()) % 4)
+    strings += '\0';
+  const uint32_t hwTable = base + static_cast<uint32_t>(strings.size());
+  const uint32_t ext = hwTable + 4;
+  std::string file = "glibc-ld.so.cache1.1";
+  auto u32 = [&](uint32_t v) { file.append(reinterpret_cast<char *>(&v), 4); };
+  auto u64 = [&](uint64_t v) { file.append(reinterpret_cast<char *>(&v), 8); };
+  u32(n);
+  u32(static_cast<uint32_t>(strings.size()));
+  file += std::string(4, '\0'); // flags (endianness unset) and padding
+  u32(ext);
+  file += std::string(12, '\0');
+  u32(0x0303), u32(base + key), u32(base + v2), u32(0),
+      u64((uint64_t(1) << 62) | 0);
+  u32(0x0303), u32(base + key), u32(base + plainPath), u32(0), u64(0);
+  file += strings;
+  u32(base + hwName);                      // the glibc-hwcaps name table
+  u32(0xeaa42174u), u32(1);                // extension directory, one section
+  u32(1), u32(0), u32(hwTable), u32(4);    // tag glibc-hwcaps
+  std::string path = tmp / "ld.so.cache";
+  ldpin::test::writeFile(path, file);
+  std::optional<LdCache> cache = LdCache::read(path);
+  ASSERT_TRUE(cache);
+  EXPECT_EQ(cache->lookup("libfoo.so.1", 64, kX86_64, {"x86-64-v3", "x86-64-v2"}),
+            "/usr/lib/glibc-hwcaps/x86-64-v2/libfoo.so.1");
+  EXPECT_EQ(cache->lookup("libfoo.so.1", 64, kX86_64, {}), "/usr/lib/libfoo.so.1");
+  EXPECT_EQ(cache->lookup("libfoo.so.1", 32, llvm::ELF::EM_386, {}), std::nullopt);
+
+  Fs fsys;
+  fsys.lib("/usr/lib/libfoo.so.1");
+  fsys.settings.defaultDirs = {"/usr/lib"};
+  fsys.settings.cacheFile = path;
+  fsys.settings.cache = std::make_shared<const LdCache>(*cache);
+  fsys.settings.opens = [&, inner = fsys.settings.opens](const std::string &p) {
+    return p == path || inner(p);
+  };
+  Found f = fsys.find("libfoo.so.1", object("/p/prog"));
+  EXPECT_EQ(f.how, How::Cache);
+  EXPECT_EQ(fsys.calls(), (Paths{"open " + path, "open /usr/lib/libfoo.so.1"}));
+  f = fsys.find("libfoo.so.1", object("/p/prog"));
+  EXPECT_EQ(fsys.calls(), (Paths{"open /usr/lib/libfoo.so.1"}))
+      << "the cache is read once";
+  Found nodef = fsys.find("libfoo.so.1",
+                          object("/p/libx.so", std::nullopt, std::nullopt,
+                                 llvm::ELF::DF_1_NODEFLIB));
+  EXPECT_EQ(nodef.how, How::NotFound);
+  EXPECT_EQ(fsys.calls(), Paths{});
+
+  Fs missing;
+  missing.settings.cacheFile = "/nonexistent/ld.so.cache";
+  Found first = missing.find("libfoo.so.1", object("/p/prog"));
+  EXPECT_EQ(missing.calls(), Paths{"open /nonexistent/ld.so.cache !"});
+  EXPECT_EQ(first.failedProbes, 1u);
+  missing.find("libbar.so.1", object("/p/prog"));
+  EXPECT_EQ(missing.calls(), Paths{}) << "a missing cache is not tried again";
+  EXPECT_EQ(missing.log.cache, 2);
+}
+
+// The hardware capability subdirectories from `ld.so --help` (glibc 2.36 on
+// x86-64): the glibc-hwcaps ones searched, in priority order, then every
+// combination of the legacy names (the bits' names, AT_PLATFORM, tls),
+// written last component first, from all of them down to one: the order
+// strace shows glibc 2.36 trying them in.
+TEST(StartupModel, SubdirectoriesAreReadFromTheInterpretersHelp) {
+  InterpreterDefaults d = parseInterpreterHelp(
+      "Shared library search path:\n"
+      "  (libraries located via /etc/ld.so.cache)\n"
+      "  /lib/x86_64-linux-gnu (system search path)\n"
+      "\n"
+      "Subdirectories of glibc-hwcaps directories, in priority order:\n"
+      "  x86-64-v4\n"
+      "  x86-64-v3 (supported, searched)\n"
+      "  x86-64-v2 (supported, searched)\n"
+      "\n"
+      "Legacy HWCAP subdirectories under library search path directories:\n"
+      "  x86_64 (AT_PLATFORM; supported, searched)\n"
+      "  tls (supported, searched)\n"
+      "  avx512_1\n"
+      "  x86_64 (supported, searched)\n");
+  EXPECT_TRUE(d.reported);
+  EXPECT_EQ(d.cache, "/etc/ld.so.cache");
+  EXPECT_EQ(d.hwcaps, (Paths{"x86-64-v3", "x86-64-v2"}));
+  EXPECT_EQ(d.platform, "x86_64");
+  EXPECT_EQ(d.subdirs,
+            (Paths{"glibc-hwcaps/x86-64-v3/", "glibc-hwcaps/x86-64-v2/",
+                   "tls/x86_64/x86_64/", "tls/x86_64/", "tls/x86_64/", "tls/",
+                   "x86_64/x86_64/", "x86_64/", "x86_64/"}));
 }
 
 } // namespace

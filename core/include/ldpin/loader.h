@@ -216,6 +216,10 @@ struct InterpreterDefaults {
 // interpreter of its own, an ld.so soname) of this machine.
 InterpreterDefaults interpreterDefaults(const std::string &interpreter);
 
+// What `ld.so --help` says (`reported` false when the text has no search
+// path): its directories, cache, and hardware capability subdirectories.
+InterpreterDefaults parseInterpreterHelp(const std::string &text);
+
 // The same, asked once per interpreter; safe to share between threads.
 class InterpreterDefaultsCache {
 public:
