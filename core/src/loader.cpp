@@ -11,6 +11,7 @@
 #include <llvm/BinaryFormat/ELF.h>
 
 #include <cctype>
+#include <cerrno>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
@@ -70,33 +71,57 @@ void record(const SearchSettings &settings, Trace &trace, Probe::Kind kind,
 // process already knows it does not exist; a failed open of a directory
 // whose existence is unknown is followed by a stat of it, remembered by
 // name for the whole process. Relative directories are never judged.
-std::optional<std::pair<std::string, size_t>>
-inDirsProbing(const std::string &name, const std::vector<Dir> &dirs,
-              const Object &forObject, const SearchSettings &settings,
-              Trace &trace) {
+// A list as the start-up model searches it: each directory once (the
+// first time the list names it), with its key and its states.
+struct ProbeDir {
+  size_t index; // in the list as written
+  std::string key;
+  std::vector<uint8_t> *status;
+};
+
+std::vector<ProbeDir> probeDirs(const std::vector<Dir> &dirs,
+                                const SearchSettings &settings) {
   ProbeLog &log = *settings.probes;
   const size_t ncap = settings.subdirs.size() + 1;
+  std::vector<ProbeDir> out;
   std::set<std::string> seen;
-  for (size_t i = 0; i < dirs.size() && trace.refused.empty(); ++i) {
+  for (size_t i = 0; i < dirs.size(); ++i) {
     std::string key = dirKey(dirs[i].path);
     if (!seen.insert(key).second)
       continue;
-    trace.tried.push_back(dirs[i].path.empty() ? "." : dirs[i].path);
     std::vector<uint8_t> &status = log.status[key];
     if (status.size() != ncap)
       status.assign(ncap, !key.empty() && key[0] == '/' ? 0 : 1);
+    out.push_back({i, std::move(key), &status});
+  }
+  return out;
+}
+
+std::optional<std::pair<std::string, size_t>>
+inDirsProbing(const std::string &name, const std::vector<Dir> &dirs,
+              const std::vector<ProbeDir> &list, const Object &forObject,
+              const SearchSettings &settings, Trace &trace) {
+  const size_t ncap = settings.subdirs.size() + 1;
+  std::string candidate;
+  for (const ProbeDir &d : list) {
+    if (!trace.refused.empty())
+      break;
+    trace.tried.push_back(dirs[d.index].path.empty() ? "."
+                                                     : dirs[d.index].path);
+    std::vector<uint8_t> &status = *d.status;
     for (size_t c = 0; c < ncap; ++c) {
       if (status[c] == 2)
         continue;
-      const std::string sub = c + 1 < ncap ? settings.subdirs[c] : "";
-      std::string candidate = key + sub + name;
+      static const std::string none;
+      const std::string &sub = c + 1 < ncap ? settings.subdirs[c] : none;
+      candidate.assign(d.key).append(sub).append(name);
       bool opened = settings.opens(candidate);
       record(settings, trace, Probe::Open, candidate, opened);
       if (opened &&
           settings.usable(candidate, forObject.elfClass, forObject.machine)) {
         if (status[c] == 0)
           status[c] = 1;
-        return std::make_pair(candidate, i);
+        return std::make_pair(candidate, d.index);
       }
       if (opened && settings.refused &&
           settings.refused(candidate, forObject.elfClass, forObject.machine)) {
@@ -106,7 +131,7 @@ inDirsProbing(const std::string &name, const std::vector<Dir> &dirs,
       if (status[c] == 0) {
         // The name cut off, and the slash before it: "/" itself becomes
         // "", which stat refuses, as it refuses it to glibc.
-        std::string dir = (key + sub);
+        std::string dir = d.key + sub;
         dir.pop_back();
         int kind = settings.stats ? settings.stats(dir) : -1;
         record(settings, trace, Probe::Stat, dir, kind >= 0);
@@ -117,14 +142,59 @@ inDirsProbing(const std::string &name, const std::vector<Dir> &dirs,
   return std::nullopt;
 }
 
+// A directory list of an object, expanded, and as the start-up model
+// searches it; memoised per object in the probe log (checked against the
+// list and origin it was made from, since objects come and go).
+struct List {
+  std::string source, origin, lib, platform;
+  bool secure = false;
+  std::vector<Dir> dirs;
+  std::vector<ProbeDir> probe;
+};
+
+std::vector<Dir> expanded(const std::string &list, const char *seps,
+                          const Object &owner, const SearchSettings &settings);
+const std::string &originOf(const Object &o);
+
+std::shared_ptr<const List> listOf(const std::string &list, const char *seps,
+                                   const Object &owner, int kind,
+                                   const SearchSettings &settings) {
+  std::shared_ptr<const void> *slot = nullptr;
+  if (settings.probes) {
+    slot = &settings.probes->memo[{&owner, kind}];
+    if (*slot) {
+      auto l = std::static_pointer_cast<const List>(*slot);
+      if (l->source == list && l->origin == originOf(owner) &&
+          l->lib == settings.lib && l->platform == settings.platform &&
+          l->secure == settings.secure)
+        return l;
+    }
+  }
+  auto l = std::make_shared<List>();
+  l->source = list;
+  l->origin = originOf(owner);
+  l->lib = settings.lib;
+  l->platform = settings.platform;
+  l->secure = settings.secure;
+  l->dirs = expanded(list, seps, owner, settings);
+  if (slot) {
+    l->probe = probeDirs(l->dirs, settings);
+    *slot = l;
+  }
+  return l;
+}
+
 // Looks for `name` in each directory of a list; the index of the first
 // that has a usable file. A candidate the loader refuses outright (see
 // SearchSettings::refused) ends the search: `trace.refused` says which.
 std::optional<std::pair<std::string, size_t>>
 inDirs(const std::string &name, const std::vector<Dir> &dirs,
-       const Object &forObject, const SearchSettings &settings, Trace &trace) {
+       const Object &forObject, const SearchSettings &settings, Trace &trace,
+       const std::vector<ProbeDir> *probe = nullptr) {
   if (settings.probes)
-    return inDirsProbing(name, dirs, forObject, settings, trace);
+    return probe ? inDirsProbing(name, dirs, *probe, forObject, settings, trace)
+                 : inDirsProbing(name, dirs, probeDirs(dirs, settings),
+                                 forObject, settings, trace);
   for (size_t i = 0; i < dirs.size() && trace.refused.empty(); ++i) {
     const std::string &dir = dirs[i].path;
     // An empty entry is the current directory to glibc; a build never
@@ -354,10 +424,11 @@ Found search(const std::string &name, const Object &requester,
     chain.insert(chain.end(), loaders.begin(), loaders.end());
     for (const Object *o : chain)
       if (!o->runpath && o->rpath) {
-        std::vector<Dir> dirs = expanded(*o->rpath, ":", *o, settings);
-        if (auto f = inDirs(name, dirs, requester, settings, trace)) {
+        std::shared_ptr<const List> l = listOf(*o->rpath, ":", *o, 0, settings);
+        if (auto f = inDirs(name, l->dirs, requester, settings, trace,
+                            &l->probe)) {
           out.rpathOwner = o;
-          out.entry = dirs[f->second].entry;
+          out.entry = l->dirs[f->second].entry;
           return finish(How::Rpath, f->first);
         }
         if (!trace.refused.empty())
@@ -385,9 +456,10 @@ Found search(const std::string &name, const Object &requester,
   }
   // 3. DT_RUNPATH of the requester (never of the objects that loaded it).
   if (requester.runpath) {
-    if (auto f = inDirs(name, expanded(*requester.runpath, ":", requester,
-                                       settings),
-                        requester, settings, trace))
+    std::shared_ptr<const List> l =
+        listOf(*requester.runpath, ":", requester, 1, settings);
+    if (auto f =
+            inDirs(name, l->dirs, requester, settings, trace, &l->probe))
       return finish(How::Runpath, f->first);
     if (!trace.refused.empty())
       return finish(How::NotFound, "");
@@ -507,6 +579,45 @@ FileCache::identity(const std::string &path) {
   if (!r.ok)
     return std::nullopt;
   return std::make_pair(r.dev, r.ino);
+}
+
+std::optional<bool> FileCache::listed(const std::string &path) {
+  size_t slash = path.rfind('/');
+  std::string_view dir = slash == std::string::npos
+                             ? std::string_view(".")
+                             : std::string_view(path).substr(0, slash);
+  if (dir.empty())
+    dir = "/";
+  std::string_view name = std::string_view(path).substr(
+      slash == std::string::npos ? 0 : slash + 1);
+  std::shared_ptr<const Names> names;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (auto it = listings_.find(dir); it != listings_.end())
+      names = it->second;
+  }
+  if (!names) {
+    auto fresh = std::make_shared<Names>();
+    Listing l = listDirectory(std::string(dir), 4 << 20, [&](llvm::StringRef n) {
+      fresh->names.insert(n.str());
+    });
+    // A directory that is missing, or a path through a file, holds
+    // nothing; one that cannot be listed otherwise (EACCES) is unknown.
+    if (l == Listing::Listed) {
+      fresh->known = true;
+    } else if (l == Listing::Failed && (errno == ENOENT || errno == ENOTDIR)) {
+      fresh->known = true;
+      fresh->names.clear();
+    } else {
+      fresh->names.clear();
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    names =
+        listings_.emplace(std::string(dir), std::move(fresh)).first->second;
+  }
+  if (!names->known)
+    return std::nullopt;
+  return names->names.find(name) != names->names.end();
 }
 
 std::function<bool(const std::string &, unsigned, uint16_t)>
@@ -928,7 +1039,12 @@ SearchSettings startupSettings(const elf::ElfInfo &info, FileCache &files,
       settingsFor(info, files, interpreters, fallbackInterpreter);
   settings.probes = &log;
   settings.secure = secure;
-  settings.opens = [](const std::string &path) {
+  // A candidate is opened for real only when its directory lists the
+  // name (or cannot be listed): a program of a thousand libraries with a
+  // RUNPATH of their thousand directories makes half a million probes.
+  settings.opens = [&files](const std::string &path) {
+    if (files.listed(path) == false)
+      return false;
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0)
       return false;

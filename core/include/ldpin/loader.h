@@ -101,6 +101,9 @@ struct ProbeLog {
   std::map<std::string, std::vector<uint8_t>> status;
   int cache = 0; // ld.so.cache: 0 not read yet, 1 read, 2 missing
   size_t failed() const;
+  // The search's memo: each object's lists as expanded, keyed by the
+  // object and the list (glibc too expands a list once per object).
+  std::map<std::pair<const void *, int>, std::shared_ptr<const void>> memo;
 };
 
 // ld.so.cache in glibc's format ("glibc-ld.so.cache1.1", glibc 2.32 and
@@ -258,8 +261,18 @@ public:
   // nullopt when stat fails; asked once.
   std::optional<std::pair<uint64_t, uint64_t>>
   identity(const std::string &path);
+  // Whether a directory entry named like `path` exists, from one listing of
+  // its directory (read once): false when the directory holds no such name
+  // or does not exist; nullopt when that cannot be told (the directory
+  // cannot be listed, or is too large to be worth it).
+  std::optional<bool> listed(const std::string &path);
 
 private:
+  struct Names {
+    bool known = false; // false: the listing failed for another reason
+    std::set<std::string, std::less<>> names;
+  };
+  std::map<std::string, std::shared_ptr<const Names>, std::less<>> listings_;
   struct StatResult {
     bool ok = false, regular = false;
     uint64_t dev = 0, ino = 0;
