@@ -16,7 +16,9 @@ FixupCommands addFixupCommands(CLI::App &app, fixup::Options &fixup) {
       "is reported as changed by the fixup");
   CLI::App *checkCmd = app.add_subcommand(
       "check", "Validate, as fixup does after its edits, without changing "
-               "anything");
+               "anything; also a problem: a bare DT_NEEDED the fixup would "
+               "pin, a RUNPATH naming a build directory, and more failed "
+               "probes at start-up than --max-probes");
   for (CLI::App *cmd : {fixupCmd, checkCmd}) {
     cmd->add_option("OUTPUT", fixup.outputs,
                     "Output directories (or files) to walk")
@@ -71,6 +73,12 @@ FixupCommands addFixupCommands(CLI::App &app, fixup::Options &fixup) {
       "loadable file, for build outputs nothing else reads yet (the setup "
       "hook passes it). Default: each changed file is written to a temporary "
       "file beside it, renamed over it");
+  checkCmd->add_option(
+      "--max-probes", fixup.maxProbes,
+      "A file whose start-up would make more than N failed probes (open and "
+      "stat calls of the loader that fail) searching for its libraries is a "
+      "problem; predicted as `ldpin tree` predicts them, with no "
+      "LD_LIBRARY_PATH (default: no limit)");
   return {fixupCmd, checkCmd};
 }
 

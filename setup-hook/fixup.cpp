@@ -177,6 +177,42 @@ providedBy(const std::vector<File> &files,
   return provided;
 }
 
+// check --max-probes: the failed probes the loader's searches would make
+// when `f` starts (or, for a library, when a program loads it first), from
+// the start-up model `ldpin tree` uses, with no LD_LIBRARY_PATH.
+void checkProbes(File &f, unsigned maxProbes, loader::FileCache &cache,
+                 loader::InterpreterDefaultsCache &interpreters,
+                 const std::string &interpreter) {
+  loader::ProbeLog log;
+  loader::SearchSettings settings = loader::startupSettings(
+      *f.info, cache, interpreters, log, std::nullopt, false, interpreter);
+  loader::Closure c =
+      loader::closureOf(f.path, cache, settings, nullptr, interpreter);
+  size_t searching = 0;
+  std::vector<const loader::Edge *> costly;
+  for (const loader::Edge &e : c.edges) {
+    searching += e.failedProbes;
+    if (e.failedProbes)
+      costly.push_back(&e);
+  }
+  if (searching <= maxProbes)
+    return;
+  std::stable_sort(costly.begin(), costly.end(), [](auto *a, auto *b) {
+    return a->failedProbes > b->failedProbes;
+  });
+  std::string worst;
+  for (size_t i = 0; i < costly.size() && i < 3; ++i)
+    worst += (i ? ", " : "") + printable(costly[i]->name) + " of " +
+             printable(c.objects[costly[i]->from].path) + " (" +
+             std::to_string(costly[i]->failedProbes) + ", " +
+             loader::howName(costly[i]->how) + ")";
+  f.problems.push_back("its start-up would make " + std::to_string(searching) +
+                       " failed probes searching for libraries (more than "
+                       "--max-probes " +
+                       std::to_string(maxProbes) + "), the most for " + worst +
+                       "; `ldpin tree` shows each search");
+}
+
 } // namespace
 
 int run(const Options &o, llvm::raw_ostream &out, llvm::raw_ostream &err) {
@@ -219,8 +255,18 @@ int run(const Options &o, llvm::raw_ostream &out, llvm::raw_ostream &err) {
   if (o.checkOnly) {
     // check changes nothing: its report lists no change, and keeps the
     // RUNPATH decisions the fixup would make, with the same reason names.
-    for (File &f : files)
+    // A DT_NEEDED the fixup would pin is a bare name the loader searches
+    // for at every start: a problem.
+    for (File &f : files) {
+      for (const Change &c : f.plan.changes)
+        if (c.what == "needed")
+          f.problems.push_back(
+              "DT_NEEDED " + printable(c.from) +
+              " is bare, so the loader searches for it at every start; "
+              "`ldpin fixup` would pin it to " +
+              printable(c.to) + " (" + c.why + ")");
       f.plan.changes.clear();
+    }
   } else {
     parallelFor(files.size(), o.jobs, [&](size_t i) {
       if (files[i].dynamic())

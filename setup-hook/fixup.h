@@ -55,6 +55,9 @@ struct Options {
   unsigned jobs = 0;           // --jobs: threads (0: one per core)
   bool verbose = false;        // --verbose: one line per change
   bool checkOnly = false;      // `ldpin check`
+  // check --max-probes N: a file whose start-up would make more than N
+  // failed probes searching for libraries is a problem.
+  std::optional<unsigned> maxProbes;
   bool inPlace = false;        // --in-place
 };
 

@@ -752,5 +752,44 @@ def an_output_given_twice_leaves_nothing_behind(w):
     check(inspect(f"{out}/sbin/prog")["runpath"] == f"{rt}/lib", "not fixed")
 
 
+@each_world
+def check_reports_bare_needed_and_failed_probes_above_the_limit(w):
+    """`ldpin check` says what still costs at start-up: a bare DT_NEEDED the
+    fixup would pin, and, with --max-probes N, more failed probes than N
+    (counted as `ldpin tree` predicts them); after the fixup, neither."""
+    dep = w.out("foo")
+    os.makedirs(os.path.join(dep, "lib"))
+    write(os.path.join(w.build, "foo.c"), FOO_C)
+    w.cc(f"-shared -fPIC foo.c -Wl,-soname,libfoo.so.1 -o {dep}/lib/libfoo.so.1", wrapped=False)
+    write(os.path.join(w.build, "main.c"), "int foo(void);\nint main(void){return foo()-40;}\n")
+    out = w.out("app")
+    os.makedirs(os.path.join(out, "bin"))
+    prog = os.path.join(out, "bin", "prog")
+    w.cc(f"main.c -L{dep}/lib -l:libfoo.so.1 -o {prog} "
+         f"-Wl,--enable-new-dtags,-rpath,{w.store}/none/lib:{dep}/lib", wrapped=False)
+    tree = json.loads(sh([ARGS.ldpin, "tree", "--json", prog]).stdout)["files"][0]
+    searching = tree["failed_probes_searching"]
+    check(searching > 0, f"the unpinned program searches without failing: {tree}")
+    res, fails = failed_lookups([prog])
+    check(res.returncode == 0 and fails > 0, f"{res.returncode} {fails}")
+    res = w.fixup(out, check_only=True, ok=False)
+    check(res.returncode == 1 and "DT_NEEDED libfoo.so.1 is bare" in res.stderr and
+          f"pin it to {dep}/lib/libfoo.so.1" in res.stderr and "failed probes" not in res.stderr,
+          f"check without --max-probes: {res.returncode} {res.stderr!r}")
+    res = w.fixup(out, "--max-probes", str(searching - 1), check_only=True, ok=False)
+    check(res.returncode == 1 and f"would make {searching} failed probes" in res.stderr and
+          "libfoo.so.1 of " in res.stderr,
+          f"check --max-probes {searching - 1}: {res.returncode} {res.stderr!r}")
+    res = w.fixup(out, "--max-probes", str(searching), check_only=True, ok=False)
+    check("failed probes" not in res.stderr, f"at the limit: {res.stderr!r}")
+    res = w.fixup(out, "--max-probes", "x", check_only=True, ok=False)
+    check(res.returncode == 2, f"--max-probes x: {res.returncode} {res.stderr!r}")
+    w.fixup(out)
+    res = w.fixup(out, "--max-probes", "0", check_only=True, ok=False)
+    check(res.returncode == 0, f"after the fixup: {res.returncode} {res.stderr!r}")
+    tree = json.loads(sh([ARGS.ldpin, "tree", "--json", prog]).stdout)["files"][0]
+    check(tree["failed_probes_searching"] == 0, f"pinned: {tree['failed_probes_searching']}")
+
+
 if __name__ == "__main__":
     sys.exit(harness.main(__doc__))
