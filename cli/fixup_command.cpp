@@ -16,9 +16,10 @@ FixupCommands addFixupCommands(CLI::App &app, fixup::Options &fixup) {
       "is reported as changed by the fixup");
   CLI::App *checkCmd = app.add_subcommand(
       "check", "Validate, as fixup does after its edits, without changing "
-               "anything; also a problem: a bare DT_NEEDED the fixup would "
-               "pin, a RUNPATH naming a build directory, and more failed "
-               "probes at start-up than --max-probes");
+               "anything (a RUNPATH naming a build directory is a problem); "
+               "with --require-pinned, a bare DT_NEEDED the fixup would pin "
+               "is one, and with --max-probes N, more failed probes at "
+               "start-up than N");
   for (CLI::App *cmd : {fixupCmd, checkCmd}) {
     cmd->add_option("OUTPUT", fixup.outputs,
                     "Output directories (or files) to walk")
@@ -73,6 +74,9 @@ FixupCommands addFixupCommands(CLI::App &app, fixup::Options &fixup) {
       "loadable file, for build outputs nothing else reads yet (the setup "
       "hook passes it). Default: each changed file is written to a temporary "
       "file beside it, renamed over it");
+  checkCmd->add_flag("--require-pinned", fixup.requirePinned,
+                     "A DT_NEEDED that the fixup would pin (a bare name the "
+                     "loader searches for at every start) is a problem");
   checkCmd->add_option(
       "--max-probes", fixup.maxProbes,
       "A file whose start-up would make more than N failed probes (open and "

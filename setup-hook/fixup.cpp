@@ -255,11 +255,11 @@ int run(const Options &o, llvm::raw_ostream &out, llvm::raw_ostream &err) {
   if (o.checkOnly) {
     // check changes nothing: its report lists no change, and keeps the
     // RUNPATH decisions the fixup would make, with the same reason names.
-    // A DT_NEEDED the fixup would pin is a bare name the loader searches
-    // for at every start: a problem.
+    // With --require-pinned, a DT_NEEDED the fixup would pin is a problem:
+    // a bare name the loader searches for at every start.
     for (File &f : files) {
       for (const Change &c : f.plan.changes)
-        if (c.what == "needed")
+        if (o.requirePinned && c.what == "needed")
           f.problems.push_back(
               "DT_NEEDED " + printable(c.from) +
               " is bare, so the loader searches for it at every start; "

@@ -58,6 +58,9 @@ struct Options {
   // check --max-probes N: a file whose start-up would make more than N
   // failed probes searching for libraries is a problem.
   std::optional<unsigned> maxProbes;
+  // check --require-pinned: a DT_NEEDED the fixup would still pin (a bare
+  // name the loader searches for) is a problem.
+  bool requirePinned = false;
   bool inPlace = false;        // --in-place
 };
 

@@ -754,9 +754,10 @@ def an_output_given_twice_leaves_nothing_behind(w):
 
 @each_world
 def check_reports_bare_needed_and_failed_probes_above_the_limit(w):
-    """`ldpin check` says what still costs at start-up: a bare DT_NEEDED the
-    fixup would pin, and, with --max-probes N, more failed probes than N
-    (counted as `ldpin tree` predicts them); after the fixup, neither."""
+    """`ldpin check` says what still costs at start-up: with
+    --require-pinned, a bare DT_NEEDED the fixup would pin; with
+    --max-probes N, more failed probes than N (counted as `ldpin tree`
+    predicts them); after the fixup, neither."""
     dep = w.out("foo")
     os.makedirs(os.path.join(dep, "lib"))
     write(os.path.join(w.build, "foo.c"), FOO_C)
@@ -773,9 +774,12 @@ def check_reports_bare_needed_and_failed_probes_above_the_limit(w):
     res, fails = failed_lookups([prog])
     check(res.returncode == 0 and fails > 0, f"{res.returncode} {fails}")
     res = w.fixup(out, check_only=True, ok=False)
+    check(res.returncode == 0 and "is bare" not in res.stderr,
+          f"check of a program that loads: {res.returncode} {res.stderr!r}")
+    res = w.fixup(out, "--require-pinned", check_only=True, ok=False)
     check(res.returncode == 1 and "DT_NEEDED libfoo.so.1 is bare" in res.stderr and
           f"pin it to {dep}/lib/libfoo.so.1" in res.stderr and "failed probes" not in res.stderr,
-          f"check without --max-probes: {res.returncode} {res.stderr!r}")
+          f"check --require-pinned: {res.returncode} {res.stderr!r}")
     res = w.fixup(out, "--max-probes", str(searching - 1), check_only=True, ok=False)
     check(res.returncode == 1 and f"would make {searching} failed probes" in res.stderr and
           "libfoo.so.1 of " in res.stderr,
@@ -785,7 +789,7 @@ def check_reports_bare_needed_and_failed_probes_above_the_limit(w):
     res = w.fixup(out, "--max-probes", "x", check_only=True, ok=False)
     check(res.returncode == 2, f"--max-probes x: {res.returncode} {res.stderr!r}")
     w.fixup(out)
-    res = w.fixup(out, "--max-probes", "0", check_only=True, ok=False)
+    res = w.fixup(out, "--require-pinned", "--max-probes", "0", check_only=True, ok=False)
     check(res.returncode == 0, f"after the fixup: {res.returncode} {res.stderr!r}")
     tree = json.loads(sh([ARGS.ldpin, "tree", "--json", prog]).stdout)["files"][0]
     check(tree["failed_probes_searching"] == 0, f"pinned: {tree['failed_probes_searching']}")
