@@ -120,7 +120,12 @@ void printEdges(llvm::raw_ostream &out, const Start &s, size_t object,
       std::string tried;
       for (const std::string &t : edge.tried)
         tried += (tried.empty() ? "" : ", ") + printable(t);
-      out << (tried.empty() ? " (nothing to search)" : " tried " + tried);
+      out << (tried.empty() ? std::string(" (nothing to search") +
+                                  (s.interpreter.empty()
+                                       ? ": no interpreter, --interpreter "
+                                         "names one)"
+                                       : ")")
+                            : " tried " + tried);
       if (!edge.refused.empty())
         out << "; the load ends at " << printable(edge.refused)
             << ", which it cannot load";
@@ -152,9 +157,14 @@ void printText(llvm::raw_ostream &out, const Start &s, const TreeOptions &opts,
   printEdges(out, s, 0, "", c);
   if (!s.interpreter.empty())
     out << "interpreter " << printable(s.interpreter) << '\n';
+  // What is not found is shown on its line, with every place tried; the
+  // other problems (a symbol version, two C libraries) here.
   for (const loader::Problem &p : s.closure.problems)
-    out << c.paint("problem", "1;31") << ": " << printable(p.file) << ": "
-        << p.message << '\n';
+    if (p.message.rfind("needs ", 0) != 0 ||
+        p.message.find(", which no RPATH, RUNPATH or default directory "
+                       "provides") == std::string::npos)
+      out << c.paint("problem", "1;31") << ": " << printable(p.file) << ": "
+          << p.message << '\n';
   size_t total = s.log.failed();
   out << "predicted failed probes at start-up: " << total;
   if (total)

@@ -304,6 +304,18 @@ def build_corpus(r):
     prog(r, L("cls/bin/p"), ["wc"], ["-L" + L("cls/lib"), "-lwc",
          "-Wl,--enable-new-dtags,-rpath," + L("cls/w32") + ":" + L("cls/lib")])
     cases.append(("other-class-skipped", L("cls/bin/p"), {}, r))
+    # a 32-bit program (its own ld.so, directories, cache entries and legacy
+    # subdirectories), with a 64-bit library of the same name first.
+    os.makedirs(L("m32/lib64"))
+    lib(r, L("m32/lib64/libwd.so"), "wd")
+    write(L("src/wd.c"), "int wd(void){return 1;}\n")
+    os.makedirs(L("m32/lib32"))
+    sh(["gcc", "-m32", "-shared", "-fPIC", "-o", L("m32/lib32/libwd.so"), L("src/wd.c")])
+    write(L("src/p32.c"), "int wd(void);\nint main(void){return wd() > 1;}\n")
+    os.makedirs(L("m32/bin"))
+    sh(["gcc", "-m32", "-o", L("m32/bin/p"), L("src/p32.c"), "-L" + L("m32/lib32"), "-lwd",
+        "-Wl,--enable-new-dtags,-rpath," + L("m32/lib64") + ":" + L("m32/lib32") + ":$ORIGIN/../$LIB"])
+    cases.append(("32-bit-program", L("m32/bin/p"), {}, r))
     # $LIB, $PLATFORM, an empty entry (the current directory) and a relative
     # one; run from a directory that has the library.
     lib(r, L("tok/cwd/libtk.so"), "tk")
@@ -357,6 +369,7 @@ def every_rule_of_the_corpus_matches_the_loader():
                 "nodeflib": ("libz.so.1", "not found"),
                 "hwcaps-subdirectories": ("libhw.so", "runpath"),
                 "other-class-skipped": ("libwc.so", "runpath"),
+                "32-bit-program": ("libwd.so", "runpath"),
                 "tokens-empty-and-relative": ("libtk.so", "runpath"),
                 "library-rpath-under-runpath": ("libmd.so", "rpath"),
             }[name]
@@ -370,6 +383,9 @@ def every_rule_of_the_corpus_matches_the_loader():
                       f"{name}: {paths['libod.so']}")
             if name == "origin-through-symlink":
                 check("/orig/real/" in paths["libor.so"], f"{name}: {paths}")
+            if name == "32-bit-program":
+                check(paths["libwd.so"].endswith("/m32/lib32/libwd.so") and
+                      paths["libc.so.6"] == "/lib32/libc.so.6", f"{name}: {paths}")
             if name == "other-class-skipped":
                 check(paths["libwc.so"].endswith("/cls/lib/libwc.so"), f"{name}: {paths}")
         check(not bad, "\n".join(bad))

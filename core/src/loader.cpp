@@ -809,8 +809,9 @@ std::string libToken(const std::string &ldso, uint16_t machine,
   };
   if (triplet && holds(std::string("lib/") + triplet))
     return std::string("lib/") + triplet;
-  if (holds("lib64"))
-    return "lib64";
+  for (const char *word : {"lib64", "lib32", "libx32"})
+    if (holds(word))
+      return word;
   return "lib";
 }
 
@@ -829,9 +830,14 @@ InterpreterDefaults interpreterDefaults(const std::string &interpreter) {
   llvm::Expected<elf::ElfInfo> info = elf::readFile(real);
   bool runnable = false;
   if (info) {
+    // An i386 ld.so runs on an x86-64 kernel too (Debian's libc6-i386).
+    bool hostRuns =
+        (info->machine == kHostMachine && info->elfClass == 64) ||
+        (kHostMachine == llvm::ELF::EM_X86_64 &&
+         info->machine == llvm::ELF::EM_386 && info->elfClass == 32);
     runnable = info->type == llvm::ELF::ET_DYN && !info->interpreter &&
                info->soname && isLoaderName(baseName(*info->soname)) &&
-               info->machine == kHostMachine && info->elfClass == 64;
+               hostRuns;
   } else {
     llvm::consumeError(info.takeError());
   }

@@ -209,8 +209,9 @@ struct InterpreterDefaults {
   std::vector<std::string> subdirs; // every one tried, each ending with '/'
   std::string platform;
   // $LIB, which is compiled into ld.so: "lib/<triplet>" when the file holds
-  // that string (Debian's multiarch), else "lib64" when it holds that, else
-  // "lib" (nixpkgs').
+  // that string (Debian's multiarch), else "lib64", "lib32" or "libx32"
+  // when it holds one (a NUL-terminated string of its own), else "lib"
+  // (nixpkgs').
   std::string lib = "lib";
 };
 
