@@ -1190,6 +1190,17 @@ Closure closureOf(const std::string &root, FileCache &cache,
         out.edges.push_back(std::move(loadedEdge));
         continue;
       }
+      // A library modelled on its own: whatever program loads it has its
+      // dynamic linker loaded already, which answers to its soname.
+      if (anyLoader && settings.probes && name.find('/') == std::string::npos &&
+          isLoaderName(name)) {
+        Edge loadedEdge;
+        loadedEdge.from = i;
+        loadedEdge.name = name;
+        loadedEdge.how = How::Loaded;
+        out.edges.push_back(std::move(loadedEdge));
+        continue;
+      }
       Found f = search(name, loaded[i].object, loaders, settings);
       if (name.find('/') == std::string::npos)
         out.searches.push_back({f.path, loaded[i].object.path, name, f.how});
