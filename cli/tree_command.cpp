@@ -168,8 +168,8 @@ void printText(llvm::raw_ostream &out, const Start &s, const TreeOptions &opts,
   size_t total = s.log.failed();
   out << "predicted failed probes at start-up: " << total;
   if (total)
-    out << " (" << s.searching << " searching, " << total - s.searching
-        << " other: /etc/ld.so.preload, ld.so.cache)";
+    out << " (" << s.searching << " while searching, " << total - s.searching
+        << " checking for /etc/ld.so.preload)";
   out << '\n';
   if (opts.probes)
     for (const loader::Probe &p : s.log.calls)
