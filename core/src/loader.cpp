@@ -911,14 +911,22 @@ bool cacheFlagsFit(int32_t flags, unsigned elfClass, uint16_t machine) {
 
 std::optional<LdCache> LdCache::read(const std::string &path,
                                      std::string *error) {
+  std::string data;
+  if (llvm::Error e = readWhole(path, data, 256 << 20)) {
+    if (error)
+      *error = llvm::toString(std::move(e));
+    return std::nullopt;
+  }
+  return parse(data, error);
+}
+
+std::optional<LdCache> LdCache::parse(const std::string &data,
+                                      std::string *error) {
   auto fail = [&](const std::string &why) -> std::optional<LdCache> {
     if (error)
       *error = why;
     return std::nullopt;
   };
-  std::string data;
-  if (llvm::Error e = readWhole(path, data, 256 << 20))
-    return fail(llvm::toString(std::move(e)));
   // glibc 2.32 and later write the new format alone; older ldconfigs put
   // it after the old one ("ld.so-1.7.0", 12-byte entries), 8-aligned.
   static const std::string kOld = "ld.so-1.7.0", kNew = "glibc-ld.so.cache1.1";
@@ -929,7 +937,7 @@ std::optional<LdCache> LdCache::read(const std::string &path,
       return fail("truncated");
     base = (kOld.size() + 1 + 4 + size_t(n) * 12 + 7) & ~size_t(7);
   }
-  if (data.compare(base, kNew.size(), kNew) != 0)
+  if (base > data.size() || data.compare(base, kNew.size(), kNew) != 0)
     return fail("not in the format of glibc 2.32 and later");
   uint32_t nlibs = 0, extensionOffset = 0;
   uint8_t endian = 0;

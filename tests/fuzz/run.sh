@@ -6,14 +6,16 @@
 # the in-place editor, on the same ELF files and on programs and
 # libraries linked through ldpin-ld (build/bin/ldpin-ld, when it has been
 # built) with each linker, which carry a record and its reserved space, and
-# the audit module's reader (audit/elf_view.h, hosted) on the editor's seeds.
+# the audit module's reader (audit/elf_view.h, hosted) on the editor's seeds,
+# and the ld.so.cache reader, on this machine's cache.
 # Crash inputs are kept under build-fuzz/crashes/ and fail the run.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-30}
 cmake --preset fuzz >/dev/null
-cmake --build --preset fuzz --target fuzz_elf_reader fuzz_ldpin_note fuzz_editor fuzz_audit_view >/dev/null
-mkdir -p build-fuzz/corpus/elf build-fuzz/corpus/note build-fuzz/corpus/editor build-fuzz/crashes
+cmake --build --preset fuzz --target fuzz_elf_reader fuzz_ldpin_note fuzz_editor fuzz_audit_view fuzz_ld_cache >/dev/null
+mkdir -p build-fuzz/corpus/elf build-fuzz/corpus/note build-fuzz/corpus/editor build-fuzz/corpus/cache build-fuzz/crashes
+[ -f /etc/ld.so.cache ] && cp -f /etc/ld.so.cache build-fuzz/corpus/cache/host-ld.so.cache
 for f in /usr/bin/true /usr/bin/ls /usr/lib/x86_64-linux-gnu/libz.so.1 \
          /usr/lib/x86_64-linux-gnu/libc.so.6 build/tests/fixtures/* tests/data/crashes/*; do
   [ -f "$f" ] || continue
@@ -71,3 +73,4 @@ run fuzz_elf_reader build-fuzz/corpus/elf
 run fuzz_ldpin_note build-fuzz/corpus/note
 run fuzz_editor build-fuzz/corpus/editor
 run fuzz_audit_view build-fuzz/corpus/editor
+run fuzz_ld_cache build-fuzz/corpus/cache

@@ -114,6 +114,9 @@ public:
   // (`error` says which).
   static std::optional<LdCache> read(const std::string &path,
                                      std::string *error = nullptr);
+  // The same from the file's bytes.
+  static std::optional<LdCache> parse(const std::string &data,
+                                      std::string *error = nullptr);
   // The path the cache gives `name` for an object of this class and
   // machine: among entries of that name and of the right flags, the one
   // whose glibc-hwcaps subdirectory comes first in `hwcaps` (the
