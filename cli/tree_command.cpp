@@ -71,6 +71,7 @@ struct Start {
   std::vector<size_t> creator; // per object: the edge that loaded it
   size_t searching = 0;        // failed probes made by searches
   bool anyMissing = false;
+  std::string notAsked; // why the interpreter was not asked, if it was not
 };
 
 void analyse(Start &s, const elf::ElfInfo &info, loader::FileCache &cache,
@@ -84,6 +85,8 @@ void analyse(Start &s, const elf::ElfInfo &info, loader::FileCache &cache,
                               s.secure, opts.interpreter);
   s.closure =
       loader::closureOf(s.path, cache, settings, nullptr, opts.interpreter);
+  if (!s.interpreter.empty() && cache.regular(s.interpreter))
+    s.notAsked = interpreters.get(s.interpreter).notAsked;
   s.creator.assign(s.closure.objects.size(), SIZE_MAX);
   for (size_t e = 0; e < s.closure.edges.size(); ++e) {
     const loader::Edge &edge = s.closure.edges[e];
@@ -155,8 +158,15 @@ void printText(llvm::raw_ostream &out, const Start &s, const TreeOptions &opts,
     out << " (secure mode)";
   out << '\n';
   printEdges(out, s, 0, "", c);
-  if (!s.interpreter.empty())
-    out << "interpreter " << printable(s.interpreter) << '\n';
+  if (!s.interpreter.empty()) {
+    out << "interpreter " << printable(s.interpreter);
+    if (!s.notAsked.empty())
+      out << " (not run to ask its search path: " << s.notAsked
+          << "; its own directory is taken as its default, as nixpkgs' "
+             "glibc has, with no ld.so.cache and no hardware capability "
+             "subdirectories)";
+    out << '\n';
+  }
   // What is not found is shown on its line, with every place tried; the
   // other problems (a symbol version, two C libraries) here.
   for (const loader::Problem &p : s.closure.problems)
@@ -235,7 +245,10 @@ llvm::json::Value json(const Start &s, const TreeOptions &opts,
       {"interpreter", s.interpreter.empty() ? llvm::json::Value(nullptr)
                                             : llvm::json::Value(s.interpreter)},
       {"secure", s.secure},
-      {"library_path", libraryPath && !s.secure
+      {"interpreter_not_asked", s.notAsked.empty()
+                                    ? llvm::json::Value(nullptr)
+                                    : llvm::json::Value(s.notAsked)},
+      {"library_path", libraryPath && !libraryPath->empty() && !s.secure
                            ? llvm::json::Value(*libraryPath)
                            : llvm::json::Value(nullptr)},
       {"objects", std::move(objects)},

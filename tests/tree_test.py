@@ -17,6 +17,7 @@ Usage: tree_test.py --ldpin-ld PATH --ldpin PATH [--only NAME]
 import json
 import os
 import re
+import shutil
 import stat
 import subprocess
 import sys
@@ -82,8 +83,16 @@ def compare(prog, predicted, env, cwd):
         return [f"ldpin tree could not read it: {predicted['error']}"]
     objects = [o for o in predicted["objects"] if o["how"] not in ("root", "interpreter")]
     model = [o["path"] for o in objects]
-    model_missing = [e["name"] for e in predicted["needed"] if e["how"] == "not found"]
+    model_missing = [e["name"] for e in predicted["needed"]
+                     if e["how"] == "not found" and not e.get("refused")]
     out = []
+    # A candidate the loader refuses ends the load with an error naming it
+    # (whether glibc had made it a link map first is its own business).
+    for e in predicted["needed"]:
+        if e.get("refused"):
+            if e["refused"] not in res.stderr:
+                out.append(f"the loader did not stop at {e['refused']}")
+            loaded = [p for p in loaded if p != e["refused"]]
     if sorted(model) != sorted(p for p in loaded if p):
         out.append(f"loads {sorted(model)}, the loader {sorted(p for p in loaded if p)}")
     if sorted(set(model_missing)) != sorted(set(missing)):
@@ -316,6 +325,63 @@ def build_corpus(r):
     sh(["gcc", "-m32", "-o", L("m32/bin/p"), L("src/p32.c"), "-L" + L("m32/lib32"), "-lwd",
         "-Wl,--enable-new-dtags,-rpath," + L("m32/lib64") + ":" + L("m32/lib32") + ":$ORIGIN/../$LIB"])
     cases.append(("32-bit-program", L("m32/bin/p"), {}, r))
+    # an open that fails otherwise than ENOENT ends its list: a symbolic
+    # link loop (ELOOP), and a relative entry that is a file (ENOTDIR).
+    os.makedirs(L("loop/d1"))
+    lib(r, L("loop/d2/liblp.so"), "lp")
+    os.symlink("liblp.so", L("loop/d1/liblp.so"))
+    write(L("loop/cwd/file"), "not a directory\n")
+    lib(r, L("loop/d2/liblq.so"), "lq")
+    prog(r, L("loop/bin/p"), ["lp"], ["-L" + L("loop/d2"), "-llp",
+         "-Wl,--enable-new-dtags,-rpath," + L("loop/d1") + ":" + L("loop/d2")])
+    cases.append(("symlink-loop-ends-the-list", L("loop/bin/p"), {}, r))
+    prog(r, L("loop/bin/q"), ["lq"], ["-L" + L("loop/d2"), "-llq",
+         "-Wl,--enable-new-dtags,-rpath,file:" + L("loop/d2")])
+    cases.append(("file-in-the-list-ends-it", L("loop/bin/q"), {}, L("loop/cwd")))
+    # $ORIGIN of a library opened by a relative name: the current directory
+    # in front of it.
+    lib(r, L("rel/run/dep/librd.so"), "rd")
+    lib(r, L("rel/run/librr.so"), "rr", "int rd(void); int rr(void){return rd();}",
+        soname="./librr.so",
+        extra=["-Wl,--no-as-needed", "-L" + L("rel/run/dep"), "-lrd",
+               "-Wl,--enable-new-dtags,-rpath,$ORIGIN/dep"])
+    prog(r, L("rel/bin/p"), ["rr"], [L("rel/run/librr.so"), "-Wl,-rpath-link," + L("rel/run/dep")])
+    cases.append(("relative-library-origin", L("rel/bin/p"), {}, L("rel/run")))
+    # DT_FILTER and DT_AUXILIARY are loaded as NEEDED are (an auxiliary
+    # library may be missing).
+    lib(r, L("flt/lib/libfi.so"), "fi")
+    lib(r, L("flt/lib/libfl.so"), "fl", extra=["-Wl,--filter=libfi.so",
+        "-Wl,--auxiliary=libmissingaux.so", "-Wl,--enable-new-dtags,-rpath," + L("flt/lib")])
+    prog(r, L("flt/bin/p"), ["fl"], ["-L" + L("flt/lib"), "-lfl",
+         "-Wl,--enable-new-dtags,-rpath," + L("flt/lib")])
+    cases.append(("filter-and-auxiliary", L("flt/bin/p"), {}, r))
+    # a dynamic string token in a name without a slash is expanded.
+    lib(r, L("dst/lib/libpl-x86_64.so"), "pl", soname="libpl-$PLATFORM.so")
+    prog(r, L("dst/bin/p"), ["pl"], [L("dst/lib/libpl-x86_64.so"),
+         "-Wl,--enable-new-dtags,-rpath," + L("dst/lib")])
+    cases.append(("token-in-a-bare-name", L("dst/bin/p"), {}, r))
+    # candidates glibc refuses end the load: a position-independent
+    # executable, and an OS ABI it does not load.
+    for kind in ("pie", "osabi"):
+        lib(r, L(f"bad-{kind}/good/libbd.so"), "bd")
+        os.makedirs(L(f"bad-{kind}/bad"))
+        bad = L(f"bad-{kind}/bad/libbd.so")
+        if kind == "pie":
+            write(L("src/piebd.c"), "int bd(void){return 1;}\nint main(void){return 0;}\n")
+            cc(["-fPIE", "-pie", "-o", bad, L("src/piebd.c")], r)
+        else:
+            shutil.copy(L(f"bad-{kind}/good/libbd.so"), bad)
+            with open(bad, "r+b") as f:
+                f.seek(7)
+                f.write(b"\x09")
+        prog(r, L(f"bad-{kind}/bin/p"), ["bd"], ["-L" + L(f"bad-{kind}/good"), "-lbd",
+             "-Wl,--enable-new-dtags,-rpath," + L(f"bad-{kind}/bad") + ":" + L(f"bad-{kind}/good")])
+        cases.append((f"refused-{kind}-ends-the-load", L(f"bad-{kind}/bin/p"), {}, r))
+    # the dynamic linker named by another path is mapped again (glibc keeps
+    # no file identity for its own link map).
+    lib(r, L("ldso/lib/libls.so"), "ls", soname="/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2")
+    prog(r, L("ldso/bin/p"), ["ls"], [L("ldso/lib/libls.so")])
+    cases.append(("dynamic-linker-by-another-path", L("ldso/bin/p"), {}, r))
     # $LIB, $PLATFORM, an empty entry (the current directory) and a relative
     # one; run from a directory that has the library.
     lib(r, L("tok/cwd/libtk.so"), "tk")
@@ -372,6 +438,15 @@ def every_rule_of_the_corpus_matches_the_loader():
                 "32-bit-program": ("libwd.so", "runpath"),
                 "tokens-empty-and-relative": ("libtk.so", "runpath"),
                 "library-rpath-under-runpath": ("libmd.so", "rpath"),
+                "symlink-loop-ends-the-list": ("liblp.so", "not found"),
+                "file-in-the-list-ends-it": ("liblq.so", "not found"),
+                "relative-library-origin": ("librd.so", "runpath"),
+                "filter-and-auxiliary": ("libfi.so", "runpath"),
+                "token-in-a-bare-name": ("libpl-$PLATFORM.so", "runpath"),
+                "refused-pie-ends-the-load": ("libbd.so", "not found"),
+                "refused-osabi-ends-the-load": ("libbd.so", "not found"),
+                "dynamic-linker-by-another-path": (
+                    "/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", "path"),
             }[name]
             check(hows.get(want[0]) == want[1],
                   f"{name}: {want[0]} is {hows.get(want[0])}, not {want[1]}")
@@ -389,6 +464,49 @@ def every_rule_of_the_corpus_matches_the_loader():
             if name == "other-class-skipped":
                 check(paths["libwc.so"].endswith("/cls/lib/libwc.so"), f"{name}: {paths}")
         check(not bad, "\n".join(bad))
+
+
+FAKE_LDSO = r"""
+/* A "dynamic linker" that, run, creates the file named at build time. */
+static long sys(long n, long a, long b, long c) {
+  long r;
+  __asm__ volatile("syscall" : "=a"(r) : "a"(n), "D"(a), "S"(b), "d"(c)
+                   : "rcx", "r11", "memory");
+  return r;
+}
+void _start(void) {
+  sys(2, (long)MARK, 0101, 0644); /* open(MARK, O_CREAT|O_WRONLY) */
+  sys(60, 0, 0, 0);               /* exit(0) */
+}
+"""
+
+
+@test
+def an_interpreter_outside_the_store_and_the_system_is_never_run():
+    """A file's PT_INTERP can name anything: ldpin tree and ldpin check ask
+    only an interpreter installed in the store or a system library
+    directory, and say so when they do not."""
+    with tempfile.TemporaryDirectory(prefix="ldpin-tree-") as r:
+        mark = os.path.join(r, "RAN")
+        write(os.path.join(r, "ld.c"), FAKE_LDSO)
+        fake = os.path.join(r, "ld-linux-x86-64.so.2")
+        sh(["gcc", "-shared", "-nostdlib", "-fPIC", "-O1", f'-DMARK="{mark}"',
+            "-o", fake, os.path.join(r, "ld.c"), "-Wl,-soname,ld-linux-x86-64.so.2",
+            "-Wl,-e,_start"])
+        sh([fake, "--help"], ok=False)
+        check(os.path.exists(mark), "the fake dynamic linker does not run")
+        os.unlink(mark)
+        write(os.path.join(r, "p.c"), "int main(void){return 0;}\n")
+        p = os.path.join(r, "p")
+        sh(["gcc", "-o", p, os.path.join(r, "p.c"), f"-Wl,--dynamic-linker={fake}"])
+        res = sh([ARGS.ldpin, "tree", p], ok=False)
+        check(not os.path.exists(mark), f"ldpin tree ran {fake}")
+        check("not run to ask its search path" in res.stdout, res.stdout)
+        tree = json.loads(sh([ARGS.ldpin, "tree", "--json", p], ok=False).stdout)
+        check(tree["files"][0]["interpreter_not_asked"], tree)
+        sh([ARGS.ldpin, "check", p], ok=False)
+        sh([ARGS.ldpin, "check", "--interpreter", fake, p], ok=False)
+        check(not os.path.exists(mark), f"ldpin check ran {fake}")
 
 
 @test

@@ -43,6 +43,7 @@ struct Trace {
   std::vector<std::string> tried;
   std::string refused;
   size_t failed = 0;
+  int lastError = ENOENT; // errno as open_path last saw it
 };
 
 // A directory as glibc's fillin_rpath keeps it: trailing slashes folded
@@ -109,35 +110,47 @@ inDirsProbing(const std::string &name, const std::vector<Dir> &dirs,
     trace.tried.push_back(dirs[d.index].path.empty() ? "."
                                                      : dirs[d.index].path);
     std::vector<uint8_t> &status = *d.status;
+    bool hereAny = false;
     for (size_t c = 0; c < ncap; ++c) {
       if (status[c] == 2)
         continue;
       static const std::string none;
       const std::string &sub = c + 1 < ncap ? settings.subdirs[c] : none;
       candidate.assign(d.key).append(sub).append(name);
-      bool opened = settings.opens(candidate);
-      record(settings, trace, Probe::Open, candidate, opened);
-      if (opened &&
+      int err = settings.opens(candidate);
+      record(settings, trace, Probe::Open, candidate, err == 0);
+      if (err == 0 &&
           settings.usable(candidate, forObject.elfClass, forObject.machine)) {
         if (status[c] == 0)
           status[c] = 1;
         return std::make_pair(candidate, d.index);
       }
-      if (opened && settings.refused &&
+      if (err == 0 && settings.refused &&
           settings.refused(candidate, forObject.elfClass, forObject.machine)) {
         trace.refused = candidate;
         return std::nullopt;
       }
+      // A file of another class or machine: open_verify closes it and says
+      // ENOENT.
+      trace.lastError = err == 0 ? ENOENT : err;
       if (status[c] == 0) {
         // The name cut off, and the slash before it: "/" itself becomes
         // "", which stat refuses, as it refuses it to glibc.
         std::string dir = d.key + sub;
         dir.pop_back();
-        int kind = settings.stats ? settings.stats(dir) : -1;
+        int kind = settings.stats ? settings.stats(dir) : -ENOENT;
         record(settings, trace, Probe::Stat, dir, kind >= 0);
+        if (kind < 0)
+          trace.lastError = -kind;
         status[c] = kind == 1 ? 1 : 2;
       }
+      hereAny |= status[c] != 2;
     }
+    // open_path: "the file exists and is readable, but something went
+    // wrong" (ELOOP, ENOTDIR, ENAMETOOLONG, ...): the rest of this list is
+    // not searched.
+    if (hereAny && trace.lastError != ENOENT && trace.lastError != EACCES)
+      return std::nullopt;
   }
   return std::nullopt;
 }
@@ -217,6 +230,18 @@ const std::string &originOf(const Object &o) {
   static thread_local std::string dir;
   if (!o.origin.empty())
     return o.origin;
+  // _dl_new_object: a relative name gets the current directory in front,
+  // then its last component and the slash before it go ("./lib.so" in
+  // /w: "/w/.").
+  if (!o.path.empty() && o.path[0] != '/') {
+    char cwd[PATH_MAX];
+    if (::getcwd(cwd, sizeof cwd)) {
+      std::string full = std::string(cwd) + "/" + o.path;
+      size_t slash = full.rfind('/');
+      dir = slash == 0 ? "/" : full.substr(0, slash);
+      return dir;
+    }
+  }
   dir = dirName(o.path);
   return dir;
 }
@@ -391,9 +416,9 @@ Found search(const std::string &name, const Object &requester,
   // (missing, another class or machine) or refused (the load ends).
   auto tryFile = [&](const std::string &path) {
     if (settings.probes) {
-      bool opened = settings.opens(path);
-      record(settings, trace, Probe::Open, path, opened);
-      if (!opened)
+      int err = settings.opens(path);
+      record(settings, trace, Probe::Open, path, err == 0);
+      if (err != 0)
         return false;
     }
     if (settings.usable(path, requester.elfClass, requester.machine))
@@ -471,7 +496,7 @@ Found search(const std::string &name, const Object &requester,
   if (settings.probes && !settings.cacheFile.empty()) {
     ProbeLog &log = *settings.probes;
     if (log.cache == 0) {
-      bool opened = settings.opens(settings.cacheFile);
+      bool opened = settings.opens(settings.cacheFile) == 0;
       record(settings, trace, Probe::Open, settings.cacheFile, opened);
       log.cache = opened && settings.cache ? 1 : 2;
     }
@@ -601,11 +626,12 @@ std::optional<bool> FileCache::listed(const std::string &path) {
     Listing l = listDirectory(std::string(dir), 4 << 20, [&](llvm::StringRef n) {
       fresh->names.insert(n.str());
     });
-    // A directory that is missing, or a path through a file, holds
-    // nothing; one that cannot be listed otherwise (EACCES) is unknown.
+    // A directory that is missing holds nothing; one that cannot be listed
+    // otherwise (EACCES, a path through a file: ENOTDIR) is unknown, and
+    // its candidates are opened for real.
     if (l == Listing::Listed) {
       fresh->known = true;
-    } else if (l == Listing::Failed && (errno == ENOENT || errno == ENOTDIR)) {
+    } else if (l == Listing::Failed && errno == ENOENT) {
       fresh->known = true;
       fresh->names.clear();
     } else {
@@ -615,10 +641,36 @@ std::optional<bool> FileCache::listed(const std::string &path) {
     names =
         listings_.emplace(std::string(dir), std::move(fresh)).first->second;
   }
-  if (!names->known)
+  // A name too long for a directory entry fails with ENAMETOOLONG, which
+  // only the open itself says.
+  if (!names->known || name.size() > NAME_MAX)
     return std::nullopt;
   return names->names.find(name) != names->names.end();
 }
+
+namespace {
+
+// What open_verify and _dl_map_object_from_fd refuse in an ELF file of the
+// loader's class and machine, in their order: another byte order, an ELF
+// version, OS ABI or ABI version glibc does not load (VALID_ELF_OSABI,
+// VALID_ELF_ABIVERSION: System V, or GNU with an ABI version below
+// LIBC_ABI_MAX, 4 in glibc 2.36), anything but a shared object, and a
+// position-independent executable (DF_1_PIE).
+bool loadableHeader(const elf::ElfInfo &info) {
+  constexpr bool hostBig = __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__;
+  return info.bigEndian == hostBig && info.version == llvm::ELF::EV_CURRENT &&
+         (info.osabi == llvm::ELF::ELFOSABI_NONE ||
+          info.osabi == llvm::ELF::ELFOSABI_GNU) &&
+         (info.abiVersion == 0 ||
+          (info.osabi == llvm::ELF::ELFOSABI_GNU && info.abiVersion < 4));
+}
+
+bool loadableObject(const elf::ElfInfo &info) {
+  return info.type == llvm::ELF::ET_DYN &&
+         !(info.dtFlags1.value_or(0) & llvm::ELF::DF_1_PIE);
+}
+
+} // namespace
 
 std::function<bool(const std::string &, unsigned, uint16_t)>
 usableFrom(FileCache &cache) {
@@ -627,8 +679,9 @@ usableFrom(FileCache &cache) {
         if (!cache.regular(path))
           return false;
         const elf::ElfInfo *info = cache.get(path);
-        return info && info->type == llvm::ELF::ET_DYN &&
-               info->elfClass == elfClass && info->machine == machine;
+        return info && info->elfClass == elfClass &&
+               info->machine == machine && loadableHeader(*info) &&
+               loadableObject(*info);
       };
 }
 
@@ -657,11 +710,11 @@ refusedFrom(FileCache &cache) {
     if (cls != elfClass)
       return false; // another class: skipped
     const elf::ElfInfo *info = cache.get(path);
-    if (!info)
-      return true; // ELF of this class that cannot be read: not loadable
+    if (!info || !loadableHeader(*info))
+      return true; // byte order, versions, OS ABI: the load fails
     if (info->machine != machine)
       return false; // another machine: skipped
-    return info->type != llvm::ELF::ET_DYN;
+    return !loadableObject(*info);
   };
 }
 
@@ -817,6 +870,26 @@ std::string libToken(const std::string &ldso, uint16_t machine,
 
 } // namespace
 
+bool trustedInterpreter(const std::string &real) {
+  // Running a file named by another file's PT_INTERP runs whatever that
+  // file says: only one installed as a dynamic linker is asked, in the
+  // store or where the system keeps its own (root's or ours, and nobody
+  // else may write it).
+  const char *storeEnv = std::getenv("NIX_STORE");
+  std::string store = storeEnv && *storeEnv == '/' ? storeEnv : "/nix/store";
+  std::vector<std::string> places = {dirKey(store)};
+  for (const char *d : {"/lib/", "/lib64/", "/lib32/", "/libx32/", "/usr/lib/",
+                        "/usr/lib64/", "/usr/lib32/", "/usr/libx32/"})
+    places.push_back(d);
+  bool inPlace = false;
+  for (const std::string &p : places)
+    inPlace |= real.compare(0, p.size(), p) == 0;
+  struct stat st;
+  return inPlace && ::stat(real.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+         (st.st_uid == 0 || st.st_uid == ::geteuid()) &&
+         !(st.st_mode & (S_IWGRP | S_IWOTH));
+}
+
 InterpreterDefaults parseInterpreterHelp(const std::string &text) {
   InterpreterDefaults out;
   if (parseHelp(text, out))
@@ -838,6 +911,11 @@ InterpreterDefaults interpreterDefaults(const std::string &interpreter) {
     runnable = info->type == llvm::ELF::ET_DYN && !info->interpreter &&
                info->soname && isLoaderName(baseName(*info->soname)) &&
                hostRuns;
+    if (runnable && !trustedInterpreter(real)) {
+      runnable = false;
+      out.notAsked = "it lies outside the Nix store and the system's "
+                     "library directories, or others may write it";
+    }
   } else {
     llvm::consumeError(info.takeError());
   }
@@ -1058,17 +1136,17 @@ SearchSettings startupSettings(const elf::ElfInfo &info, FileCache &files,
   // RUNPATH of their thousand directories makes half a million probes.
   settings.opens = [&files](const std::string &path) {
     if (files.listed(path) == false)
-      return false;
+      return ENOENT;
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-      return false;
+      return errno;
     ::close(fd);
-    return true;
+    return 0;
   };
   settings.stats = [](const std::string &path) {
     struct stat st;
     if (::stat(path.c_str(), &st) != 0)
-      return -1;
+      return -errno;
     return S_ISDIR(st.st_mode) ? 1 : 0;
   };
   // glibc ignores an LD_LIBRARY_PATH that is set but empty.
@@ -1170,16 +1248,17 @@ Closure closureOf(const std::string &root, FileCache &cache,
       byName.emplace(interp, index);
       if (ldso->soname)
         byName.emplace(*ldso->soname, index);
-      if (std::optional<std::pair<uint64_t, uint64_t>> id =
-              cache.identity(interp))
-        byId.emplace(*id, index);
+      // Not by its file's identity: glibc keeps none for the link map of
+      // the dynamic linker, and maps the file again when a NEEDED names it
+      // by another path.
     } else {
       out.problems.push_back({root, "its interpreter " + printable(interp) +
                                         " cannot be read: " + error});
     }
   }
 
-  for (size_t i = 0; i < loaded.size(); ++i) {
+  bool stopped = false; // the start-up model: a fatal error ends the load
+  for (size_t i = 0; i < loaded.size() && !stopped; ++i) {
     const elf::ElfInfo *info = loaded[i].info;
     std::vector<const Object *> loaders;
     for (size_t j : loaded[i].chain)
@@ -1187,12 +1266,53 @@ Closure closureOf(const std::string &root, FileCache &cache,
     std::vector<size_t> childChain = {i};
     childChain.insert(childChain.end(), loaded[i].chain.begin(),
                       loaded[i].chain.end());
-    for (const std::string &name : info->needed) {
+    // _dl_map_object_deps takes DT_NEEDED, DT_AUXILIARY and DT_FILTER in
+    // the order of the dynamic section; an auxiliary library may be
+    // missing. The start-up model also expands dynamic string tokens in a
+    // name without a slash, as expand_dst does.
+    // The NEEDED names are those of `needed` (a caller may model a file as
+    // it will be pinned by changing them), in the places of the dynamic
+    // section's entries.
+    std::vector<std::pair<std::string, bool>> names; // name, optional
+    size_t nextNeeded = 0;
+    for (const elf::DynEntry &d : info->dynamic) {
+      if (d.tag == llvm::ELF::DT_NEEDED && nextNeeded < info->needed.size())
+        names.emplace_back(info->needed[nextNeeded++], false);
+      else if ((d.tag == llvm::ELF::DT_FILTER ||
+                d.tag == llvm::ELF::DT_AUXILIARY) &&
+               d.str)
+        names.emplace_back(*d.str, d.tag == llvm::ELF::DT_AUXILIARY);
+    }
+    for (; nextNeeded < info->needed.size(); ++nextNeeded)
+      names.emplace_back(info->needed[nextNeeded], false);
+    for (auto [name, optionalName] : names) {
+      if (stopped)
+        break;
+      const std::string written = name; // before tokens are expanded
+      if (settings.probes && name.find('/') == std::string::npos &&
+          name.find('$') != std::string::npos) {
+        const std::vector<std::string> *trusted =
+            loaded[i].object.isMain && settings.secure ? &settings.defaultDirs
+                                                       : nullptr;
+        std::optional<std::string> e =
+            expandTokens(name, originOf(loaded[i].object), settings.lib,
+                         settings.platform, settings.secure, trusted);
+        if (!e || e->empty()) {
+          out.problems.push_back(
+              {loaded[i].object.path,
+               "needs " + printable(name) +
+                   ", whose dynamic string tokens the loader cannot expand "
+                   "(the load fails)"});
+          stopped = !optionalName;
+          continue;
+        }
+        name = *e;
+      }
       if (auto it = byName.find(name); it != byName.end()) {
         provider[{i, name}] = it->second;
         Edge loadedEdge;
         loadedEdge.from = i;
-        loadedEdge.name = name;
+        loadedEdge.name = written;
         loadedEdge.how = How::Loaded;
         loadedEdge.to = it->second;
         out.edges.push_back(std::move(loadedEdge));
@@ -1212,15 +1332,20 @@ Closure closureOf(const std::string &root, FileCache &cache,
       Found f = search(name, loaded[i].object, loaders, settings);
       if (name.find('/') == std::string::npos)
         out.searches.push_back({f.path, loaded[i].object.path, name, f.how});
-      out.edges.push_back({i, name, f.how, SIZE_MAX,
+      out.edges.push_back({i, written, f.how, SIZE_MAX,
                            f.rpathOwner ? f.rpathOwner->path : "",
                            f.how == How::NotFound ? f.tried
                                                   : std::vector<std::string>{},
                            f.refused, f.failedProbes});
       Edge &edge = out.edges.back();
       if (f.how == How::NotFound) {
+        // A file the loader refuses ends the whole load, at start-up as
+        // in ldd's trace mode.
+        if (settings.probes && !f.refused.empty())
+          stopped = true;
         if ((ignoreMissing && ignoreMissing(name)) ||
-            (anyLoader && isLoaderName(baseName(name))))
+            (anyLoader && isLoaderName(baseName(name))) ||
+            (optionalName && f.refused.empty()))
           continue;
         std::string why;
         if (!f.refused.empty()) {

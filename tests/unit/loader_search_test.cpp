@@ -601,9 +601,13 @@ public:
       auto it = libs.find(p);
       return it != libs.end() && it->second == std::make_pair(c, m);
     };
-    settings.opens = [this](const std::string &p) { return libs.count(p) > 0; };
+    settings.opens = [this](const std::string &p) {
+      if (auto it = errors.find(p); it != errors.end())
+        return it->second;
+      return libs.count(p) ? 0 : ENOENT;
+    };
     settings.stats = [this](const std::string &p) {
-      return dirs.count(p) ? 1 : -1;
+      return dirs.count(p) ? 1 : -ENOENT;
     };
   }
   Fs(const Fs &) = delete;
@@ -615,6 +619,11 @@ public:
       dirs.insert(d);
   }
   void dir(const std::string &p) { dirs.insert(p); }
+  // open(2) of `p` fails with `err` (ELOOP for a symbolic link loop).
+  void failing(const std::string &p, int err) {
+    errors[p] = err;
+    dir(ldpin::dirName(p));
+  }
   Found find(const std::string &name, const Object &requester,
              const std::vector<const Object *> &loaders = {}) {
     log.calls.clear();
@@ -634,6 +643,7 @@ public:
 
 private:
   std::map<std::string, std::pair<unsigned, uint16_t>> libs;
+  std::map<std::string, int> errors;
   std::set<std::string> dirs;
 };
 
@@ -673,6 +683,21 @@ TEST(StartupModel, DirectoryStatesAreRememberedByName) {
   EXPECT_EQ(fs.calls(),
             (Paths{"open /empty/libbar.so !", "open /lib/libbar.so"}));
   EXPECT_EQ(fs.log.status.count("/gone/"), 1u);
+}
+
+// An open that fails otherwise than "no such file" (ELOOP, ENOTDIR,
+// ENAMETOOLONG) in a directory that exists ends the list: glibc's open_path
+// takes it as a file that is there but broken, and goes to the next list.
+TEST(StartupModel, AnOpenFailingOtherwiseEndsTheList) {
+  Fs fs;
+  fs.failing("/d1/libfoo.so", ELOOP);
+  fs.lib("/d2/libfoo.so");
+  fs.lib("/def/libfoo.so");
+  fs.settings.defaultDirs = {"/def"};
+  Found f = fs.find("libfoo.so", object("/p/prog", std::nullopt, "/d1:/d2"));
+  EXPECT_EQ(f.how, How::Default);
+  EXPECT_EQ(fs.calls(), (Paths{"open /d1/libfoo.so !", "stat /d1",
+                               "open /def/libfoo.so"}));
 }
 
 // A directory named twice in one list is tried once.
@@ -809,7 +834,7 @@ TEST(StartupModel, CacheIsReadOnceAndNodeflibFiltersIt) {
   fsys.settings.cacheFile = path;
   fsys.settings.cache = std::make_shared<const LdCache>(*cache);
   fsys.settings.opens = [&, inner = fsys.settings.opens](const std::string &p) {
-    return p == path || inner(p);
+    return p == path ? 0 : inner(p);
   };
   Found f = fsys.find("libfoo.so.1", object("/p/prog"));
   EXPECT_EQ(f.how, How::Cache);

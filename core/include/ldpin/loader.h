@@ -160,9 +160,10 @@ struct SearchSettings {
   // (glibc-hwcaps/x86-64-v3/, then the legacy tls/x86_64/ ... ones), each
   // ending with '/', in the loader's order; InterpreterDefaults::subdirs.
   std::vector<std::string> subdirs;
-  // Whether open(2) of `path` succeeds; what stat(2) of `path` says: -1
-  // it fails, 0 not a directory, 1 a directory.
-  std::function<bool(const std::string &path)> opens;
+  // open(2) of `path`: 0 when it succeeds, else its errno (glibc stops
+  // searching a list at a failure other than ENOENT or EACCES); stat(2) of
+  // `path`: 1 a directory, 0 something else, -errno when it fails.
+  std::function<int(const std::string &path)> opens;
   std::function<int(const std::string &path)> stats;
   // The interpreter's ld.so.cache ("" for none), opened at the first
   // search that reaches it, and its contents (nullptr: missing or
@@ -204,6 +205,8 @@ struct InterpreterDefaults {
   // (another machine, not a glibc ld.so) and `dirs` is nixpkgs' rule, the
   // directory the interpreter lives in.
   bool reported = false;
+  // Why it was not asked, when it could have been: see trustedInterpreter.
+  std::string notAsked;
   // From the same report: the glibc-hwcaps subdirectories it searches
   // ("x86-64-v3"), in priority order; the legacy ones (AT_PLATFORM, then
   // the hardware capability names, and "tls") combined as glibc 2.36's
@@ -220,8 +223,16 @@ struct InterpreterDefaults {
 
 // Asks `interpreter` (a path; its real path is asked) for its defaults. It
 // is run only when it reads as an ELF dynamic linker (ET_DYN, no
-// interpreter of its own, an ld.so soname) of this machine.
+// interpreter of its own, an ld.so soname) this machine runs, and is
+// trusted (trustedInterpreter).
 InterpreterDefaults interpreterDefaults(const std::string &interpreter);
+
+// Whether the file at real path `real` may be run to ask it: it lies in
+// the Nix store (NIX_STORE, else /nix/store) or in a system library
+// directory (/lib, /lib64, /usr/lib, ...), is owned by root or by this
+// user, and no group or other may write it. A file a PT_INTERP names can
+// be anything; running it is running its code.
+bool trustedInterpreter(const std::string &real);
 
 // What `ld.so --help` says (`reported` false when the text has no search
 // path): its directories, cache, and hardware capability subdirectories.
