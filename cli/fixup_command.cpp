@@ -16,10 +16,12 @@ FixupCommands addFixupCommands(CLI::App &app, fixup::Options &fixup) {
       "is reported as changed by the fixup");
   CLI::App *checkCmd = app.add_subcommand(
       "check", "Validate, as fixup does after its edits, without changing "
-               "anything (a RUNPATH naming a build directory is a problem); "
-               "with --require-pinned, a bare DT_NEEDED the fixup would pin "
-               "is one, and with --max-probes N, more failed probes at "
-               "start-up than N");
+               "anything (a RUNPATH naming a build directory is a problem), "
+               "and look for interposition hazards in every closure (an "
+               "object whose own references another object's definition of "
+               "the same symbol takes); with --require-pinned, a bare "
+               "DT_NEEDED the fixup would pin is a problem, and with "
+               "--max-probes N, more failed probes at start-up than N");
   for (CLI::App *cmd : {fixupCmd, checkCmd}) {
     cmd->add_option("OUTPUT", fixup.outputs,
                     "Output directories (or files) to walk")

@@ -56,6 +56,18 @@ constexpr const char *kAuditSlot = "/ldpin-audit-slot";
 bool wantsAudit(const Command &cmd, const Policy &policy) {
   return !policy.audit.empty() && !cmd.shared && !cmd.relocatable;
 }
+
+// The -Bsymbolic flag the policy asks for in this link (a shared library
+// whose name matches `symbolic` or `symbolic_functions`), or nullptr; `glob`
+// gets the glob that matched. The name is the soname's file name, else the
+// output's.
+const char *symbolicFlag(const Command &cmd, const Policy &policy,
+                         std::string *glob = nullptr) {
+  if (!cmd.shared || cmd.relocatable)
+    return nullptr;
+  return ldpin::symbolicFlag(
+      policy, baseName(cmd.soname ? *cmd.soname : cmd.output), glob);
+}
 // Linux refuses to exec a command with one argument of this many bytes or
 // more (MAX_ARG_STRLEN, 32 pages).
 constexpr size_t kMaxArgument = 32 * 4096;
@@ -535,6 +547,14 @@ int Wrapper::linkAndPin(const Command &cmd, LinkLine &line) {
     printCommand("original flags to", line.params);
     printCommand("extra flags after to", line.after);
     printOurs(extras, ours);
+    std::string glob;
+    if (const char *flag = symbolicFlag(cmd, policy, &glob))
+      err << "ldpin-ld: " << flag << ": "
+          << printable(baseName(cmd.soname ? *cmd.soname : cmd.output))
+          << " matches \"" << printable(glob) << "\" in the policy's "
+          << (std::string(flag) == "-Bsymbolic" ? "symbolic"
+                                                : "symbolic_functions")
+          << "\n";
   }
   phase("prepare");
   std::thread resolver([&res, &cmd, &resolveMs, &target] {
@@ -844,6 +864,10 @@ std::vector<std::string> LinkExtras::flags(const Command &cmd,
   if (!cmd.newDtags) // the command line did not choose: the policy does
     out.push_back(policy.new_dtags ? "--enable-new-dtags"
                                    : "--disable-new-dtags");
+  // After the command's own flags, so that the policy wins over a
+  // -Bno-symbolic there.
+  if (const char *flag = symbolicFlag(cmd, policy))
+    out.push_back(flag);
   return out;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "ldpin/elf.h"
+#include "ldpin/interpose.h"
 #include "ldpin/note.h"
 #include "ldpin/pin.h"
 
@@ -58,6 +59,9 @@ struct File {
   std::vector<std::string> aliases;
   bool allLinksInOutputs = false;
   std::vector<std::string> problems;
+  // check: the interposition analysis of its closure, when it was run (a
+  // program or shared library whose closure could be followed).
+  std::optional<interpose::Result> interposition;
 
   bool dynamic() const { return info && info->hasDynamic && info->dynstr; }
   bool planned() const {

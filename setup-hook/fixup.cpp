@@ -273,7 +273,14 @@ int run(const Options &o, llvm::raw_ostream &out, llvm::raw_ostream &err) {
         apply(files[i], o.inPlace);
     });
   }
-  validate(files, planner, in.dirs, o.ignoreMissing, o.interpreter, o.jobs);
+  // The interposition analysis reads every symbol table of every closure:
+  // check's, not the setup hook's fixup, which must stay fast.
+  validate(files, planner, in.dirs, o.ignoreMissing, o.interpreter, o.jobs,
+           /*interposition=*/o.checkOnly);
+  if (o.checkOnly && o.maxProbes)
+    for (File &f : files)
+      if (f.dynamic())
+        checkProbes(f, *o.maxProbes, cache, interpreters, o.interpreter);
   report(files, walked.errors, {o.report == "json", o.verbose, o.checkOnly},
          out, err);
   bool bad = !walked.errors.empty() ||

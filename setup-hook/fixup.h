@@ -20,9 +20,12 @@
 // validated (validate.h, through ldpin/loader.h) and every problem is listed,
 // not only the first, in text or as JSON (report.h, doc/fixup-json.md).
 //
-// check does the validation alone and changes nothing.
+// check does the validation alone and changes nothing; it also searches
+// every closure for interposition hazards (ldpin/interpose.h), which are
+// problems.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 

@@ -15,6 +15,61 @@ std::string utf8(const std::string &s) {
   return llvm::json::isUTF8(s) ? s : llvm::json::fixUTF8(s);
 }
 
+// The interposition analysis of a file's closure: every pair of objects that
+// define the same symbols, each symbol with the object the loader binds it
+// to, the object of the pair whose own references go to the other's
+// definition (if one's do), and why that is benign, if it is.
+llvm::json::Array interpositionJson(const interpose::Result &r) {
+  llvm::json::Array pairs;
+  for (const interpose::Pair &p : r.pairs) {
+    llvm::json::Array symbols;
+    for (const interpose::Duplicate &d : p.symbols) {
+      llvm::json::Object sym{{"name", utf8(d.name)},
+                             {"version", utf8(d.version)},
+                             {"binds", utf8(r.objects[d.binds]->path)},
+                             {"interposed", nullptr},
+                             {"hazard", d.hazard()}};
+      if (d.interposed != SIZE_MAX)
+        sym["interposed"] = utf8(r.objects[d.interposed]->path);
+      if (d.benign != interpose::Benign::None)
+        sym["benign"] = interpose::benignName(d.benign);
+      symbols.push_back(std::move(sym));
+    }
+    pairs.push_back(
+        llvm::json::Object{{"first", utf8(r.objects[p.first]->path)},
+                           {"second", utf8(r.objects[p.second]->path)},
+                           {"hazard", p.hazard()},
+                           {"symbols", std::move(symbols)}});
+  }
+  return pairs;
+}
+
+// check -v: the duplicates that are no hazard, one line per pair, with why.
+void printDuplicates(const File &f, llvm::raw_ostream &err) {
+  const interpose::Result &r = *f.interposition;
+  for (const interpose::Pair &p : r.pairs) {
+    if (p.hazard())
+      continue; // a problem, printed as one
+    std::string names, why;
+    for (size_t i = 0; i < p.symbols.size(); ++i) {
+      const interpose::Duplicate &d = p.symbols[i];
+      if (i < 5)
+        names += (i ? ", " : "") + printable(interpose::spelled(d));
+      std::string reason = d.benign != interpose::Benign::None
+                               ? interpose::benignName(d.benign)
+                               : "their own references stay in them";
+      if (why.find(reason) == std::string::npos)
+        why += (why.empty() ? "" : ", ") + reason;
+    }
+    if (p.symbols.size() > 5)
+      names += " and " + std::to_string(p.symbols.size() - 5) + " more";
+    err << "ldpin: check: " << printable(f.path) << ": "
+        << printable(r.objects[p.second]->path) << " defines " << names
+        << " as " << printable(r.objects[p.first]->path)
+        << " does, loaded before it: no hazard (" << why << ")\n";
+  }
+}
+
 } // namespace
 
 void report(const std::vector<File> &files,
@@ -58,6 +113,8 @@ void report(const std::vector<File> &files,
         err << "ldpin: check: " << printable(f.path) << ": rpath "
             << printable(d.entry) << ": " << printable(pin::describe(d))
             << "\n";
+    if (o.verbose && f.interposition)
+      printDuplicates(f, err);
   }
   if (problems) {
     err << "ldpin: " << problems << " problem" << (problems == 1 ? "" : "s")
@@ -107,12 +164,14 @@ void report(const std::vector<File> &files,
                              {"detail", utf8(d.detail)}});
     for (const std::string &p : f.problems)
       probs.push_back(utf8(p));
-    fileArray.push_back(
-        llvm::json::Object{{"path", utf8(f.path)},
-                           {"method", f.method},
-                           {"changes", std::move(changes)},
-                           {"search_list", std::move(searchList)},
-                           {"problems", std::move(probs)}});
+    llvm::json::Object file{{"path", utf8(f.path)},
+                            {"method", f.method},
+                            {"changes", std::move(changes)},
+                            {"search_list", std::move(searchList)},
+                            {"problems", std::move(probs)}};
+    if (f.interposition)
+      file["interposition"] = interpositionJson(*f.interposition);
+    fileArray.push_back(std::move(file));
   }
   llvm::json::Array walkArray;
   for (const std::string &w : walkErrors)

@@ -1,6 +1,7 @@
 // The fixup's report: problems (and, with verbose, every change and its
-// reason) on `err` as text, and with json the document of schema
-// ldpin-fixup/1 (doc/fixup-json.md) on `out`.
+// reason, and for check the duplicate definitions that are no hazard) on
+// `err` as text, and with json the document of schema ldpin-fixup/1
+// (doc/fixup-json.md) on `out`.
 #pragma once
 
 #include "file.h"

@@ -4,7 +4,10 @@
 #include "parallel.h"
 
 #include "ldpin/checked.h"
+#include "ldpin/interpose.h"
 #include "ldpin/paths.h"
+
+#include <llvm/BinaryFormat/ELF.h>
 
 #include <fnmatch.h>
 #include <map>
@@ -15,7 +18,8 @@ namespace ldpin::fixup {
 void validate(std::vector<File> &files, const Planner &planner,
               const pin::Directories &dirs,
               const std::vector<std::string> &ignoreMissing,
-              const std::string &interpreter, unsigned jobs) {
+              const std::string &interpreter, unsigned jobs,
+              bool interposition) {
   // The files as they are now: those left unchanged as read at the start,
   // the others read again (which also checks what was written).
   loader::FileCache fresh;
@@ -32,6 +36,10 @@ void validate(std::vector<File> &files, const Planner &planner,
   // Each file's closure, in parallel; the problems are gathered per file
   // and handed out afterwards in file order.
   std::vector<std::vector<loader::Problem>> found(files.size());
+  // Symbols are read for check only, each file once for every closure.
+  interpose::SymbolCache symbols;
+  const interpose::Settings symbolSettings{dirs.store};
+  std::vector<std::optional<interpose::Result>> analyses(files.size());
   parallelFor(files.size(), jobs, [&](size_t k) {
     const File &f = files[k];
     if (!f.dynamic() || !f.problems.empty())
@@ -43,10 +51,19 @@ void validate(std::vector<File> &files, const Planner &planner,
           {f.path, "does not read back after the fixup: " + error});
       return;
     }
-    found[k] =
-        loader::closureOf(f.path, fresh, planner.settingsFor(*now, fresh),
-                          ignored, interpreter)
-            .problems;
+    loader::Closure closure = loader::closureOf(
+        f.path, fresh, planner.settingsFor(*now, fresh), ignored, interpreter);
+    found[k] = std::move(closure.problems);
+    if (interposition &&
+        (now->type == llvm::ELF::ET_EXEC || now->type == llvm::ELF::ET_DYN)) {
+      interpose::Result r =
+          interpose::analyseClosure(closure, symbols, symbolSettings);
+      found[k].insert(found[k].end(), r.problems.begin(), r.problems.end());
+      for (const interpose::Pair &p : r.pairs)
+        for (std::string &m : interpose::hazardMessages(r, p))
+          found[k].push_back({f.path, std::move(m)});
+      analyses[k] = std::move(r);
+    }
     std::vector<std::pair<std::string, std::string>> strings;
     for (const std::string &n : now->needed)
       strings.emplace_back("DT_NEEDED", n);
@@ -63,6 +80,8 @@ void validate(std::vector<File> &files, const Planner &planner,
                                           " names the build directory " +
                                           printable(entry)});
   });
+  for (size_t k = 0; k < files.size(); ++k)
+    files[k].interposition = std::move(analyses[k]);
   std::map<std::string, File *> byPath;
   for (File &f : files)
     byPath[f.path] = &f;

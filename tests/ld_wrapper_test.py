@@ -835,5 +835,73 @@ def nix_debug_and_the_fixups_reports_give_the_same_reasons(w):
     check(sh([prog], ok=False).returncode == 0, "does not run")
 
 
+@for_each_linker
+def a_library_whose_own_call_an_earlier_library_takes_is_a_hazard_until_linked_symbolic(w, linker):
+    # libA calls its own which(); libB defines which() too and is loaded
+    # before it, so the loader binds libA's call to libB's which(). ldpin
+    # check names that binding; the policy's symbolic keys make ldpin-ld link
+    # libA with -Bsymbolic(-functions), and libA keeps its own.
+    adir = os.path.join(w.store, "00000000-liba", "lib")
+    bdir = os.path.join(w.store, "00000001-libb", "lib")
+    out = os.path.join(w.store, "00000002-app")
+    for d in (adir, bdir, os.path.join(out, "bin")):
+        os.makedirs(d)
+    write(os.path.join(w.build, "a.c"), 'const char *which(void) { return "A"; }\n'
+          "const char *a_call(void) { return which(); }\n")
+    write(os.path.join(w.build, "b.c"), 'const char *which(void) { return "B"; }\n')
+    write(os.path.join(w.build, "main.c"), '#include <stdio.h>\nconst char *a_call(void);\n'
+          'int main(void) { printf("%s\\n", a_call()); return 0; }\n')
+    liba, libb = os.path.join(adir, "libA.so.1"), os.path.join(bdir, "libB.so.1")
+    link_a = f"-shared -fPIC a.c -Wl,-soname,libA.so.1 -o {liba}"
+    w.cc(link_a)
+    w.cc(f"-shared -fPIC b.c -Wl,-soname,libB.so.1 -o {libb}")
+    os.symlink("libA.so.1", os.path.join(adir, "libA.so"))
+    os.symlink("libB.so.1", os.path.join(bdir, "libB.so"))
+    prog = os.path.join(out, "bin", "prog")
+    w.cc(f"main.c -Wl,--no-as-needed -L{bdir} -lB -L{adir} -lA -o {prog}")
+    check(inspect(prog)["needed"][:2] == [libb, liba], f"load order: {inspect(prog)['needed']}")
+
+    def run_and_check():
+        res = sh([prog], env=dict(w.env, LD_DEBUG="bindings"), ok=False)
+        check(res.returncode == 0, f"prog: {res.returncode} {res.stderr[-500:]!r}")
+        bound = [line.split("binding file ", 1)[1] for line in res.stderr.splitlines()
+                 if "binding file " in line and line.endswith("`which'")]
+        checked = sh([ARGS.ldpin, "check", out, "--json"], env=w.env, ok=False)
+        files = {f["path"]: f for f in json.loads(checked.stdout)["files"]}
+        pairs = [p for p in files[prog]["interposition"]
+                 if (p["first"], p["second"]) == (libb, liba)]
+        check(len(pairs) == 1, f"libB and libA are not a pair: {files[prog]['interposition']}")
+        return res.stdout, bound, checked, pairs[0]
+
+    # Without the policy: libA's own call goes to libB, as check says.
+    printed, bound, checked, pair = run_and_check()
+    check(printed == "B\n", f"prog printed {printed!r}")
+    check(bound == [f"{liba} [0] to {libb} [0]: normal symbol `which'"],
+          f"LD_DEBUG=bindings: {bound}")
+    check(checked.returncode == 1, f"check: {checked.returncode} {checked.stderr!r}")
+    check(pair["hazard"] and pair["symbols"] == [
+        {"name": "which", "version": "", "binds": libb, "interposed": liba, "hazard": True}],
+        f"the pair: {pair}")
+    said = (f"ldpin: {prog}: interposition hazard: {liba} uses its own which, but the loader "
+            f"binds it to the definition in {libb}, loaded before it; to keep")
+    check(said in checked.stderr and 'symbolic = ["libA.so*"]' in checked.stderr,
+          f"check's message: {checked.stderr!r}")
+    # With libA linked through the policy: its own which(), and no hazard.
+    cfg = os.path.join(w.root, "ldpin.toml")
+    for key, flag in (("symbolic", "-Bsymbolic"), ("symbolic_functions", "-Bsymbolic-functions")):
+        write(cfg, f'{key} = ["libA.so*"]\n')
+        res = w.cc(link_a, env={"LDPIN_CONFIG": cfg, "NIX_DEBUG": "1"})
+        check(f'ldpin-ld: {flag}: libA.so.1 matches "libA.so*" in the policy\'s {key}' in res.stderr,
+              f"{key}: NIX_DEBUG does not say why: {res.stderr[-1500:]}")
+        w.cc(f"-shared -fPIC b.c -Wl,-soname,libB.so.1 -o {libb}", env={"LDPIN_CONFIG": cfg})
+        printed, bound, checked, pair = run_and_check()
+        check(printed == "A\n", f"{key}: prog printed {printed!r}")
+        check(not any(b.startswith(f"{liba} [0] to {libb}") for b in bound),
+              f"{key}: LD_DEBUG=bindings: {bound}")
+        check(checked.returncode == 0, f"{key}: check: {checked.returncode} {checked.stderr!r}")
+        check(not pair["hazard"] and not pair["symbols"][0]["interposed"],
+              f"{key}: still a hazard: {pair}")
+
+
 if __name__ == "__main__":
     sys.exit(harness.main(__doc__))

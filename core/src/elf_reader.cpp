@@ -3,8 +3,10 @@
 // goes through the checked helpers of checked.h.
 //
 // Tables the loader reaches through addresses (DT_STRTAB, DT_VERNEED,
-// DT_VERDEF) are mapped to file offsets through PT_LOAD segments, as readelf
-// and the loader do, so stripped section headers change nothing.
+// DT_VERDEF, and with ReadOptions::symbols DT_SYMTAB, its hash tables,
+// DT_VERSYM and the relocation tables) are mapped to file offsets through
+// PT_LOAD segments, as readelf and the loader do, so stripped section
+// headers change nothing.
 #include "ldpin/elf.h"
 
 #include "ldpin/checked.h"
@@ -19,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -90,6 +93,11 @@ public:
   using Vernaux = typename ELFT::Vernaux;
   using Verdef = typename ELFT::Verdef;
   using Verdaux = typename ELFT::Verdaux;
+  using Sym = typename ELFT::Sym;
+  using Rel = typename ELFT::Rel;
+  using Rela = typename ELFT::Rela;
+  using Word = typename ELFT::Word;
+  using Half = typename ELFT::Half;
 
   Reader(ArrayRef<uint8_t> file, ElfInfo &out, const ReadOptions &options)
       : file(file), out(out), options(options) {}
@@ -105,12 +113,15 @@ public:
       return e;
     if (Error e = readDynamic())
       return e;
-    if (options.versions) {
+    if (options.versions || options.symbols) {
       if (Error e = readVersionNeeds())
         return e;
       if (Error e = readVersionDefs())
         return e;
     }
+    if (options.symbols)
+      if (Error e = readSymbols())
+        return e;
     return readNotes();
   }
 
@@ -470,6 +481,239 @@ private:
           out.versionDefs.push_back(std::move(def));
           return uint32_t(vd.vd_next);
         });
+  }
+
+  // --- dynamic symbols and relocations (ReadOptions::symbols) ----------
+
+  // Entry `index` of a table of T at address `vaddr`.
+  template <class T>
+  Expected<T> readEntry(uint64_t vaddr, uint64_t index, const Twine &what) {
+    LDPIN_TRY(delta, checkedMul(index, sizeof(T), what));
+    LDPIN_TRY(at, checkedAdd(vaddr, delta, what));
+    return readAt<T>(at, what);
+  }
+
+  // How many entries DT_SYMTAB has as far as lookups go. The loader never
+  // needs the number (it reaches definitions through the hash table), so it
+  // comes from the hash table as the loader walks it: DT_HASH's nchain, or
+  // for DT_GNU_HASH one past the last symbol of the highest chain (or its
+  // symoffset when it hashes no symbol at all). Only a file with neither
+  // takes it from its .dynsym section header.
+  Expected<uint64_t> symbolCount() {
+    if (std::optional<uint64_t> gnu = dynValue(llvm::ELF::DT_GNU_HASH))
+      return gnuHashCount(*gnu);
+    if (std::optional<uint64_t> hash = dynValue(llvm::ELF::DT_HASH)) {
+      // Entries are 32-bit words, but 64-bit on s390x and Alpha.
+      if (ELFT::Is64Bits && (out.machine == llvm::ELF::EM_S390 ||
+                             out.machine == 0x9026 /* EM_ALPHA */)) {
+        LDPIN_TRY(n, readEntry<typename ELFT::Xword>(*hash, 1, "DT_HASH"));
+        return uint64_t(n);
+      }
+      LDPIN_TRY(n, readEntry<Word>(*hash, 1, "DT_HASH"));
+      return uint64_t(n);
+    }
+    for (const Section &s : out.sections)
+      if (s.type == llvm::ELF::SHT_DYNSYM) {
+        if (s.entsize != sizeof(Sym))
+          return makeError(".dynsym sh_entsize is " + Twine(s.entsize) +
+                           ", expected " + Twine(sizeof(Sym)));
+        return s.size / sizeof(Sym);
+      }
+    return makeError("DT_SYMTAB without DT_GNU_HASH or DT_HASH, and no "
+                     ".dynsym section header gives its size");
+  }
+
+  // DT_GNU_HASH: nbuckets, symoffset, bloom_size, bloom_shift, the bloom
+  // words (of the class's size), the buckets, then one chain word per
+  // symbol from symoffset on, whose low bit ends a chain.
+  Expected<uint64_t> gnuHashCount(uint64_t at) {
+    LDPIN_TRY(nbuckets, readEntry<Word>(at, 0, "DT_GNU_HASH"));
+    LDPIN_TRY(symoffset, readEntry<Word>(at, 1, "DT_GNU_HASH"));
+    LDPIN_TRY(bloomSize, readEntry<Word>(at, 2, "DT_GNU_HASH"));
+    LDPIN_TRY(bloomBytes, checkedMul(bloomSize, sizeof(typename ELFT::Addr),
+                                     "DT_GNU_HASH"));
+    LDPIN_TRY(bloomEnd, checkedAdd(at, 16, "DT_GNU_HASH"));
+    LDPIN_TRY(buckets, checkedAdd(bloomEnd, bloomBytes, "DT_GNU_HASH"));
+    LDPIN_TRY(bucketBytes, checkedMul(nbuckets, 4, "DT_GNU_HASH buckets"));
+    LDPIN_TRY(bucketOff,
+              mapAddress(buckets, bucketBytes, "DT_GNU_HASH buckets"));
+    LDPIN_TRY(bucketTable, checkedSlice(file, bucketOff, bucketBytes,
+                                        "DT_GNU_HASH buckets"));
+    uint64_t last = 0;
+    for (uint64_t i = 0; i < nbuckets; ++i) {
+      LDPIN_TRY(b, checkedRead<Word>(bucketTable, i * 4, "DT_GNU_HASH bucket"));
+      last = std::max<uint64_t>(last, b);
+    }
+    if (last == 0)
+      return uint64_t(symoffset); // no symbol is hashed
+    if (last < symoffset)
+      return makeError("DT_GNU_HASH bucket names symbol " + Twine(last) +
+                       ", below its first hashed symbol " + Twine(symoffset));
+    LDPIN_TRY(chains, checkedAdd(buckets, bucketBytes, "DT_GNU_HASH chains"));
+    // The chain of the last bucket ends at the table's last symbol. Each
+    // step reads one word further into the file, so the walk ends.
+    for (uint64_t i = last;; ++i) {
+      LDPIN_TRY(c, readEntry<Word>(chains, i - symoffset, "DT_GNU_HASH chain"));
+      if (c & 1)
+        return checkedAdd(i, 1, "DT_GNU_HASH chain");
+    }
+  }
+
+  Error readSymbols() {
+    std::optional<uint64_t> symtab = dynValue(llvm::ELF::DT_SYMTAB);
+    uint64_t count = 0;
+    if (symtab) {
+      if (!out.dynstr)
+        return makeError("DT_SYMTAB without DT_STRTAB");
+      if (std::optional<uint64_t> ent = dynValue(llvm::ELF::DT_SYMENT);
+          ent && *ent != sizeof(Sym))
+        return makeError("DT_SYMENT is " + Twine(*ent) + ", expected " +
+                         Twine(sizeof(Sym)));
+      LDPIN_TRY(n, symbolCount());
+      count = n;
+    }
+    if (Error e = readRelocations())
+      return e;
+    // A relocation makes the loader read the entry it names, whatever the
+    // hash table says: the undefined symbols a GNU hash table does not hash
+    // may lie past its last chain (GNU ld puts them after symoffset when
+    // nothing is hashed).
+    std::string what = "DT_SYMTAB";
+    if (!out.relocatedSymbols.empty()) {
+      uint64_t last = out.relocatedSymbols.back();
+      if (!symtab)
+        return makeError("a dynamic relocation names symbol " + Twine(last) +
+                         ", but there is no DT_SYMTAB");
+      if (last >= count) {
+        count = last + 1;
+        what = "DT_SYMTAB up to symbol " + std::to_string(last) +
+               ", which a dynamic relocation names,";
+      }
+    }
+    if (count) {
+      LDPIN_TRY(size, checkedMul(count, sizeof(Sym), what));
+      LDPIN_TRY(off, mapAddress(*symtab, size, what));
+      LDPIN_TRY(table, checkedSlice(file, off, size, what));
+      ArrayRef<uint8_t> versyms;
+      if (std::optional<uint64_t> vs = dynValue(llvm::ELF::DT_VERSYM)) {
+        LDPIN_TRY(vsize, checkedMul(count, 2, "DT_VERSYM"));
+        LDPIN_TRY(voff, mapAddress(*vs, vsize, "DT_VERSYM"));
+        LDPIN_TRY(v, checkedSlice(file, voff, vsize, "DT_VERSYM"));
+        versyms = v;
+        out.hasVersym = true;
+      }
+      // Version names by index: a definition's vd_ndx, a need's vna_other.
+      std::vector<const std::string *> versionNames;
+      auto name = [&](uint16_t index, const std::string &n) {
+        if (versionNames.size() <= index)
+          versionNames.resize(index + 1, nullptr);
+        versionNames[index] = &n;
+      };
+      for (const VersionDef &d : out.versionDefs)
+        if (!d.names.empty())
+          name(d.index & 0x7fff, d.names[0]);
+      for (const VersionNeed &n : out.versionNeeds)
+        for (const VersionNeedAux &a : n.aux)
+          name(a.other & 0x7fff, a.name);
+      out.symbols.reserve(count);
+      for (uint64_t i = 0; i < count; ++i) {
+        LDPIN_TRY(sym, checkedRead<Sym>(table, i * sizeof(Sym), "DT_SYMTAB"));
+        Symbol s;
+        LDPIN_TRY(
+            n, dynString(sym.st_name, "dynamic symbol " + Twine(i) + " name"));
+        s.name = n.str();
+        s.binding = sym.getBinding();
+        s.type = sym.getType();
+        s.visibility = sym.getVisibility();
+        s.shndx = sym.st_shndx;
+        s.value = sym.st_value;
+        s.size = sym.st_size;
+        if (!versyms.empty()) {
+          LDPIN_TRY(v, checkedRead<Half>(versyms, i * 2, "DT_VERSYM"));
+          s.versionIndex = v & 0x7fff;
+          s.versionHidden = (v & 0x8000) != 0;
+          // 0 and 1 are local and global: no version of a name.
+          if (s.versionIndex > 1) {
+            if (s.versionIndex >= versionNames.size() ||
+                !versionNames[s.versionIndex])
+              return makeError("dynamic symbol " + Twine(i) + " (" +
+                               printable(s.name, kMessageNameMax) +
+                               ") has version index " + Twine(s.versionIndex) +
+                               ", which no version definition or need has");
+            s.version = *versionNames[s.versionIndex];
+          }
+        }
+        out.symbols.push_back(std::move(s));
+      }
+    }
+    return Error::success();
+  }
+
+  // The symbols that the dynamic relocations name: DT_RELA, DT_REL and
+  // DT_JMPREL (of the kind DT_PLTREL says). DT_RELR holds relative
+  // relocations only, which name no symbol.
+  Error readRelocations() {
+    const bool mips64el =
+        out.machine == llvm::ELF::EM_MIPS && ELFT::Is64Bits && !out.bigEndian;
+    std::vector<uint32_t> named;
+    auto table = [&](int64_t addrTag, int64_t sizeTag, int64_t entTag,
+                     bool rela, const char *what) -> Error {
+      std::optional<uint64_t> addr = dynValue(addrTag);
+      if (!addr)
+        return Error::success();
+      std::optional<uint64_t> size = dynValue(sizeTag);
+      const uint64_t entry = rela ? sizeof(Rela) : sizeof(Rel);
+      const std::string sizeName =
+          "DT_" + describe::dynamicTagName(out.machine, sizeTag);
+      if (!size)
+        return makeError(Twine(what) + " without " + sizeName);
+      if (std::optional<uint64_t> ent =
+              entTag ? dynValue(entTag) : std::nullopt;
+          ent && *ent != entry)
+        return makeError("DT_" + describe::dynamicTagName(out.machine, entTag) +
+                         " is " + Twine(*ent) + ", expected " + Twine(entry));
+      if (*size % entry != 0)
+        return makeError(sizeName + " " + Twine(*size) +
+                         " is not a multiple of the entry size " +
+                         Twine(entry));
+      LDPIN_TRY(off, mapAddress(*addr, *size, what));
+      LDPIN_TRY(bytes, checkedSlice(file, off, *size, what));
+      for (uint64_t at = 0; at < bytes.size(); at += entry) {
+        uint32_t sym;
+        if (rela) {
+          LDPIN_TRY(r, checkedRead<Rela>(bytes, at, what));
+          sym = r.getSymbol(mips64el);
+        } else {
+          LDPIN_TRY(r, checkedRead<Rel>(bytes, at, what));
+          sym = r.getSymbol(mips64el);
+        }
+        if (sym != 0)
+          named.push_back(sym);
+      }
+      return Error::success();
+    };
+    if (Error e = table(llvm::ELF::DT_RELA, llvm::ELF::DT_RELASZ,
+                        llvm::ELF::DT_RELAENT, true, "DT_RELA"))
+      return e;
+    if (Error e = table(llvm::ELF::DT_REL, llvm::ELF::DT_RELSZ,
+                        llvm::ELF::DT_RELENT, false, "DT_REL"))
+      return e;
+    if (dynValue(llvm::ELF::DT_JMPREL)) {
+      std::optional<uint64_t> kind = dynValue(llvm::ELF::DT_PLTREL);
+      if (!kind)
+        return makeError("DT_JMPREL without DT_PLTREL");
+      if (*kind != uint64_t(llvm::ELF::DT_RELA) &&
+          *kind != uint64_t(llvm::ELF::DT_REL))
+        return makeError("DT_PLTREL is " + Twine(*kind) +
+                         ", neither DT_RELA (7) nor DT_REL (17)");
+      if (Error e = table(llvm::ELF::DT_JMPREL, llvm::ELF::DT_PLTRELSZ, 0,
+                          *kind == uint64_t(llvm::ELF::DT_RELA), "DT_JMPREL"))
+        return e;
+    }
+    std::sort(named.begin(), named.end());
+    named.erase(std::unique(named.begin(), named.end()), named.end());
+    out.relocatedSymbols = std::move(named);
+    return Error::success();
   }
 
   // Notes come from SHT_NOTE sections when the file has usable section

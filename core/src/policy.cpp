@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fnmatch.h>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -93,14 +94,47 @@ llvm::Expected<Policy> parsePolicy(const std::string &text,
                                      "(one path, no ':')");
         p.audit = *s;
       }
+    } else if (k == "symbolic" || k == "symbolic_functions") {
+      const toml::array *a = value.as_array();
+      std::vector<std::string> &globs =
+          k == "symbolic" ? p.symbolic : p.symbolic_functions;
+      auto bad = [&] {
+        return makeError(where() + k +
+                         " must be an array of globs of library file names "
+                         "(\"libfoo.so*\": no '/')");
+      };
+      if (!a)
+        return bad();
+      for (const toml::node &n : *a) {
+        std::optional<std::string> s =
+            n.is_string() ? n.value<std::string>() : std::nullopt;
+        // Matched against a file name, a glob with '/' would match nothing.
+        if (!s || s->empty() || s->find('/') != std::string::npos)
+          return bad();
+        globs.push_back(*s);
+      }
     } else {
       return makeError(where() + "unknown key '" + k +
                        "' (known: linker, dlopen_dirs, pin, new_dtags, "
                        "absolute_soname, preload_searched, reserve_extra, "
-                       "audit)");
+                       "audit, symbolic, symbolic_functions)");
     }
   }
   return p;
+}
+
+const char *symbolicFlag(const Policy &policy, const std::string &name,
+                         std::string *glob) {
+  for (const auto &[globs, flag] :
+       {std::pair{&policy.symbolic, "-Bsymbolic"},
+        std::pair{&policy.symbolic_functions, "-Bsymbolic-functions"}})
+    for (const std::string &g : *globs)
+      if (::fnmatch(g.c_str(), name.c_str(), 0) == 0) {
+        if (glob)
+          *glob = g;
+        return flag;
+      }
+  return nullptr;
 }
 
 llvm::Expected<Policy> readPolicy(const std::string &path) {

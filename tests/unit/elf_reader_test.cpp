@@ -10,6 +10,7 @@
 #include <llvm/Support/MemoryBuffer.h>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <unistd.h>
@@ -214,6 +215,124 @@ TEST(ElfReader, MoldMixedAlignmentNoteSegmentIsReadAtFour) {
   EXPECT_EQ(info.buildId.size(), 20u);
   ASSERT_EQ(info.warnings.size(), 1u);
   EXPECT_NE(info.warnings[0].find("mixes note alignments"), std::string::npos);
+}
+
+elf::ElfInfo readSymbols(const std::string &path, bool sections = true) {
+  elf::ReadOptions options;
+  options.sections = sections;
+  options.symbols = true;
+  llvm::Expected<elf::ElfInfo> info = elf::readFile(path, options);
+  if (!info) {
+    ADD_FAILURE() << path << ": " << llvm::toString(info.takeError());
+    return {};
+  }
+  return std::move(*info);
+}
+
+const elf::Symbol *symbolNamed(const elf::ElfInfo &info,
+                               const std::string &name, size_t *index) {
+  for (size_t i = 0; i < info.symbols.size(); ++i)
+    if (info.symbols[i].name == name) {
+      *index = i;
+      return &info.symbols[i];
+    }
+  return nullptr;
+}
+
+TEST(ElfReader, DynamicSymbolsAreReadOnlyWhenAsked) {
+  EXPECT_TRUE(readOk(FIXTURE_LIB).symbols.empty());
+  elf::ElfInfo lib = readSymbols(FIXTURE_LIB);
+  ASSERT_FALSE(lib.symbols.empty());
+  EXPECT_TRUE(lib.hasVersym);
+  EXPECT_EQ(lib.symbols[0].name, ""); // the null symbol
+  size_t value = 0, next = 0, strlen = 0;
+  const elf::Symbol *v = symbolNamed(lib, "fixture_value", &value);
+  const elf::Symbol *n = symbolNamed(lib, "fixture_next", &next);
+  const elf::Symbol *s = symbolNamed(lib, "strlen", &strlen);
+  ASSERT_TRUE(v && n && s);
+  EXPECT_TRUE(v->defined());
+  EXPECT_EQ(v->binding, 1); // STB_GLOBAL
+  EXPECT_EQ(v->type, 2);    // STT_FUNC
+  EXPECT_EQ(v->version, "FIXTURE_1");
+  EXPECT_FALSE(v->versionHidden);
+  EXPECT_EQ(n->version, "FIXTURE_2");
+  // A reference carries the version it needs.
+  EXPECT_FALSE(s->defined());
+  EXPECT_EQ(s->version.rfind("GLIBC_2.", 0), 0u) << s->version;
+  // fixture_next calls fixture_value through the PLT, and strlen.
+  auto relocated = [&](size_t i) {
+    return std::binary_search(lib.relocatedSymbols.begin(),
+                              lib.relocatedSymbols.end(), uint32_t(i));
+  };
+  EXPECT_TRUE(relocated(value));
+  EXPECT_TRUE(relocated(strlen));
+  EXPECT_FALSE(relocated(next));
+  EXPECT_TRUE(
+      std::is_sorted(lib.relocatedSymbols.begin(), lib.relocatedSymbols.end()));
+  // Without section headers, the same from the loader's view.
+  elf::ElfInfo loaderView = readSymbols(FIXTURE_LIB, false);
+  EXPECT_EQ(loaderView.symbols.size(), lib.symbols.size());
+  EXPECT_EQ(loaderView.relocatedSymbols, lib.relocatedSymbols);
+}
+
+TEST(ElfReader, TheSymbolCountComesFromEitherHashTable) {
+  ldpin::test::TempDir d;
+  ldpin::test::writeFile(d / "h.c", "int h1(void) { return 1; }\n"
+                                    "int h2(void) { return h1() + 1; }\n"
+                                    "int h3;\n");
+  std::vector<std::string> names;
+  for (const char *style : {"sysv", "gnu", "both"}) {
+    std::string lib = d / (std::string("lib-") + style + ".so");
+    ASSERT_EQ(ldpin::test::run("gcc -shared -fPIC " + d / "h.c" +
+                               " -Wl,--hash-style=" + style + " -o " + lib)
+                  .status,
+              0);
+    elf::ElfInfo info = readSymbols(lib, false);
+    uint64_t dynsym = 0;
+    for (const elf::Section &s : readOk(lib).sections)
+      if (s.name == ".dynsym")
+        dynsym = s.size / s.entsize;
+    EXPECT_EQ(info.symbols.size(), dynsym) << style;
+    std::vector<std::string> these;
+    for (const elf::Symbol &s : info.symbols)
+      these.push_back(s.name);
+    std::sort(these.begin(), these.end());
+    if (names.empty())
+      names = these;
+    EXPECT_EQ(these, names) << style;
+  }
+  EXPECT_TRUE(std::find(names.begin(), names.end(), "h3") != names.end());
+}
+
+TEST(ElfReader, WithoutAHashTableOnlyTheSectionHeaderGivesTheCount) {
+  ldpin::test::TempDir d;
+  ldpin::test::writeFile(d / "h.c", "int h1(void) { return 1; }\n");
+  ASSERT_EQ(ldpin::test::run("gcc -shared -fPIC " + d / "h.c" +
+                             " -Wl,--hash-style=gnu -o " + d / "lib.so")
+                .status,
+            0);
+  // DT_GNU_HASH retagged as DT_DEBUG, which nothing reads.
+  std::string bytes = ldpin::test::readFile(d / "lib.so");
+  elf::ElfInfo info = readOk(d / "lib.so");
+  size_t expected = readSymbols(d / "lib.so").symbols.size();
+  for (const elf::DynEntry &e : info.dynamic)
+    if (e.tag == 0x6ffffef5) {
+      int64_t debug = 21;
+      std::memcpy(bytes.data() + e.fileOffset, &debug, 8);
+    }
+  elf::ReadOptions options;
+  options.symbols = true;
+  llvm::Expected<elf::ElfInfo> withSections =
+      elf::read(llvm::MemoryBufferRef(bytes, "x"), options);
+  ASSERT_TRUE(bool(withSections)) << llvm::toString(withSections.takeError());
+  EXPECT_EQ(withSections->symbols.size(), expected);
+  options.sections = false;
+  llvm::Expected<elf::ElfInfo> without =
+      elf::read(llvm::MemoryBufferRef(bytes, "x"), options);
+  ASSERT_FALSE(bool(without));
+  EXPECT_EQ(llvm::toString(without.takeError()),
+            "DT_SYMTAB without DT_GNU_HASH or DT_HASH, and no .dynsym "
+            "section header gives its size");
 }
 
 } // namespace

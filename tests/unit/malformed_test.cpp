@@ -4,10 +4,12 @@
 // Every field of the ELF header, of every program and section header, of
 // every dynamic entry, of the version need and definition chains and of every
 // note header is set in turn to a list of hostile values; the file is also cut
-// at every 64 bytes. Each image is read and, when it reads, rendered as text
-// and JSON. The reader must return (ctest's timeout catches a hang; the asan
-// preset catches out-of-bounds access), every error must be a one-line
-// message, and the corruptions that make a file unusable must be errors.
+// at every 64 bytes. Read with ReadOptions::symbols, so is every field of the
+// dynamic symbol table, its versions, the GNU hash table and the relocations.
+// Each image is read and, when it reads, rendered as text and JSON. The reader
+// must return (ctest's timeout catches a hang; the asan preset catches
+// out-of-bounds access), every error must be a one-line message, and the
+// corruptions that make a file unusable must be errors.
 //
 // The field layouts below are written from the ELF64 gABI, independently of
 // the reader under test.
@@ -87,6 +89,24 @@ const Layout kVerdaux[] = {
     {"vda_name", 0, 4, true},
     {"vda_next", 4, 4, false},
 };
+const Layout kSym[] = {
+    {"st_name", 0, 4, true},   {"st_info", 4, 1, false},
+    {"st_other", 5, 1, false}, {"st_shndx", 6, 2, false},
+    {"st_value", 8, 8, false}, {"st_size", 16, 8, false},
+};
+// nbuckets, symoffset and bloom_size all ones put the buckets or the first
+// hashed symbol out of reach.
+const Layout kGnuHash[] = {
+    {"nbuckets", 0, 4, true},
+    {"symoffset", 4, 4, true},
+    {"bloom_size", 8, 4, true},
+    {"bloom_shift", 12, 4, false},
+};
+const Layout kRela[] = {
+    {"r_offset", 0, 8, false},
+    {"r_info", 8, 8, true}, // a symbol index beyond the table
+    {"r_addend", 16, 8, false},
+};
 
 std::string readBytes(const char *path) {
   std::ifstream in(path, std::ios::binary);
@@ -110,9 +130,30 @@ void addFields(std::vector<Field> &out, const std::string &prefix,
     out.push_back({prefix + l.name, base + l.offset, l.size, l.hugeFails});
 }
 
+// The dynamic tags whose value, all ones, must make the symbol tables
+// unreadable: tables out of the file, sizes that are no multiple of their
+// entries, entry sizes and DT_PLTREL that are no such thing.
+bool symbolTableTag(int64_t tag) {
+  switch (tag) {
+  case 2:          // DT_PLTRELSZ
+  case 6:          // DT_SYMTAB
+  case 7:          // DT_RELA
+  case 8:          // DT_RELASZ
+  case 9:          // DT_RELAENT
+  case 11:         // DT_SYMENT
+  case 20:         // DT_PLTREL
+  case 23:         // DT_JMPREL
+  case 0x6ffffef5: // DT_GNU_HASH
+  case 0x6ffffff0: // DT_VERSYM
+    return true;
+  default:
+    return false;
+  }
+}
+
 // Every field the reader looks at, found from the file's own structure.
-std::vector<Field> fieldsOf(const std::string &bytes,
-                            const elf::ElfInfo &info) {
+std::vector<Field> fieldsOf(const std::string &bytes, const elf::ElfInfo &info,
+                            bool symbols) {
   std::vector<Field> f;
   for (unsigned i = 0; i < 16; ++i)
     f.push_back({"e_ident[" + std::to_string(i) + "]", i, 1, i < 6});
@@ -138,7 +179,8 @@ std::vector<Field> fieldsOf(const std::string &bytes,
                           d.tag == 0x6ffffffe /*VERNEED*/ ||
                           d.tag == 0x6ffffffc /*VERDEF*/;
     f.push_back({p + ".d_val", d.fileOffset + 8, 8,
-                 d.str.has_value() || addressOfTable});
+                 d.str.has_value() || addressOfTable ||
+                     (symbols && symbolTableTag(d.tag))});
   }
   for (const elf::Section &s : info.sections) {
     if (s.name == ".gnu.version_r") {
@@ -167,6 +209,34 @@ std::vector<Field> fieldsOf(const std::string &bytes,
         at += load(bytes, at + 16, 4);
       }
     }
+  }
+  for (const elf::Section &s : info.sections) {
+    if (!symbols)
+      break;
+    if (s.name == ".dynsym")
+      for (uint64_t i = 0; i < s.size / 24; ++i)
+        addFields(f, "dynsym[" + std::to_string(i) + "].", s.offset + i * 24,
+                  kSym);
+    if (s.name == ".gnu.version") // all ones: version 0x7fff, defined nowhere
+      for (uint64_t i = 0; i < s.size / 2; ++i)
+        f.push_back(
+            {"versym[" + std::to_string(i) + "]", s.offset + i * 2, 2, true});
+    if (s.name == ".gnu.hash") {
+      addFields(f, "gnu_hash.", s.offset, kGnuHash);
+      uint64_t buckets = s.offset + 16 + load(bytes, s.offset + 8, 4) * 8;
+      for (uint64_t i = 0; i < load(bytes, s.offset, 4); ++i)
+        f.push_back({"gnu_hash.bucket[" + std::to_string(i) + "]",
+                     buckets + i * 4, 4, load(bytes, buckets + i * 4, 4) != 0});
+      uint64_t chains = buckets + load(bytes, s.offset, 4) * 4;
+      for (uint64_t at = chains; at + 4 <= s.offset + s.size; at += 4)
+        f.push_back(
+            {"gnu_hash.chain[" + std::to_string((at - chains) / 4) + "]", at, 4,
+             false});
+    }
+    if (s.name == ".rela.dyn" || s.name == ".rela.plt")
+      for (uint64_t i = 0; i < s.size / 24; ++i)
+        addFields(f, s.name + "[" + std::to_string(i) + "].", s.offset + i * 24,
+                  kRela);
   }
   for (size_t i = 0; i < info.notes.size(); ++i) {
     std::string p = "note[" + std::to_string(i) + "].";
@@ -204,9 +274,11 @@ struct Outcome {
 };
 
 // Reads the image and, when it reads, renders it both ways.
-Outcome readAndRender(const std::string &image) {
+Outcome readAndRender(const std::string &image, bool symbols = false) {
+  elf::ReadOptions options;
+  options.symbols = symbols;
   llvm::Expected<elf::ElfInfo> info =
-      elf::read(llvm::MemoryBufferRef(image, "mutant"));
+      elf::read(llvm::MemoryBufferRef(image, "mutant"), options);
   if (!info)
     return {false, false, llvm::toString(info.takeError())};
   std::string text;
@@ -234,11 +306,12 @@ std::optional<elf::ElfInfo> readFixture(const std::string &bytes,
   return std::move(*parsed);
 }
 
-void corruptEveryField(const char *path) {
+void corruptEveryField(const char *path, bool symbols = false) {
   const std::string bytes = readBytes(path);
   std::optional<elf::ElfInfo> parsed = readFixture(bytes, path);
   ASSERT_TRUE(parsed.has_value());
-  std::vector<Field> fields = fieldsOf(bytes, *parsed);
+  ASSERT_TRUE(readAndRender(bytes, symbols).ok) << path;
+  std::vector<Field> fields = fieldsOf(bytes, *parsed, symbols);
   ASSERT_GT(fields.size(), 300u) << "the fixture should have many fields";
 
   size_t reads = 0, errors = 0, warned = 0;
@@ -247,7 +320,7 @@ void corruptEveryField(const char *path) {
     for (uint64_t v : hostileValues(orig, f.size, bytes.size())) {
       std::string image = bytes;
       store(image, f.offset, f.size, v);
-      Outcome o = readAndRender(image);
+      Outcome o = readAndRender(image, symbols);
       ++reads;
       std::string what =
           std::string(path) + " " + f.name + "=" + std::to_string(v);
@@ -260,7 +333,7 @@ void corruptEveryField(const char *path) {
     if (f.hugeFails) {
       std::string image = bytes;
       store(image, f.offset, f.size, ~0ull);
-      EXPECT_FALSE(readAndRender(image).ok)
+      EXPECT_FALSE(readAndRender(image, symbols).ok)
           << path << ": " << f.name << " set to all ones was accepted";
     }
   }
@@ -315,6 +388,12 @@ TEST(Malformed, KeptCrashInputs) {
 TEST(Malformed, EveryFieldOfTheExecutable) { corruptEveryField(FIXTURE_PROG); }
 TEST(Malformed, EveryFieldOfTheSharedLibrary) {
   corruptEveryField(FIXTURE_LIB);
+}
+TEST(Malformed, EveryFieldOfTheSymbolTablesOfTheExecutable) {
+  corruptEveryField(FIXTURE_PROG, true);
+}
+TEST(Malformed, EveryFieldOfTheSymbolTablesOfTheSharedLibrary) {
+  corruptEveryField(FIXTURE_LIB, true);
 }
 TEST(Malformed, TruncationsOfTheExecutable) {
   truncateEvery64Bytes(FIXTURE_PROG);

@@ -26,6 +26,8 @@ TEST(Policy, EmptyFileGivesTheDefaults) {
   EXPECT_TRUE(p->linker.empty());
   EXPECT_TRUE(p->dlopen_dirs.empty());
   EXPECT_TRUE(p->audit.empty());
+  EXPECT_TRUE(p->symbolic.empty());
+  EXPECT_TRUE(p->symbolic_functions.empty());
 }
 
 TEST(Policy, EveryKey) {
@@ -54,6 +56,29 @@ TEST(Policy, EveryKey) {
   }
 }
 
+TEST(Policy, SymbolicGlobsChooseTheFlagOfALibraryByItsName) {
+  llvm::Expected<Policy> p =
+      parsePolicy("symbolic = [\"libA.so*\", \"libLLVM-*.so\"]\n"
+                  "symbolic_functions = [\"libB.so.[0-9]\", \"libA.so.1\"]\n",
+                  "ldpin.toml");
+  ASSERT_TRUE(bool(p)) << llvm::toString(p.takeError());
+  EXPECT_EQ(p->symbolic,
+            (std::vector<std::string>{"libA.so*", "libLLVM-*.so"}));
+  EXPECT_EQ(p->symbolic_functions,
+            (std::vector<std::string>{"libB.so.[0-9]", "libA.so.1"}));
+  std::string glob;
+  // -Bsymbolic covers functions too: `symbolic` is asked first.
+  EXPECT_STREQ(symbolicFlag(*p, "libA.so.1", &glob), "-Bsymbolic");
+  EXPECT_EQ(glob, "libA.so*");
+  EXPECT_STREQ(symbolicFlag(*p, "libLLVM-16.so", &glob), "-Bsymbolic");
+  EXPECT_EQ(glob, "libLLVM-*.so");
+  EXPECT_STREQ(symbolicFlag(*p, "libB.so.2", &glob), "-Bsymbolic-functions");
+  EXPECT_EQ(glob, "libB.so.[0-9]");
+  EXPECT_EQ(symbolicFlag(*p, "libB.so.12"), nullptr);
+  EXPECT_EQ(symbolicFlag(*p, "libC.so.1"), nullptr);
+  EXPECT_EQ(symbolicFlag(Policy{}, "libA.so.1"), nullptr);
+}
+
 TEST(Policy, BadValuesAndUnknownKeysAreErrorsWithTheLine) {
   EXPECT_EQ(error("pin = \"sometimes\"\n"),
             "ldpin.toml:1: pin must be \"store\", \"all\" or \"none\"");
@@ -80,6 +105,17 @@ TEST(Policy, BadValuesAndUnknownKeysAreErrorsWithTheLine) {
     EXPECT_NE(error(bad).find("audit must be true, false or the absolute"),
               std::string::npos)
         << bad;
+  for (const char *bad :
+       {"symbolic = \"libA.so*\"", "symbolic = [\"\"]",
+        "symbolic = [\"/nix/store/x-a/lib/libA.so.1\"]", "symbolic = [1]",
+        "symbolic_functions = [\"lib/libA.so\"]", "symbolic_functions = true"})
+    EXPECT_NE(error(bad).find("must be an array of globs of library file "
+                              "names (\"libfoo.so*\": no '/')"),
+              std::string::npos)
+        << bad << ": " << error(bad);
+  EXPECT_EQ(error("\nsymbolic = [\"a/b\"]\n").substr(0, 13), "ldpin.toml:2:");
+  EXPECT_NE(error("symbolik = []\n").find("symbolic, symbolic_functions)"),
+            std::string::npos);
   llvm::Expected<Policy> missing = readPolicy("/nonexistent/ldpin.toml");
   ASSERT_FALSE(bool(missing));
   EXPECT_EQ(llvm::toString(missing.takeError()),

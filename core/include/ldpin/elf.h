@@ -79,6 +79,26 @@ struct VersionDef {
   std::vector<uint64_t> auxOffsets;  // of each Verdaux entry
 };
 
+// One entry of the dynamic symbol table, with its version (ReadOptions::
+// symbols).
+struct Symbol {
+  std::string name;
+  uint8_t binding = 0;    // STB_LOCAL, STB_GLOBAL, STB_WEAK, STB_GNU_UNIQUE
+  uint8_t type = 0;       // STT_*
+  uint8_t visibility = 0; // STV_*
+  uint16_t shndx = 0;     // st_shndx: SHN_UNDEF for a reference
+  uint64_t value = 0, size = 0;
+  // From DT_VERSYM (all zero when the file has none): the version index
+  // without its hidden bit; the version's name, from the definition (or, for
+  // a reference, the need) of that index, "" for indices 0 and 1 (local and
+  // global: unversioned); and the hidden bit, set on a definition that is
+  // not the default (`name@V`, not `name@@V`).
+  uint16_t versionIndex = 0;
+  std::string version;
+  bool versionHidden = false;
+  bool defined() const { return shndx != 0; }
+};
+
 enum class NoteKind {
   Other,
   GnuAbiTag,   // GNU NT_GNU_ABI_TAG
@@ -141,6 +161,15 @@ struct ElfInfo {
   std::vector<Note> notes;
   std::vector<uint8_t> buildId; // empty when there is none
 
+  // With ReadOptions::symbols: the dynamic symbol table (DT_SYMTAB, index 0
+  // included) as long as its hash table (DT_GNU_HASH, else DT_HASH) says,
+  // whether the file has DT_VERSYM, and the indices of the symbols that its
+  // dynamic relocations (DT_RELA, DT_REL, DT_JMPREL) name, in order, each
+  // once.
+  std::vector<Symbol> symbols;
+  bool hasVersym = false;
+  std::vector<uint32_t> relocatedSymbols;
+
   // Problems the loader would not care about (a broken section header
   // table); reported, not fatal.
   std::vector<std::string> warnings;
@@ -153,10 +182,17 @@ llvm::Expected<uint64_t> fileOffsetOf(const ElfInfo &info, uint64_t vaddr,
 
 // What to read. The linker wrapper reads every library of every link and
 // needs only the loader's view (program headers, dynamic section, PT_NOTE):
-// it skips the rest.
+// it skips the rest. Symbols are read only when asked for (`ldpin check`'s
+// interposition analysis): a library's symbol and relocation tables are
+// most of what it costs to read.
 struct ReadOptions {
   bool sections = true; // section headers, and notes from SHT_NOTE sections
   bool versions = true; // .gnu.version_r and .gnu.version_d
+  // The dynamic symbols with their versions (which reads the version tables
+  // too) and the symbols dynamic relocations name. The table's length comes
+  // from the hash table, as the loader has it; only a file with neither
+  // hash table takes it from the .dynsym section header (with `sections`).
+  bool symbols = false;
 };
 
 // Reads an ELF image held in memory. The error message does not name the

@@ -50,9 +50,26 @@ struct Policy {
   // is not). Empty: none (the default); `audit = true` in the file: the
   // module of ldpin-ld's own package (kAuditBuiltin); or an absolute path.
   std::string audit;
+  // symbolic, symbolic_functions: globs (fnmatch) of shared libraries that
+  // ldpin-ld links with -Bsymbolic (every symbol), or -Bsymbolic-functions
+  // (functions only), matched against the file name of the library's
+  // soname, or of its output when it has none ("libfoo.so*"). The linker
+  // then binds the library's own references to its own definitions, so
+  // that a definition of the same symbol in an object loaded before it
+  // cannot take them (the interposition hazard `ldpin check` reports).
+  std::vector<std::string> symbolic;
+  std::vector<std::string> symbolic_functions;
 };
 
 inline constexpr const char *kAuditBuiltin = "builtin";
+
+// The flag `symbolic` or `symbolic_functions` asks for in the link of the
+// shared library `name` (a file name): "-Bsymbolic" when a glob of
+// `symbolic` matches (it covers functions too), else "-Bsymbolic-functions"
+// when one of `symbolic_functions` does, else nullptr. `glob`, when given,
+// gets the glob that matched.
+const char *symbolicFlag(const Policy &policy, const std::string &name,
+                         std::string *glob = nullptr);
 
 // Reads and checks a policy file. A key ldpin does not know is an error (a
 // typo must not silently fall back to a default).
