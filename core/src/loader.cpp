@@ -506,8 +506,10 @@ Found search(const std::string &name, const Object &requester,
                                       requester.machine, settings.hwcaps);
     if (cached && nodeflib)
       for (const std::string &d : settings.defaultDirs)
-        if (cached->compare(0, dirKey(d).size(), dirKey(d)) == 0)
+        if (cached->compare(0, dirKey(d).size(), dirKey(d)) == 0) {
           cached.reset();
+          break;
+        }
     if (cached) {
       trace.tried.push_back(settings.cacheFile);
       if (tryFile(*cached))

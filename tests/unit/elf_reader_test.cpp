@@ -258,7 +258,14 @@ TEST(ElfReader, DynamicSymbolsAreReadOnlyWhenAsked) {
   EXPECT_EQ(n->version, "FIXTURE_2");
   // A reference carries the version it needs.
   EXPECT_FALSE(s->defined());
-  EXPECT_EQ(s->version.rfind("GLIBC_2.", 0), 0u) << s->version;
+  // (A sanitizer build links the fixture against libasan, whose strlen
+  // is unversioned.)
+  bool sanitized = std::any_of(lib.needed.begin(), lib.needed.end(),
+                               [](const std::string &n) {
+                                 return n.rfind("libasan.so", 0) == 0;
+                               });
+  if (!sanitized)
+    EXPECT_EQ(s->version.rfind("GLIBC_2.", 0), 0u) << s->version;
   // fixture_next calls fixture_value through the PLT, and strlen.
   auto relocated = [&](size_t i) {
     return std::binary_search(lib.relocatedSymbols.begin(),
