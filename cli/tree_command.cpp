@@ -69,6 +69,7 @@ struct Start {
   loader::ProbeLog log;
   std::vector<std::optional<std::string>> channels; // per object
   std::vector<size_t> creator; // per object: the edge that loaded it
+  std::vector<std::vector<size_t>> children; // per object: its edges
   size_t searching = 0;        // failed probes made by searches
   bool anyMissing = false;
   std::string notAsked; // why the interpreter was not asked, if it was not
@@ -88,8 +89,10 @@ void analyse(Start &s, const elf::ElfInfo &info, loader::FileCache &cache,
   if (!s.interpreter.empty() && cache.regular(s.interpreter))
     s.notAsked = interpreters.get(s.interpreter).notAsked;
   s.creator.assign(s.closure.objects.size(), SIZE_MAX);
+  s.children.resize(s.closure.objects.size());
   for (size_t e = 0; e < s.closure.edges.size(); ++e) {
     const loader::Edge &edge = s.closure.edges[e];
+    s.children[edge.from].push_back(e);
     s.searching += edge.failedProbes;
     if (edge.how == loader::How::NotFound)
       s.anyMissing = true;
@@ -109,10 +112,7 @@ std::string probesText(size_t n) {
 
 void printEdges(llvm::raw_ostream &out, const Start &s, size_t object,
                 const std::string &prefix, const Colors &c) {
-  std::vector<size_t> mine;
-  for (size_t e = 0; e < s.closure.edges.size(); ++e)
-    if (s.closure.edges[e].from == object)
-      mine.push_back(e);
+  const std::vector<size_t> &mine = s.children[object];
   for (size_t k = 0; k < mine.size(); ++k) {
     const loader::Edge &edge = s.closure.edges[mine[k]];
     const bool last = k + 1 == mine.size();
@@ -170,9 +170,7 @@ void printText(llvm::raw_ostream &out, const Start &s, const TreeOptions &opts,
   // What is not found is shown on its line, with every place tried; the
   // other problems (a symbol version, two C libraries) here.
   for (const loader::Problem &p : s.closure.problems)
-    if (p.message.rfind("needs ", 0) != 0 ||
-        p.message.find(", which no RPATH, RUNPATH or default directory "
-                       "provides") == std::string::npos)
+    if (!p.notFound)
       out << c.paint("problem", "1;31") << ": " << printable(p.file) << ": "
           << p.message << '\n';
   size_t total = s.log.failed();

@@ -6,10 +6,12 @@
 
 #include "ldpin/checked.h"
 #include "ldpin/paths.h"
+#include "ldpin/pin.h"
 #include "ldpin/process.h"
 
 #include <llvm/BinaryFormat/ELF.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <climits>
@@ -51,13 +53,24 @@ struct Trace {
 std::string dirKey(const std::string &d) {
   if (d.empty())
     return d;
-  size_t n = d.size();
-  while (n > 1 && d[n - 1] == '/')
-    --n;
-  std::string k = d.substr(0, n);
+  std::string k = directoryKey(d);
   if (k.back() != '/')
     k += '/';
   return k;
+}
+
+// The directories secure mode trusts an expansion of $ORIGIN in for
+// `owner`'s lists: the default ones, for the executable only.
+const std::vector<std::string> *trustedFor(const Object &owner,
+                                           const SearchSettings &settings) {
+  return owner.isMain && settings.secure ? &settings.defaultDirs : nullptr;
+}
+
+std::vector<Dir> plain(const std::vector<std::string> &dirs) {
+  std::vector<Dir> out;
+  for (const std::string &d : dirs)
+    out.push_back({d, d});
+  return out;
 }
 
 void record(const SearchSettings &settings, Trace &trace, Probe::Kind kind,
@@ -67,11 +80,6 @@ void record(const SearchSettings &settings, Trace &trace, Probe::Kind kind,
     ++trace.failed;
 }
 
-// open_path: for each directory (each once per list), each hardware
-// capability subdirectory and then the directory itself, unless the
-// process already knows it does not exist; a failed open of a directory
-// whose existence is unknown is followed by a stat of it, remembered by
-// name for the whole process. Relative directories are never judged.
 // A list as the start-up model searches it: each directory once (the
 // first time the list names it), with its key and its states.
 struct ProbeDir {
@@ -98,6 +106,11 @@ std::vector<ProbeDir> probeDirs(const std::vector<Dir> &dirs,
   return out;
 }
 
+// open_path: for each directory (each once per list), each hardware
+// capability subdirectory and then the directory itself, unless the
+// process already knows it does not exist; a failed open of a directory
+// whose existence is unknown is followed by a stat of it, remembered by
+// name for the whole process. Relative directories are never judged.
 std::optional<std::pair<std::string, size_t>>
 inDirsProbing(const std::string &name, const std::vector<Dir> &dirs,
               const std::vector<ProbeDir> &list, const Object &forObject,
@@ -260,8 +273,7 @@ std::vector<Dir> expanded(const std::string &list, const char *seps,
   }
   if (list.empty())
     entries.clear();
-  const std::vector<std::string> *trusted =
-      owner.isMain && settings.secure ? &settings.defaultDirs : nullptr;
+  const std::vector<std::string> *trusted = trustedFor(owner, settings);
   for (const std::string &entry : entries) {
     if (entry.empty()) {
       out.push_back({"", ""}); // the current directory, to glibc
@@ -294,10 +306,8 @@ bool trustedPath(const std::string &path,
   std::string norm = "/";
   for (const std::string &p : parts)
     norm += p + "/";
-  for (const std::string &t : trusted)
-    if (norm.compare(0, dirKey(t).size(), dirKey(t)) == 0)
-      return true;
-  return false;
+  return std::any_of(trusted.begin(), trusted.end(),
+                     [&](const std::string &t) { return pin::under(norm, t); });
 }
 
 } // namespace
@@ -432,11 +442,9 @@ Found search(const std::string &name, const Object &requester,
   // A name with a slash is opened as it is, not searched for, after its
   // dynamic string tokens are expanded ($ORIGIN: the requester's directory).
   if (name.find('/') != std::string::npos) {
-    const std::vector<std::string> *trusted =
-        requester.isMain && settings.secure ? &settings.defaultDirs : nullptr;
-    std::optional<std::string> path =
-        expandTokens(name, originOf(requester), settings.lib,
-                     settings.platform, settings.secure, trusted);
+    std::optional<std::string> path = expandTokens(
+        name, originOf(requester), settings.lib, settings.platform,
+        settings.secure, trustedFor(requester, settings));
     if (path && tryFile(*path))
       return finish(How::Path, *path);
     return finish(How::NotFound, "");
@@ -464,17 +472,16 @@ Found search(const std::string &name, const Object &requester,
   //    it as glibc does: split at ':' and ';', tokens expanded for the
   //    executable.
   if (!settings.secure && !settings.ldLibraryPath.empty()) {
-    std::vector<Dir> dirs;
+    std::shared_ptr<const List> l;
     if (settings.probes) {
       std::string list;
       for (size_t k = 0; k < settings.ldLibraryPath.size(); ++k)
         list += (k ? ":" : "") + settings.ldLibraryPath[k];
-      dirs = expanded(list, ":;", main, settings);
-    } else {
-      for (const std::string &d : settings.ldLibraryPath)
-        dirs.push_back({d, d});
+      l = listOf(list, ":;", main, 2, settings);
     }
-    if (auto f = inDirs(name, dirs, requester, settings, trace))
+    if (auto f = l ? inDirs(name, l->dirs, requester, settings, trace, &l->probe)
+                   : inDirs(name, plain(settings.ldLibraryPath), requester,
+                            settings, trace))
       return finish(How::LdLibraryPath, f->first);
     if (!trace.refused.empty())
       return finish(How::NotFound, "");
@@ -504,12 +511,10 @@ Found search(const std::string &name, const Object &requester,
     if (log.cache == 1)
       cached = settings.cache->lookup(name, requester.elfClass,
                                       requester.machine, settings.hwcaps);
-    if (cached && nodeflib)
-      for (const std::string &d : settings.defaultDirs)
-        if (cached->compare(0, dirKey(d).size(), dirKey(d)) == 0) {
-          cached.reset();
-          break;
-        }
+    if (cached && nodeflib &&
+        std::any_of(settings.defaultDirs.begin(), settings.defaultDirs.end(),
+                    [&](const std::string &d) { return pin::under(*cached, d); }))
+      cached.reset();
     if (cached) {
       trace.tried.push_back(settings.cacheFile);
       if (tryFile(*cached))
@@ -520,13 +525,10 @@ Found search(const std::string &name, const Object &requester,
   }
   // 5. The default directories, unless the requester was linked with
   //    -z nodeflib.
-  if (!nodeflib) {
-    std::vector<Dir> dirs;
-    for (const std::string &d : settings.defaultDirs)
-      dirs.push_back({d, d});
-    if (auto f = inDirs(name, dirs, requester, settings, trace))
+  if (!nodeflib)
+    if (auto f = inDirs(name, plain(settings.defaultDirs), requester, settings,
+                        trace))
       return finish(How::Default, f->first);
-  }
   return finish(How::NotFound, "");
 }
 
@@ -879,13 +881,13 @@ bool trustedInterpreter(const std::string &real) {
   // else may write it).
   const char *storeEnv = std::getenv("NIX_STORE");
   std::string store = storeEnv && *storeEnv == '/' ? storeEnv : "/nix/store";
-  std::vector<std::string> places = {dirKey(store)};
-  for (const char *d : {"/lib/", "/lib64/", "/lib32/", "/libx32/", "/usr/lib/",
-                        "/usr/lib64/", "/usr/lib32/", "/usr/libx32/"})
+  std::vector<std::string> places = {store};
+  for (const char *d : {"/lib", "/lib64", "/lib32", "/libx32", "/usr/lib",
+                        "/usr/lib64", "/usr/lib32", "/usr/libx32"})
     places.push_back(d);
-  bool inPlace = false;
-  for (const std::string &p : places)
-    inPlace |= real.compare(0, p.size(), p) == 0;
+  bool inPlace = std::any_of(places.begin(), places.end(), [&](auto &p) {
+    return pin::under(real, p);
+  });
   struct stat st;
   return inPlace && ::stat(real.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
          (st.st_uid == 0 || st.st_uid == ::geteuid()) &&
@@ -1270,11 +1272,10 @@ Closure closureOf(const std::string &root, FileCache &cache,
                       loaded[i].chain.end());
     // _dl_map_object_deps takes DT_NEEDED, DT_AUXILIARY and DT_FILTER in
     // the order of the dynamic section; an auxiliary library may be
-    // missing. The start-up model also expands dynamic string tokens in a
-    // name without a slash, as expand_dst does.
-    // The NEEDED names are those of `needed` (a caller may model a file as
-    // it will be pinned by changing them), in the places of the dynamic
-    // section's entries.
+    // missing. The NEEDED names are those of `needed` (a caller may model a
+    // file as it will be pinned by changing them), in the places of the
+    // dynamic section's entries. The start-up model also expands dynamic
+    // string tokens in a name without a slash, as expand_dst does.
     std::vector<std::pair<std::string, bool>> names; // name, optional
     size_t nextNeeded = 0;
     for (const elf::DynEntry &d : info->dynamic) {
@@ -1293,12 +1294,9 @@ Closure closureOf(const std::string &root, FileCache &cache,
       const std::string written = name; // before tokens are expanded
       if (settings.probes && name.find('/') == std::string::npos &&
           name.find('$') != std::string::npos) {
-        const std::vector<std::string> *trusted =
-            loaded[i].object.isMain && settings.secure ? &settings.defaultDirs
-                                                       : nullptr;
-        std::optional<std::string> e =
-            expandTokens(name, originOf(loaded[i].object), settings.lib,
-                         settings.platform, settings.secure, trusted);
+        std::optional<std::string> e = expandTokens(
+            name, originOf(loaded[i].object), settings.lib, settings.platform,
+            settings.secure, trustedFor(loaded[i].object, settings));
         if (!e || e->empty()) {
           out.problems.push_back(
               {loaded[i].object.path,
@@ -1377,8 +1375,9 @@ Closure closureOf(const std::string &root, FileCache &cache,
           why += "; if a dependency has it, name its prefix with --deps "
                  "(the setup hook passes the build's inputs)";
         }
-        out.problems.push_back(
-            {loaded[i].object.path, "needs " + printable(name) + ", " + why});
+        out.problems.push_back({loaded[i].object.path,
+                                "needs " + printable(name) + ", " + why,
+                                /*notFound=*/true});
         continue;
       }
       if (f.rpathOwner)

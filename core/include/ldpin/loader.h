@@ -339,6 +339,7 @@ SearchSettings startupSettings(const elf::ElfInfo &info, FileCache &files,
 struct Problem {
   std::string file;    // the object the problem is about
   std::string message; // what is wrong, naming what it needs and from whom
+  bool notFound = false; // a DT_NEEDED no search found (Edge says where)
 };
 
 struct ClosureEntry {
