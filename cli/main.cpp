@@ -4,6 +4,8 @@
 #include "inspect_command.h"
 #include "tree_command.h"
 
+#include "ldpin/paths.h"
+
 #include <CLI/CLI.hpp>
 #include <cctype>
 #include <cstdlib>
@@ -34,8 +36,9 @@ int main(int argc, char **argv) {
       "tree",
       "Show the libraries each program loads, as its own glibc loader would "
       "find them at start-up, without running anything: for each NEEDED "
-      "where it is found and why (path, loaded, rpath, LD_LIBRARY_PATH, "
-      "runpath, ld.so.cache, default, not found), its ldpin channel, and the "
+      "where it is found and why (path, loaded, override, rpath, "
+      "LD_LIBRARY_PATH, runpath, ld.so.cache, fallback, own glibc, default, "
+      "not found), its ldpin channel, and the "
       "failed probes (open and stat calls that fail) its search costs; what "
       "is not found with every directory tried; and the total of failed "
       "probes at start-up. The interpreter's search path, cache, hardware "
@@ -59,6 +62,15 @@ int main(int argc, char **argv) {
   treeCmd->add_option("--interpreter", tree.interpreter,
                       "The dynamic linker for a file that names none (a "
                       "library): its directories and cache are searched");
+  CLI::Option *auditOpt = treeCmd->add_flag(
+      "--audit", tree.audit,
+      "Model a process that loads libldpin-audit.so (doc/audit.md) with the "
+      "LDPIN_FALLBACK_PATH, LDPIN_OVERRIDE and LDPIN_AUDIT_POLICY of the "
+      "environment: its overrides, fallback path and judging of candidates. "
+      "On by itself when LD_AUDIT or the program's DT_AUDIT names the module");
+  treeCmd->add_flag("--no-audit", tree.noAudit,
+                    "Model no audit module, whatever LD_AUDIT says")
+      ->excludes(auditOpt);
   treeCmd->add_option("--color", tree.color,
                       "auto (the default: on a terminal, unless NO_COLOR is "
                       "set), always or never")
@@ -85,12 +97,18 @@ int main(int argc, char **argv) {
   if (*inspectCmd)
     return ldpin::cli::runInspect(inspect, llvm::outs(), llvm::errs());
   if (*treeCmd) {
-    const char *llp = std::getenv("LD_LIBRARY_PATH");
-    const char *noColor = std::getenv("NO_COLOR");
-    return ldpin::cli::runTree(
-        tree, llvm::outs(), llvm::errs(),
-        llp ? std::optional<std::string>(llp) : std::nullopt,
-        noColor && *noColor, ::isatty(STDOUT_FILENO) == 1);
+    auto getenv = [](const char *name) -> std::optional<std::string> {
+      const char *v = std::getenv(name);
+      return v ? std::optional<std::string>(v) : std::nullopt;
+    };
+    // The module of ldpin's own package: bin/ldpin beside lib/.
+    std::string module = ldpin::dirName(ldpin::dirName(
+                             ldpin::realPath("/proc/self/exe"))) +
+                         "/lib/libldpin-audit.so";
+    if (::access(module.c_str(), R_OK) != 0)
+      module.clear();
+    return ldpin::cli::runTree(tree, llvm::outs(), llvm::errs(), getenv,
+                               ::isatty(STDOUT_FILENO) == 1, module);
   }
   if (*fixupCmds.fixup || *fixupCmds.check) {
     fixup.checkOnly = bool(*fixupCmds.check);

@@ -5,11 +5,13 @@
 #include "ldpin/elf.h"
 #include "ldpin/loader.h"
 #include "ldpin/note.h"
+#include "ldpin/paths.h"
 
 #include <llvm/Support/FormatVariadic.h>
 #include <llvm/Support/JSON.h>
 
 #include <cstdint>
+#include <cstring>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -73,17 +75,72 @@ struct Start {
   size_t searching = 0;        // failed probes made by searches
   bool anyMissing = false;
   std::string notAsked; // why the interpreter was not asked, if it was not
+  // The audit module modelled (null: none), and what of LD_AUDIT and
+  // DT_AUDIT is not.
+  std::shared_ptr<const loader::AuditRules> audit;
+  std::vector<std::string> auditNotes;
 };
+
+bool isLdpinModule(const std::string &path) {
+  return baseName(path) == "libldpin-audit.so";
+}
+
+// The audit modules of the start-up (LD_AUDIT, then the program's
+// DT_AUDIT, each split at ':', $PLATFORM expanded as glibc does) and which
+// of them is ldpin's, whose rules are modelled; --audit without one takes
+// the module of ldpin's own package.
+void chooseAudit(Start &s, const elf::ElfInfo &info, const TreeOptions &opts,
+                 const Getenv &getenv, const std::string &platform,
+                 const std::string &ownModule) {
+  if (opts.noAudit)
+    return;
+  std::vector<std::pair<std::string, std::string>> named; // where, module
+  auto add = [&](const char *where, const std::string &list) {
+    for (const std::string &m : splitList(list, ':'))
+      if (!m.empty())
+        named.emplace_back(where, m);
+  };
+  if (std::optional<std::string> env = getenv("LD_AUDIT"))
+    add("LD_AUDIT", *env);
+  if (info.audit && info.interpreter)
+    add("DT_AUDIT", *info.audit);
+  std::string module;
+  for (auto &[where, m] : named) {
+    for (const char *token : {"${PLATFORM}", "$PLATFORM"})
+      for (size_t at; (at = m.find(token)) != std::string::npos;)
+        m.replace(at, std::strlen(token), platform);
+    if (isLdpinModule(m) && module.empty())
+      module = m;
+    else if (!isLdpinModule(m))
+      s.auditNotes.push_back(where + (" names " + printable(m)) +
+                             ", an audit module whose rules are not modelled");
+  }
+  if (module.empty() && !opts.audit)
+    return;
+  if (module.empty())
+    module = ownModule;
+  if (s.secure) {
+    s.auditNotes.push_back("glibc loads no audit module in secure mode");
+    return;
+  }
+  auto rules = std::make_shared<loader::AuditRules>(
+      loader::auditRulesFrom(getenv));
+  rules->module = module;
+  s.audit = std::move(rules);
+}
 
 void analyse(Start &s, const elf::ElfInfo &info, loader::FileCache &cache,
              loader::InterpreterDefaultsCache &interpreters,
              const TreeOptions &opts,
-             const std::optional<std::string> &libraryPath) {
+             const std::optional<std::string> &libraryPath,
+             const Getenv &getenv, const std::string &ownModule) {
   s.interpreter = info.interpreter.value_or(opts.interpreter);
   s.secure = opts.secure || secureFor(s.path);
   loader::SearchSettings settings =
       loader::startupSettings(info, cache, interpreters, s.log, libraryPath,
                               s.secure, opts.interpreter);
+  chooseAudit(s, info, opts, getenv, settings.platform, ownModule);
+  settings.audit = s.audit;
   s.closure =
       loader::closureOf(s.path, cache, settings, nullptr, opts.interpreter);
   if (!s.interpreter.empty() && cache.regular(s.interpreter))
@@ -119,6 +176,8 @@ void printEdges(llvm::raw_ostream &out, const Start &s, size_t object,
     out << prefix << (last ? "└── " : "├── ") << printable(edge.name) << ' '
         << c.paint(std::string("[") + loader::howName(edge.how) + "]",
                    c.of(edge.how));
+    if (edge.byAudit)
+      out << " (the audit module's answer)";
     if (edge.how == loader::How::NotFound) {
       std::string tried;
       for (const std::string &t : edge.tried)
@@ -143,6 +202,9 @@ void printEdges(llvm::raw_ostream &out, const Start &s, size_t object,
     }
     if (edge.failedProbes)
       out << " · " << c.paint(probesText(edge.failedProbes), "33");
+    for (const loader::AuditSkip &k : edge.auditSkipped)
+      out << "; the audit module skips " << printable(k.path) << " ("
+          << printable(k.why) << ")";
     out << '\n';
     if (edge.to != SIZE_MAX && s.creator[edge.to] == mine[k])
       printEdges(out, s, edge.to, prefix + (last ? "    " : "│   "), c);
@@ -157,6 +219,21 @@ void printText(llvm::raw_ostream &out, const Start &s, const TreeOptions &opts,
   if (s.secure)
     out << " (secure mode)";
   out << '\n';
+  if (s.audit) {
+    out << "audit module " << printable(s.audit->module.empty()
+                                            ? std::string("libldpin-audit.so")
+                                            : s.audit->module)
+        << ": LDPIN_FALLBACK_PATH "
+        << (s.audit->fallback.empty() ? std::string("unset")
+                                      : printable(s.audit->fallback))
+        << ", " << s.audit->overrides.size()
+        << (s.audit->overrides.size() == 1 ? " override" : " overrides")
+        << ", policy " << (s.audit->strict ? "strict" : "default") << '\n';
+    for (const std::string &w : s.audit->warnings)
+      out << "  " << c.paint("warning", "33") << ": " << printable(w) << '\n';
+  }
+  for (const std::string &n : s.auditNotes)
+    out << c.paint("note", "33") << ": " << n << '\n';
   printEdges(out, s, 0, "", c);
   if (!s.interpreter.empty()) {
     out << "interpreter " << printable(s.interpreter);
@@ -177,7 +254,9 @@ void printText(llvm::raw_ostream &out, const Start &s, const TreeOptions &opts,
   out << "predicted failed probes at start-up: " << total;
   if (total)
     out << " (" << s.searching << " while searching, " << total - s.searching
-        << " checking for /etc/ld.so.preload)";
+        << (s.audit ? " before (/etc/ld.so.preload, the audit module)"
+                    : " checking for /etc/ld.so.preload")
+        << ")";
   out << '\n';
   if (opts.probes)
     for (const loader::Probe &p : s.log.calls)
@@ -187,6 +266,32 @@ void printText(llvm::raw_ostream &out, const Start &s, const TreeOptions &opts,
                 : p.kind == loader::Probe::Stat ? "stat   "
                                                 : "access ")
             << printable(p.path) << '\n';
+}
+
+llvm::json::Value audit(const Start &s) {
+  llvm::json::Array notes;
+  for (const std::string &n : s.auditNotes)
+    notes.push_back(n);
+  if (!s.audit)
+    return notes.empty() ? llvm::json::Value(nullptr)
+                         : llvm::json::Object{{"module", nullptr},
+                                              {"not_modelled", std::move(notes)}};
+  llvm::json::Array overrides, warnings;
+  for (const loader::AuditRules::Override &o : s.audit->overrides)
+    overrides.push_back(llvm::json::Object{
+        {"name", o.name}, {"target", o.target}, {"forced", o.forced}});
+  for (const std::string &w : s.audit->warnings)
+    warnings.push_back(w);
+  return llvm::json::Object{
+      {"module", s.audit->module.empty() ? llvm::json::Value(nullptr)
+                                         : llvm::json::Value(s.audit->module)},
+      {"fallback_path", s.audit->fallback.empty()
+                            ? llvm::json::Value(nullptr)
+                            : llvm::json::Value(s.audit->fallback)},
+      {"overrides", std::move(overrides)},
+      {"policy", s.audit->strict ? "strict" : "default"},
+      {"warnings", std::move(warnings)},
+      {"not_modelled", std::move(notes)}};
 }
 
 llvm::json::Value json(const Start &s, const TreeOptions &opts,
@@ -225,6 +330,14 @@ llvm::json::Value json(const Start &s, const TreeOptions &opts,
                            {"failed_probes", static_cast<int64_t>(e.failedProbes)}};
     if (e.how == loader::How::Rpath)
       obj["rpath_owner"] = e.rpathOwner;
+    if (e.byAudit)
+      obj["by_audit"] = true;
+    if (!e.auditSkipped.empty()) {
+      llvm::json::Array skipped;
+      for (const loader::AuditSkip &k : e.auditSkipped)
+        skipped.push_back(llvm::json::Object{{"path", k.path}, {"why", k.why}});
+      obj["audit_skipped"] = std::move(skipped);
+    }
     if (e.how == loader::How::NotFound) {
       llvm::json::Array tried;
       for (const std::string &t : e.tried)
@@ -249,6 +362,7 @@ llvm::json::Value json(const Start &s, const TreeOptions &opts,
       {"library_path", libraryPath && !libraryPath->empty() && !s.secure
                            ? llvm::json::Value(*libraryPath)
                            : llvm::json::Value(nullptr)},
+      {"audit", audit(s)},
       {"objects", std::move(objects)},
       {"needed", std::move(edges)},
       {"problems", std::move(problems)},
@@ -270,9 +384,11 @@ llvm::json::Value json(const Start &s, const TreeOptions &opts,
 } // namespace
 
 int runTree(const TreeOptions &opts, llvm::raw_ostream &out,
-            llvm::raw_ostream &err,
-            const std::optional<std::string> &envLibraryPath, bool noColor,
-            bool terminal) {
+            llvm::raw_ostream &err, const Getenv &getenv, bool terminal,
+            const std::string &module) {
+  const std::optional<std::string> envLibraryPath = getenv("LD_LIBRARY_PATH");
+  const std::optional<std::string> noColorValue = getenv("NO_COLOR");
+  const bool noColor = noColorValue && !noColorValue->empty();
   Colors colors;
   colors.on = opts.color == "always" ||
               (opts.color == "auto" && terminal && !noColor && !opts.json);
@@ -302,7 +418,7 @@ int runTree(const TreeOptions &opts, llvm::raw_ostream &out,
     }
     Start s;
     s.path = path;
-    analyse(s, *info, cache, interpreters, opts, libraryPath);
+    analyse(s, *info, cache, interpreters, opts, libraryPath, getenv, module);
     if (s.anyMissing || !s.closure.problems.empty())
       status = 1;
     if (opts.json)

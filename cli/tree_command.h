@@ -9,6 +9,7 @@
 
 #include <llvm/Support/raw_ostream.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,14 +26,19 @@ struct TreeOptions {
   bool secure = false;                     // --secure
   std::string interpreter;                 // --interpreter, for libraries
   std::string color = "auto";              // --color auto|always|never
+  // --audit, --no-audit: model libldpin-audit.so (by default when LD_AUDIT
+  // or the program's DT_AUDIT names it).
+  bool audit = false, noAudit = false;
 };
 
+using Getenv = std::function<std::optional<std::string>(const char *)>;
+
 // The process exit status: 0 when every file was read and every library
-// found, 1 otherwise. `environment` gives LD_LIBRARY_PATH and NO_COLOR;
-// `terminal` says whether `out` is one.
+// found, 1 otherwise. `getenv` gives LD_LIBRARY_PATH, NO_COLOR, LD_AUDIT
+// and the audit module's LDPIN_* settings; `terminal` says whether `out` is
+// one; `module` is the audit module of ldpin's own package ("" for none).
 int runTree(const TreeOptions &opts, llvm::raw_ostream &out,
-            llvm::raw_ostream &err,
-            const std::optional<std::string> &envLibraryPath, bool noColor,
-            bool terminal);
+            llvm::raw_ostream &err, const Getenv &getenv, bool terminal,
+            const std::string &module);
 
 } // namespace ldpin::cli

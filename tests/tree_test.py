@@ -466,6 +466,289 @@ def every_rule_of_the_corpus_matches_the_loader():
         check(not bad, "\n".join(bad))
 
 
+# --- the audit module ---------------------------------------------------------
+
+def audit_module():
+    """libldpin-audit.so of the build (build/bin/ldpin beside build/lib)."""
+    return os.path.join(os.path.dirname(os.path.dirname(
+        os.path.realpath(ARGS.ldpin))), "lib", "libldpin-audit.so")
+
+
+def audit_trail(prog, env, cwd, interp):
+    """Under the real module, in trace mode: (paths loaded, names not found,
+    failed probes, result). The paths are the trace's own list (the names
+    the module gives what it found); glibc's LD_DEBUG names a fallback
+    library after the default directory it asked about."""
+    with tempfile.NamedTemporaryFile(prefix="ldpin-tree-", delete=False) as t:
+        log = t.name
+    try:
+        cmd = ["strace", "-qq", "-o", log, "-e", "trace=%file",
+               "-E", "LD_TRACE_LOADED_OBJECTS=1", "-E", f"LD_AUDIT={env['LD_AUDIT']}"]
+        base = {k: v for k, v in env.items() if not k.startswith("LD_")}
+        res = subprocess.run(cmd + [prog], capture_output=True, text=True,
+                             env=base, cwd=cwd, timeout=120)
+        with open(log) as f:
+            calls = [l for l in f if not l.startswith("execve(")]
+    finally:
+        os.unlink(log)
+    failed = sum(1 for l in calls if re.search(r"= -1 E[A-Z]+ ", l))
+    loaded, missing = [], []
+    for line in res.stdout.splitlines():
+        line = line.strip()
+        if line.endswith("=> not found"):
+            missing.append(line.split(" => ")[0])
+            continue
+        path = line.split(" => ", 1)[1] if " => " in line else line
+        path = path.rsplit(" (0x", 1)[0]
+        if path.startswith("/") and path != interp:
+            loaded.append(path)
+    return loaded, missing, failed, res
+
+
+def audit_compare(prog, predicted, env, cwd):
+    loaded, missing, failed, res = audit_trail(prog, env, cwd, predicted["interpreter"])
+    objects = [o for o in predicted["objects"] if o["how"] not in ("root", "interpreter")]
+    model = sorted(o["path"] for o in objects)
+    model_missing = sorted({e["name"] for e in predicted["needed"] if e["how"] == "not found"})
+    out = []
+    if model != sorted(loaded):
+        out.append(f"loads {model}, the loader {sorted(loaded)}")
+    if model_missing != sorted(set(missing)):
+        out.append(f"not found {model_missing}, the loader {sorted(set(missing))}")
+    if predicted["failed_probes"] != failed:
+        out.append(f"{predicted['failed_probes']} failed probes, strace {failed}")
+    if res.returncode not in (0, 1) or "ERROR" in res.stderr:
+        out.append(f"the program under the module: {res.returncode} {res.stderr}")
+    return out
+
+
+def build_audit_corpus(r):
+    """(name, program, environment additions, [(NEEDED, how, path or None,
+    skipped path or None)]): one case per rule of the module."""
+    cases = []
+    L = lambda *p: os.path.join(r, *p)
+    V = "int {0}(void) {{ return 1; }}\n"
+    # The fallback path, with a missing, an empty, a relative and a
+    # slash-ended entry; two libraries found there, one search each.
+    lib(r, L("fb/libfa.so"), "fa")
+    lib(r, L("fb/libfb.so"), "fb")
+    prog(r, L("bin/fallback"), ["fa", "fb"], ["-L" + L("fb"), "-lfa", "-lfb"])
+    fallback = f"{L('none')}::rel/dir:{L('fb')}/"
+    cases.append(("fallback", L("bin/fallback"), {"LDPIN_FALLBACK_PATH": fallback},
+                  [("libfa.so", "fallback", L("fb/libfa.so"), None),
+                   ("libfb.so", "fallback", L("fb/libfb.so"), None)]))
+    # Candidates the module passes over: another class, a newer glibc's
+    # symbol version, a second C library, a world-writable directory.
+    os.makedirs(L("fb32"))
+    write(L("src/fc.c"), V.format("fc"))
+    sh(["gcc", "-m32", "-shared", "-fPIC", "-o", L("fb32/libfc.so"), L("src/fc.c")])
+    lib(r, L("fb/libfc.so"), "fc")
+    os.makedirs(L("stub"))
+    write(L("stub/libc.c"), "int newfn(void){return 0;}\n")
+    write(L("stub/libc.map"), "GLIBC_2.99 { global: newfn; local: *; };\n")
+    sh("gcc -shared -fPIC -nostdlib libc.c -Wl,--version-script=libc.map "
+       "-Wl,-soname,libc.so.6 -o libc.so.6", cwd=L("stub"))
+    lib(r, L("fbv/libfv.so"), "fv", "int newfn(void); int fv(void){return newfn();}\n",
+        extra=["-nostdlib", L("stub/libc.so.6")])
+    lib(r, L("fb/libfv.so"), "fv")
+    os.makedirs(L("other-glibc"))
+    write(L("other-glibc/c.c"), "int other_libc(void){return 0;}\n")
+    sh(["gcc", "-shared", "-fPIC", "-nostdlib", "-o", L("other-glibc/libc.so.6"),
+        L("other-glibc/c.c")])
+    lib(r, L("fbo/libfo.so"), "fo", "int other_libc(void); int fo(void){return other_libc();}\n",
+        extra=["-Wl,--no-as-needed", L("other-glibc/libc.so.6")])
+    lib(r, L("fb/libfo.so"), "fo")
+    lib(r, L("fbw/libfw.so"), "fw")
+    os.chmod(L("fbw"), 0o777)
+    lib(r, L("fb/libfw.so"), "fw")
+    prog(r, L("bin/skips"), ["fc", "fv", "fo", "fw"],
+         ["-L" + L("fb"), "-lfc", "-lfv", "-lfo", "-lfw"])
+    judged = ":".join(L(d) for d in ("fb32", "fbv", "fbo", "fbw", "fb"))
+    cases.append(("candidates-judged", L("bin/skips"), {"LDPIN_FALLBACK_PATH": judged},
+                  [("libfc.so", "fallback", L("fb/libfc.so"), L("fb32/libfc.so")),
+                   ("libfv.so", "fallback", L("fb/libfv.so"), L("fbv/libfv.so")),
+                   ("libfo.so", "fallback", L("fb/libfo.so"), L("fbo/libfo.so")),
+                   ("libfw.so", "fallback", L("fb/libfw.so"), L("fbw/libfw.so"))]))
+    # The strict policy: a library of another channel (records written by
+    # ldpin-ld) is passed over for one of the program's.
+    wrap = L("wrap/bin")
+    os.makedirs(wrap)
+    os.symlink(os.path.abspath(ARGS.ldpin_ld), os.path.join(wrap, "ld"))
+    write(L("wrap/nix-support/ldpin-linker"), "/usr/bin/ld.bfd\n")
+    os.makedirs(L("store"))
+    os.makedirs(L("build"))
+
+    def linked(args, channel):
+        e = {k: v for k, v in os.environ.items() if not k.startswith(("LD_", "LDPIN_"))}
+        e.update(NIX_STORE=L("store"), NIX_BUILD_TOP=L("build"), TMPDIR=L("build"),
+                 LDPIN_CHANNEL=channel)
+        sh(f"gcc -B{wrap}/ {args}", env=e, cwd=r)
+
+    write(L("src/ch.c"), V.format("ch"))
+    os.makedirs(L("fbb"))
+    os.makedirs(L("fba"))
+    linked(f"-shared -fPIC src/ch.c -Wl,-soname,libch.so.1 -o {L('fbb/libch.so.1')}", "b")
+    linked(f"-shared -fPIC src/ch.c -Wl,-soname,libch.so.1 -o {L('fba/libch.so.1')}", "a")
+    lib(r, L("mid/libmid.so"), "mid", "int ch(void); int mid(void){return ch();}\n",
+        extra=["-L" + L("fba"), "-l:libch.so.1"])
+    write(L("src/strict.c"), "int mid(void); int main(void){return mid() > 5;}\n")
+    linked(f"src/strict.c -L{L('mid')} -lmid -Wl,-rpath,{L('mid')} "
+           f"-Wl,-rpath-link,{L('fba')} -o {L('bin/strict')}", "a")
+    cases.append(("strict-channel", L("bin/strict"),
+                  {"LDPIN_FALLBACK_PATH": L("fbb") + ":" + L("fba"), "LDPIN_AUDIT_POLICY": "strict"},
+                  [("libch.so.1", "fallback", L("fba/libch.so.1"), L("fbb/libch.so.1"))]))
+    # Overrides: of a bare name (found by RUNPATH otherwise) and of an
+    # absolute NEEDED; refused ones (missing, another class) leave the
+    # search as it was; a forced one is not judged.
+    lib(r, L("ova/libov.so"), "ov")
+    lib(r, L("ovb/libov.so"), "ov")
+    lib(r, L("ova/libow.so"), "ow")
+    os.makedirs(L("ow32"))
+    write(L("src/ow.c"), V.format("ow"))
+    sh(["gcc", "-m32", "-shared", "-fPIC", "-o", L("ow32/libow.so"), L("src/ow.c")])
+    lib(r, L("abs/libab.so"), "ab", soname=L("abs/libab.so"))
+    lib(r, L("abs2/libab.so"), "ab", soname=L("abs/libab.so"))
+    prog(r, L("bin/override"), ["ov", "ow", "ab"],
+         ["-L" + L("ova"), "-lov", "-low", L("abs/libab.so"),
+          "-Wl,--enable-new-dtags,-rpath," + L("ova")])
+    cases.append(("override", L("bin/override"),
+                  {"LDPIN_OVERRIDE": f"libov.so={L('ovb/libov.so')}:"
+                                     f"{L('abs/libab.so')}={L('abs2/libab.so')}"},
+                  [("libov.so", "override", L("ovb/libov.so"), None),
+                   ("libow.so", "runpath", L("ova/libow.so"), None),
+                   (L("abs/libab.so"), "override", L("abs2/libab.so"), None)]))
+    cases.append(("override-refused", L("bin/override"),
+                  {"LDPIN_OVERRIDE": f"libov.so={L('gone/libov.so')}:"
+                                     f"libow.so={L('ow32/libow.so')}:bad-entry"},
+                  [("libov.so", "runpath", L("ova/libov.so"), L("gone/libov.so")),
+                   ("libow.so", "runpath", L("ova/libow.so"), L("ow32/libow.so"))]))
+    cases.append(("override-forced", L("bin/override"),
+                  {"LDPIN_OVERRIDE": f"libov.so=!{L('ovb/libov.so')}"},
+                  [("libov.so", "override", L("ovb/libov.so"), None)]))
+    # A bare name that an object loaded under an absolute soname answers
+    # to: the module gives glibc that object.
+    lib(r, L("asn/libsa.so.1"), "sa", soname=L("asn/libsa.so.1"))
+    lib(r, L("asn-link/libsa.so.1"), "sa")
+    lib(r, L("asn/libsb.so"), "sb", "int sa(void); int sb(void){return sa();}\n",
+        extra=[L("asn-link/libsa.so.1")])
+    prog(r, L("bin/loaded"), ["sa", "sb"],
+         [L("asn/libsa.so.1"), "-L" + L("asn"), "-lsb", "-Wl,-rpath-link," + L("asn-link"),
+          "-Wl,--enable-new-dtags,-rpath," + L("asn")])
+    cases.append(("loaded-by-absolute-soname", L("bin/loaded"), {},
+                  [("libsa.so.1", "loaded", L("asn/libsa.so.1"), None)]))
+    # The C library's own objects come from beside the dynamic linker: a
+    # libnss_ library no directory has but the linker's own (a copy of the
+    # host's ld.so in a store of the test's, which tree may ask).
+    glibc = L("nix/store/00000000000000000000000000000000-glibc/lib")
+    os.makedirs(glibc)
+    shutil.copy2("/lib64/ld-linux-x86-64.so.2", os.path.join(glibc, "ld-linux-x86-64.so.2"))
+    lib(r, os.path.join(glibc, "libnss_ldpintest.so.2"), "nt")
+    lib(r, L("nss-link/libnss_ldpintest.so.2"), "nt")
+    prog(r, L("bin/own"), ["nt"], ["-L" + L("nss-link"), "-l:libnss_ldpintest.so.2",
+         "-Wl,--dynamic-linker=" + os.path.join(glibc, "ld-linux-x86-64.so.2")])
+    cases.append(("own-glibc", L("bin/own"),
+                  {"LDPIN_FALLBACK_PATH": L("fb"), "NIX_STORE": L("nix/store")},
+                  [("libnss_ldpintest.so.2", "own glibc",
+                    os.path.join(glibc, "libnss_ldpintest.so.2"), None)]))
+    # Not in the fallback path either; and -z nodeflib, for which glibc
+    # never reaches the default directories, so the module is not asked.
+    lib(r, L("gone-link/libfgone.so"), "fgone")
+    prog(r, L("bin/missing"), ["fa", "fgone"],
+         ["-L" + L("fb"), "-lfa", "-L" + L("gone-link"), "-lfgone"])
+    cases.append(("not-in-the-fallback", L("bin/missing"),
+                  {"LDPIN_FALLBACK_PATH": L("none") + ":" + L("fb")},
+                  [("libfa.so", "fallback", L("fb/libfa.so"), None),
+                   ("libfgone.so", "not found", None, None)]))
+    prog(r, L("bin/nodeflib"), ["fa"], ["-L" + L("fb"), "-lfa", "-Wl,-z,nodefaultlib"])
+    cases.append(("nodeflib-gets-no-fallback", L("bin/nodeflib"),
+                  {"LDPIN_FALLBACK_PATH": L("fb")},
+                  [("libfa.so", "not found", None, None)]))
+    return cases
+
+
+@test
+def every_rule_of_the_audit_module_matches_the_module():
+    """`ldpin tree` with LD_AUDIT naming libldpin-audit.so (or --audit)
+    against the module itself, in trace mode: the files loaded, what is not
+    found and the failed probes, glibc's and the module's own; each case
+    also shows its rule (how each library was found, what was skipped),
+    and that without the module it is not so."""
+    check(os.path.exists(audit_module()), f"no module at {audit_module()}")
+    with tempfile.TemporaryDirectory(prefix="ldpin-tree-") as r:
+        os.chmod(r, 0o755)
+        bad = []
+        for name, p, extra, want in build_audit_corpus(r):
+            env = {k: v for k, v in os.environ.items()
+                   if not k.startswith(("LD_", "LDPIN_"))}
+            env.update(extra)
+            env["LD_AUDIT"] = audit_module()
+            pred = predictions([p], env, r)[p]
+            check(pred["audit"] and pred["audit"]["module"] == audit_module(),
+                  f"{name}: LD_AUDIT not taken: {pred['audit']}")
+            d = audit_compare(p, pred, env, r)
+            print(f"  {name}: {pred['failed_probes']} failed probes, "
+                  f"{len(pred['objects'])} objects" + ("" if not d else " DIFFERS"))
+            if d:
+                bad.append(f"{name}: {'; '.join(d)}")
+            edges = {e["name"]: e for e in pred["needed"]}
+            for needed, how, path, skipped in want:
+                e = edges.get(needed)
+                got = e and (e["how"], pred["objects"][e["to"]]["path"] if e["to"] is not None else None)
+                if got != (how, path):
+                    bad.append(f"{name}: {needed} is {got}, not {(how, path)}")
+                if skipped and skipped not in [k["path"] for k in e.get("audit_skipped", [])]:
+                    bad.append(f"{name}: {needed} does not say it skipped {skipped}: {e}")
+            # The same start-up without the module is another one.
+            plain = {k: v for k, v in env.items() if k != "LD_AUDIT"}
+            without = predictions([p], plain, r)[p]
+            check(without["audit"] is None, f"{name}: audit without LD_AUDIT")
+            same = [(e["how"], e["to"]) for e in without["needed"]] == \
+                [(e["how"], e["to"]) for e in pred["needed"]] and \
+                without["failed_probes"] == pred["failed_probes"]
+            # glibc never asks the module for a -z nodeflib object's
+            # libraries (nor does it search the default directories).
+            if same != name.startswith("nodeflib"):
+                bad.append(f"{name}: {'the same' if same else 'not the same'} "
+                           f"without the module")
+            loaded, _, failed, _ = loader_trail(p, plain, r)
+            if without["failed_probes"] != failed:
+                bad.append(f"{name}, without the module: {without['failed_probes']} "
+                           f"failed probes, strace {failed}")
+        check(not bad, "\n".join(bad))
+
+
+@test
+def audit_settings_are_reported_and_secure_mode_loads_no_module():
+    with tempfile.TemporaryDirectory(prefix="ldpin-tree-") as r:
+        lib(r, os.path.join(r, "fb/libfa.so"), "fa")
+        p = os.path.join(r, "p")
+        prog(r, p, ["fa"], ["-L" + os.path.join(r, "fb"), "-lfa"])
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("LD_", "LDPIN_"))}
+        env.update(LDPIN_FALLBACK_PATH="rel:" + os.path.join(r, "fb"),
+                   LDPIN_OVERRIDE="nonsense", LDPIN_AUDIT_POLICY="lax",
+                   LD_AUDIT="/elsewhere/libother-audit.so")
+        out = sh([ARGS.ldpin, "tree", "--audit", p], env=env, ok=False).stdout
+        for want in ("LDPIN_FALLBACK_PATH entry 'rel' is not absolute; ignored",
+                     "LDPIN_OVERRIDE entry 'nonsense' is not name=/absolute/path",
+                     "LDPIN_AUDIT_POLICY='lax' is not 'default' or 'strict'",
+                     "LD_AUDIT names /elsewhere/libother-audit.so, an audit module "
+                     "whose rules are not modelled",
+                     "libfa.so [fallback] " + os.path.join(r, "fb/libfa.so")):
+            check(want in out, f"{want!r} not in:\n{out}")
+        # LD_AUDIT naming another module alone is not modelled; --no-audit
+        # and secure mode model none.
+        out = sh([ARGS.ldpin, "tree", p], env=env, ok=False).stdout
+        check("libfa.so [not found]" in out, out)
+        env["LD_AUDIT"] = audit_module()
+        out = sh([ARGS.ldpin, "tree", "--no-audit", p], env=env, ok=False).stdout
+        check("libfa.so [not found]" in out and "audit module" not in out, out)
+        out = sh([ARGS.ldpin, "tree", "--secure", p], env=env, ok=False).stdout
+        check("libfa.so [not found]" in out and
+              "glibc loads no audit module in secure mode" in out, out)
+        res = sh([ARGS.ldpin, "tree", "--audit", "--no-audit", p], env=env, ok=False)
+        check(res.returncode == 2, f"--audit --no-audit: {res.returncode}")
+
+
 FAKE_LDSO = r"""
 /* A "dynamic linker" that, run, creates the file named at build time. */
 static long sys(long n, long a, long b, long c) {

@@ -5,6 +5,7 @@
 #include "ldpin/loader.h"
 
 #include "ldpin/checked.h"
+#include "ldpin/note.h"
 #include "ldpin/paths.h"
 #include "ldpin/pin.h"
 #include "ldpin/process.h"
@@ -22,6 +23,8 @@
 #include <set>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "text.h" // audit/: the names of the C library's own objects
 
 namespace ldpin::loader {
 namespace {
@@ -46,6 +49,10 @@ struct Trace {
   std::string refused;
   size_t failed = 0;
   int lastError = ENOENT; // errno as open_path last saw it
+  // The audit module's answer at the default directories (How::Fallback,
+  // How::OwnGlibc), and the candidates it passed over.
+  std::optional<How> audit;
+  std::vector<AuditSkip> skipped;
 };
 
 // A directory as glibc's fillin_rpath keeps it: trailing slashes folded
@@ -111,12 +118,18 @@ std::vector<ProbeDir> probeDirs(const std::vector<Dir> &dirs,
 // process already knows it does not exist; a failed open of a directory
 // whose existence is unknown is followed by a stat of it, remembered by
 // name for the whole process. Relative directories are never judged.
+// With `atDefault` (the default directories of a process with the audit
+// module), the first candidate glibc tries is first given to the module,
+// which may name another file to open instead; glibc still names the
+// object, and judges its directory, by the candidate.
 std::optional<std::pair<std::string, size_t>>
 inDirsProbing(const std::string &name, const std::vector<Dir> &dirs,
               const std::vector<ProbeDir> &list, const Object &forObject,
-              const SearchSettings &settings, Trace &trace) {
+              const SearchSettings &settings, Trace &trace,
+              bool atDefault = false) {
   const size_t ncap = settings.subdirs.size() + 1;
   std::string candidate;
+  bool askModule = atDefault && settings.atDefault;
   for (const ProbeDir &d : list) {
     if (!trace.refused.empty())
       break;
@@ -130,17 +143,28 @@ inDirsProbing(const std::string &name, const std::vector<Dir> &dirs,
       static const std::string none;
       const std::string &sub = c + 1 < ncap ? settings.subdirs[c] : none;
       candidate.assign(d.key).append(sub).append(name);
-      int err = settings.opens(candidate);
-      record(settings, trace, Probe::Open, candidate, err == 0);
+      std::optional<std::pair<std::string, How>> answer;
+      if (askModule) {
+        askModule = false;
+        std::vector<Probe> calls;
+        answer = settings.atDefault(name, candidate, calls, trace.skipped);
+        for (const Probe &p : calls)
+          record(settings, trace, p.kind, p.path, p.ok);
+      }
+      const std::string &opened = answer ? answer->first : candidate;
+      int err = settings.opens(opened);
+      record(settings, trace, Probe::Open, opened, err == 0);
       if (err == 0 &&
-          settings.usable(candidate, forObject.elfClass, forObject.machine)) {
+          settings.usable(opened, forObject.elfClass, forObject.machine)) {
         if (status[c] == 0)
           status[c] = 1;
-        return std::make_pair(candidate, d.index);
+        if (answer)
+          trace.audit = answer->second;
+        return std::make_pair(opened, d.index);
       }
       if (err == 0 && settings.refused &&
-          settings.refused(candidate, forObject.elfClass, forObject.machine)) {
-        trace.refused = candidate;
+          settings.refused(opened, forObject.elfClass, forObject.machine)) {
+        trace.refused = opened;
         return std::nullopt;
       }
       // A file of another class or machine: open_verify closes it and says
@@ -216,11 +240,12 @@ std::shared_ptr<const List> listOf(const std::string &list, const char *seps,
 std::optional<std::pair<std::string, size_t>>
 inDirs(const std::string &name, const std::vector<Dir> &dirs,
        const Object &forObject, const SearchSettings &settings, Trace &trace,
-       const std::vector<ProbeDir> *probe = nullptr) {
+       const std::vector<ProbeDir> *probe = nullptr, bool atDefault = false) {
   if (settings.probes)
-    return probe ? inDirsProbing(name, dirs, *probe, forObject, settings, trace)
+    return probe ? inDirsProbing(name, dirs, *probe, forObject, settings, trace,
+                                 atDefault)
                  : inDirsProbing(name, dirs, probeDirs(dirs, settings),
-                                 forObject, settings, trace);
+                                 forObject, settings, trace, atDefault);
   for (size_t i = 0; i < dirs.size() && trace.refused.empty(); ++i) {
     const std::string &dir = dirs[i].path;
     // An empty entry is the current directory to glibc; a build never
@@ -333,12 +358,80 @@ const char *howName(How how) {
     return "runpath";
   case How::Cache:
     return "ld.so.cache";
+  case How::Override:
+    return "override";
+  case How::Fallback:
+    return "fallback";
+  case How::OwnGlibc:
+    return "own glibc";
   case How::Default:
     return "default";
   case How::NotFound:
     return "not found";
   }
   return "?";
+}
+
+AuditRules auditRulesFrom(
+    const std::function<std::optional<std::string>(const char *)> &getenv) {
+  // The module reads each value whole up to the kernel's limit for one
+  // environment string, and ignores a longer one.
+  constexpr size_t kVarMax = 131072;
+  AuditRules rules;
+  auto value = [&](const char *name) -> std::string {
+    std::optional<std::string> v = getenv(name);
+    if (v && v->size() > kVarMax) {
+      rules.warnings.push_back(std::string(name) + " is longer than " +
+                               std::to_string(kVarMax) + " bytes; ignored");
+      return "";
+    }
+    return v.value_or("");
+  };
+  rules.fallback = value("LDPIN_FALLBACK_PATH");
+  for (size_t at = 0; at <= rules.fallback.size();) {
+    size_t e = std::min(rules.fallback.find(':', at), rules.fallback.size());
+    if (e != at && rules.fallback[at] != '/')
+      rules.warnings.push_back("LDPIN_FALLBACK_PATH entry '" +
+                               rules.fallback.substr(at, e - at) +
+                               "' is not absolute; ignored");
+    at = e + 1;
+  }
+  std::string policy = value("LDPIN_AUDIT_POLICY");
+  rules.strict = policy == "strict";
+  if (!rules.strict && !policy.empty() && policy != "default")
+    rules.warnings.push_back("LDPIN_AUDIT_POLICY='" + policy +
+                             "' is not 'default' or 'strict'; using 'default'");
+  constexpr size_t kMaxOverrides = 64;
+  std::string text = value("LDPIN_OVERRIDE");
+  for (size_t at = 0; at < text.size();) {
+    size_t e = std::min(text.find(':', at), text.size());
+    std::string entry = text.substr(at, e - at);
+    at = e + 1;
+    if (entry.empty())
+      continue;
+    size_t eq = entry.find('=');
+    std::string name = entry.substr(0, eq);
+    std::string target = eq == std::string::npos ? "" : entry.substr(eq + 1);
+    bool forced = !target.empty() && target[0] == '!';
+    if (forced)
+      target.erase(0, 1);
+    if (eq == std::string::npos || name.empty() || target.empty() ||
+        target[0] != '/') {
+      rules.warnings.push_back(
+          "LDPIN_OVERRIDE entry '" + name.substr(0, 200) +
+          (name.size() > 200 ? "..." : "") + "' is not name=/absolute/path; "
+          "ignored");
+      continue;
+    }
+    if (rules.overrides.size() == kMaxOverrides) {
+      rules.warnings.push_back("LDPIN_OVERRIDE has more than " +
+                               std::to_string(kMaxOverrides) +
+                               " entries; the rest are ignored");
+      break;
+    }
+    rules.overrides.push_back({name, target, forced});
+  }
+  return rules;
 }
 
 Object objectOf(const std::string &path, const elf::ElfInfo &info) {
@@ -420,6 +513,7 @@ Found search(const std::string &name, const Object &requester,
     out.tried = std::move(trace.tried);
     out.refused = std::move(trace.refused);
     out.failedProbes = trace.failed;
+    out.auditSkipped = std::move(trace.skipped);
     return out;
   };
   // One file the loader opens by its name (open_verify): usable, skipped
@@ -527,8 +621,8 @@ Found search(const std::string &name, const Object &requester,
   //    -z nodeflib.
   if (!nodeflib)
     if (auto f = inDirs(name, plain(settings.defaultDirs), requester, settings,
-                        trace))
-      return finish(How::Default, f->first);
+                        trace, nullptr, /*atDefault=*/true))
+      return finish(trace.audit.value_or(How::Default), f->first);
   return finish(How::NotFound, "");
 }
 
@@ -1172,14 +1266,383 @@ SearchSettings startupSettings(const elf::ElfInfo &info, FileCache &files,
 
 namespace {
 
+// One list of glibc's names, the audit module's.
 bool isLibcName(const std::string &soname) {
-  return soname.rfind("libc.so.", 0) == 0;
+  return audit::isLibcName(soname.c_str());
 }
 
 bool isLoaderName(const std::string &soname) {
-  return soname.rfind("ld-linux", 0) == 0 || soname.rfind("ld64.so", 0) == 0 ||
-         soname.rfind("ld.so", 0) == 0;
+  return audit::isLoaderName(soname.c_str());
 }
+
+// An object of the closure as it is loaded.
+struct Loaded {
+  Object object;
+  const elf::ElfInfo *info;
+  std::vector<size_t> chain; // indices of the objects that loaded it
+};
+
+std::optional<note::Record> recordOf(const elf::ElfInfo &info) {
+  for (const elf::Note &n : info.notes)
+    if (n.kind == elf::NoteKind::Ldpin) {
+      llvm::Expected<note::Record> r = note::parse(n.desc, info.bigEndian);
+      if (r)
+        return std::move(*r);
+      llvm::consumeError(r.takeError());
+      return std::nullopt;
+    }
+  return std::nullopt;
+}
+
+// libldpin-audit.so in a process (audit/module.cpp, doc/audit.md): what it
+// answers glibc at LA_SER_ORIG and at the first LA_SER_DEFAULT of a
+// request, how it judges a candidate, and the calls it makes that can
+// fail, in its order. It sees the objects loaded so far (`loaded`, in the
+// namespace's order) and the dynamic linker's directory.
+class AuditModel {
+public:
+  AuditModel(const AuditRules &rules, FileCache &files,
+             const std::deque<Loaded> &loaded, const Object &program,
+             const std::optional<std::string> &programChannel)
+      : rules_(rules), files_(files), loaded_(loaded), program_(program),
+        channel_(programChannel) {}
+
+  // la_objopen: the C library and the dynamic linker, by their sonames.
+  void opened(const Loaded &l) {
+    if (l.object.isMain || !isAbsolute(l.object.path) || !l.info->soname)
+      return;
+    std::string base = baseName(*l.info->soname);
+    if (isLibcName(base) && !libc_) {
+      libc_ = files_.identity(l.object.path);
+      libcPath_ = l.object.path;
+    } else if (isLoaderName(base) && !loader_) {
+      loader_ = files_.identity(l.object.path);
+      glibcDir_ = moduleDir(files_.real(l.object.path));
+    }
+  }
+
+  struct Original {
+    std::optional<std::string> target; // an override: the name to open
+    bool forced = false;
+    size_t loaded = SIZE_MAX; // an object loaded under an absolute soname
+  };
+
+  // LA_SER_ORIG, before glibc searches for `name`.
+  Original original(const std::string &name, std::vector<Probe> &calls,
+                    std::vector<AuditSkip> &skipped) {
+    Original out;
+    if (const AuditRules::Override *o = overrideFor(name)) {
+      if (std::optional<std::string> no =
+              judge(o->target, o->forced, calls, nullptr)) {
+        skipped.push_back({o->target, "override refused: " + *no});
+      } else {
+        out.target = o->target;
+        out.forced = o->forced;
+        return out;
+      }
+    }
+    if (name.find('/') != std::string::npos)
+      return out;
+    out.loaded = loadedByBareName(name, calls);
+    if (out.loaded != SIZE_MAX)
+      return out;
+    pending_ = name;
+    tried_ = false;
+    return out;
+  }
+
+  // The first LA_SER_DEFAULT of the request: LDPIN_FALLBACK_PATH, or for
+  // the C library's own names the dynamic linker's directory.
+  std::optional<std::pair<std::string, How>>
+  atDefault(const std::string &asked, std::vector<Probe> &calls,
+            std::vector<AuditSkip> &skipped) {
+    std::string base = baseName(asked);
+    if (tried_ || rules_.fallback.empty() || base != pending_)
+      return std::nullopt;
+    tried_ = true;
+    if (audit::isLibcFamilyName(base.c_str())) {
+      if (glibcDir_.empty())
+        return std::nullopt;
+      std::string own = glibcDir_ + "/" + base;
+      struct stat st;
+      if (statCall(own, st, calls) != 0 || !S_ISREG(st.st_mode) ||
+          own == asked)
+        return std::nullopt;
+      return std::make_pair(own, How::OwnGlibc);
+    }
+    for (const std::string &entry : split(rules_.fallback, ':')) {
+      if (entry.empty() || entry[0] != '/')
+        continue;
+      size_t n = entry.size();
+      while (n > 1 && entry[n - 1] == '/')
+        --n; // "dir/" and "dir" are one directory
+      std::string candidate = entry.substr(0, n) + (n == 1 ? "" : "/") + base;
+      if (candidate.size() >= kPathMax)
+        continue;
+      bool absent = false;
+      if (std::optional<std::string> no =
+              judge(candidate, false, calls, &absent)) {
+        if (!absent)
+          skipped.push_back({candidate, *no});
+        continue;
+      }
+      return std::make_pair(candidate, How::Fallback);
+    }
+    return std::nullopt;
+  }
+
+private:
+  static constexpr size_t kPathMax = 4096;
+
+  // The module's dirOf: the part before the last slash, "/" for none.
+  static std::string moduleDir(const std::string &path) {
+    size_t slash = path.rfind('/');
+    return slash == std::string::npos || slash == 0 ? "/"
+                                                    : path.substr(0, slash);
+  }
+
+  // statx(2) as the module makes it (links followed): 0 or errno.
+  static int statCall(const std::string &path, struct stat &st,
+                      std::vector<Probe> &calls) {
+    int err = ::stat(path.c_str(), &st) == 0 ? 0 : errno;
+    calls.push_back({Probe::Stat, path, err == 0});
+    return err;
+  }
+
+  // The module's fileId: the file's identity, nullopt when statx fails.
+  static std::optional<std::pair<uint64_t, uint64_t>>
+  fileId(const std::string &path, std::vector<Probe> &calls) {
+    struct stat st;
+    if (statCall(path, st, calls) != 0)
+      return std::nullopt;
+    return std::make_pair(uint64_t(st.st_dev), uint64_t(st.st_ino));
+  }
+
+  static bool worldWritableDir(const std::string &path,
+                               std::vector<Probe> &calls) {
+    struct stat st;
+    return statCall(moduleDir(path), st, calls) == 0 &&
+           (st.st_mode & S_IWOTH) != 0;
+  }
+
+  const AuditRules::Override *overrideFor(const std::string &name) const {
+    for (const AuditRules::Override &o : rules_.overrides)
+      if (o.name == name || (o.name[0] != '/' && name[0] == '/' &&
+                             o.name == baseName(name)))
+        return &o;
+    return nullptr;
+  }
+
+  bool inNamespace(const Loaded &l) const {
+    return !l.object.isMain && isAbsolute(l.object.path) &&
+           l.info->hasDynamic && l.info->dynstr;
+  }
+
+  // An object whose DT_SONAME is absolute that a bare `name` means: by the
+  // soname's last part or its file's name, else by the soname its record
+  // keeps (read from its file).
+  size_t loadedByBareName(const std::string &name, std::vector<Probe> &calls) {
+    auto absoluteSoname = [&](const Loaded &l) {
+      return inNamespace(l) && l.info->soname && isAbsolute(*l.info->soname);
+    };
+    for (size_t k = 0; k < loaded_.size(); ++k)
+      if (absoluteSoname(loaded_[k]) &&
+          (baseName(*loaded_[k].info->soname) == name ||
+           baseName(loaded_[k].object.path) == name))
+        return k;
+    for (size_t k = 0; k < loaded_.size(); ++k) {
+      if (!absoluteSoname(loaded_[k]))
+        continue;
+      auto [it, fresh] = keptSonames_.try_emplace(loaded_[k].object.path);
+      if (fresh) {
+        struct stat st;
+        statCall(loaded_[k].object.path, st, calls);
+        if (std::optional<note::Record> r = recordOf(*loaded_[k].info))
+          it->second = r->soname.value_or("");
+      }
+      if (!it->second.empty() && it->second == name)
+        return k;
+    }
+    return SIZE_MAX;
+  }
+
+  // The loaded object a version need's file names.
+  const Loaded *loadedForNeed(const std::string &file) const {
+    for (const Loaded &l : loaded_) {
+      if (!inNamespace(l))
+        continue;
+      const std::optional<std::string> &so = l.info->soname;
+      if (isAbsolute(file) ? l.object.path == file || (so && *so == file)
+                           : (so && baseName(*so) == file) ||
+                                 baseName(l.object.path) == file)
+        return &l;
+    }
+    return nullptr;
+  }
+
+  // The process's C library: the one loaded, or before that the one beside
+  // the dynamic linker (asked once).
+  const std::optional<std::pair<uint64_t, uint64_t>> &
+  processLibc(std::vector<Probe> &calls) {
+    if (libc_ || libcPredicted_ || glibcDir_.empty())
+      return libc_ ? libc_ : predictedLibc_;
+    libcPredicted_ = true;
+    libcPath_ = glibcDir_ + "/libc.so.6";
+    predictedLibc_ = fileId(libcPath_, calls);
+    return predictedLibc_;
+  }
+
+  // Whether the file of the C library's own `name` beside the dynamic
+  // linker defines `version` (true when that cannot be told).
+  bool glibcDefines(const std::string &name, const std::string &version,
+                    std::vector<Probe> &calls) {
+    if (glibcDir_.empty())
+      return true;
+    std::string p = glibcDir_ + "/" + name;
+    struct stat st;
+    if (statCall(p, st, calls) != 0 || !S_ISREG(st.st_mode))
+      return true;
+    const elf::ElfInfo *info = files_.get(p);
+    if (!info || info->elfClass != program_.elfClass ||
+        info->machine != program_.machine)
+      return true;
+    return std::any_of(info->versionDefs.begin(), info->versionDefs.end(),
+                       [&](const elf::VersionDef &d) {
+                         return !d.names.empty() && d.names[0] == version;
+                       });
+  }
+
+  // The module's judge(): why `path` may not be loaded, nullopt when it
+  // may. `absent`: it does not exist (the next directory, silently).
+  std::optional<std::string> judge(const std::string &path, bool forced,
+                                   std::vector<Probe> &calls, bool *absent) {
+    using namespace llvm::ELF;
+    if (forced) {
+      if (worldWritableDir(path, calls))
+        return "in a world-writable directory";
+      return std::nullopt;
+    }
+    // mapFile: the type, the open, the directory it really is in.
+    struct stat st;
+    if (int err = statCall(path, st, calls)) {
+      if (absent)
+        *absent = err == ENOENT;
+      return "cannot be opened (error " + std::to_string(err) + ")";
+    }
+    if (!S_ISREG(st.st_mode))
+      return std::string("is not a regular file");
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    calls.push_back({Probe::Open, path, fd >= 0});
+    if (fd < 0)
+      return "cannot be opened (error " + std::to_string(errno) + ")";
+    ::close(fd);
+    bool writable = worldWritableDir(files_.real(path), calls);
+    if (static_cast<uint64_t>(st.st_size) < sizeof(llvm::ELF::Elf32_Ehdr))
+      return std::string("is too short to be a shared object");
+    if (writable || worldWritableDir(path, calls))
+      return "in a world-writable directory";
+    std::string error;
+    const elf::ElfInfo *info = files_.get(path, &error);
+    if (!info)
+      return error;
+    if (info->elfClass != program_.elfClass)
+      return info->elfClass == 32 ? "ELFCLASS32, not ELFCLASS64"
+                                  : "ELFCLASS64, not ELFCLASS32";
+    if (info->machine != program_.machine)
+      return "built for machine " + std::to_string(info->machine) + ", not " +
+             std::to_string(program_.machine);
+    if (info->version != EV_CURRENT)
+      return std::string("an ELF version glibc does not load");
+    if (!(info->osabi == ELFOSABI_NONE && info->abiVersion == 0) &&
+        !(info->osabi == ELFOSABI_GNU && info->abiVersion < 16))
+      return "an OS ABI glibc does not load (" + std::to_string(info->osabi) +
+             " version " + std::to_string(info->abiVersion) + ")";
+    if (info->type != ET_DYN)
+      return std::string("not a shared object");
+    if (!info->hasDynamic)
+      return std::string("no dynamic section");
+    // A second C library or dynamic linker, by absolute NEEDED.
+    for (const std::string &n : info->needed) {
+      if (!isAbsolute(n))
+        continue;
+      std::string base = baseName(n);
+      const std::optional<std::pair<uint64_t, uint64_t>> *own =
+          isLibcName(base)     ? &processLibc(calls)
+          : isLoaderName(base) ? &loader_
+                               : nullptr;
+      if (own && *own && fileId(n, calls) != **own)
+        return "needs " + n + ", a C library other than the process's";
+    }
+    std::optional<note::Record> record = recordOf(*info);
+    if (record && record->libc && isAbsolute(*record->libc)) {
+      const auto &libc = processLibc(calls);
+      if (libc && *record->libc != libcPath_ &&
+          fileId(*record->libc, calls) != *libc)
+        return "linked against " + *record->libc + ", not the process's " +
+               libcPath_;
+    }
+    // Symbol versions of objects already loaded; of the C library's own
+    // objects not loaded yet, of the files beside the dynamic linker.
+    for (const elf::VersionNeed &vn : info->versionNeeds)
+      for (const elf::VersionNeedAux &aux : vn.aux) {
+        if (aux.flags & VER_FLG_WEAK)
+          continue;
+        const Loaded *l = loadedForNeed(vn.file);
+        std::string provider;
+        if (!l) {
+          std::string base = baseName(vn.file);
+          if (!audit::isLibcFamilyName(base.c_str()) ||
+              glibcDefines(base, aux.name, calls))
+            continue;
+          provider = glibcDir_ + " (the process's C library)";
+        } else {
+          if (std::any_of(l->info->versionDefs.begin(),
+                          l->info->versionDefs.end(),
+                          [&](const elf::VersionDef &d) {
+                            return !d.names.empty() && d.names[0] == aux.name;
+                          }))
+            continue;
+          provider = l->object.path;
+        }
+        return "needs " + aux.name + " of " + vn.file + ", which " + provider +
+               " does not define";
+      }
+    if (rules_.strict && channel_ && record && record->channel &&
+        *channel_ != *record->channel)
+      return "channel '" + *record->channel + "', not the program's '" +
+             *channel_ + "'";
+    return std::nullopt;
+  }
+
+  static std::vector<std::string> split(const std::string &s, char sep) {
+    std::vector<std::string> out;
+    size_t at = 0;
+    while (at < s.size()) {
+      size_t e = s.find(sep, at);
+      if (e == std::string::npos)
+        e = s.size();
+      out.push_back(s.substr(at, e - at));
+      at = e + 1;
+    }
+    return out;
+  }
+
+  static bool isAbsolute(const std::string &p) {
+    return !p.empty() && p[0] == '/';
+  }
+
+  const AuditRules &rules_;
+  FileCache &files_;
+  const std::deque<Loaded> &loaded_;
+  const Object &program_;
+  std::optional<std::string> channel_;
+  std::optional<std::pair<uint64_t, uint64_t>> libc_, loader_, predictedLibc_;
+  bool libcPredicted_ = false;
+  std::string libcPath_, glibcDir_;
+  std::string pending_;
+  bool tried_ = false;
+  std::map<std::string, std::string> keptSonames_;
+};
 
 } // namespace
 
@@ -1195,11 +1658,6 @@ Closure closureOf(const std::string &root, FileCache &cache,
     return out;
   }
 
-  struct Loaded {
-    Object object;
-    const elf::ElfInfo *info;
-    std::vector<size_t> chain; // indices of the objects that loaded it
-  };
   // A deque: the search keeps pointers to the loaders' objects while the
   // closure grows, and a deque's elements stay where they are.
   std::deque<Loaded> loaded;
@@ -1258,6 +1716,34 @@ Closure closureOf(const std::string &root, FileCache &cache,
     } else {
       out.problems.push_back({root, "its interpreter " + printable(interp) +
                                         " cannot be read: " + error});
+    }
+  }
+
+  // The audit module (glibc loads none in secure mode): opened first, then
+  // told of the objects loaded so far, and asked as glibc asks it.
+  std::optional<AuditModel> audit;
+  SearchSettings withAudit;
+  const SearchSettings *active = &settings;
+  if (settings.audit && settings.probes && !settings.secure) {
+    bool opened = true;
+    if (!settings.audit->module.empty()) {
+      opened = settings.opens(settings.audit->module) == 0;
+      settings.probes->calls.push_back(
+          {Probe::Open, settings.audit->module, opened});
+    }
+    if (opened) {
+      std::optional<note::Record> record = recordOf(*rootInfo);
+      audit.emplace(*settings.audit, cache, loaded, loaded[0].object,
+                    record ? record->channel : std::nullopt);
+      for (const Loaded &l : loaded)
+        audit->opened(l);
+      withAudit = settings;
+      withAudit.atDefault = [&audit](const std::string &, const std::string &asked,
+                                     std::vector<Probe> &calls,
+                                     std::vector<AuditSkip> &skipped) {
+        return audit->atDefault(asked, calls, skipped);
+      };
+      active = &withAudit;
     }
   }
 
@@ -1329,14 +1815,54 @@ Closure closureOf(const std::string &root, FileCache &cache,
         out.edges.push_back(std::move(loadedEdge));
         continue;
       }
-      Found f = search(name, loaded[i].object, loaders, settings);
-      if (name.find('/') == std::string::npos)
+      // LA_SER_ORIG: the module may name the file (an override), or answer
+      // with an object loaded under an absolute soname, which glibc opens
+      // and finds loaded already.
+      std::string request = name;
+      bool overridden = false;
+      size_t moduleFailed = 0;
+      std::vector<AuditSkip> moduleSkipped;
+      if (audit) {
+        std::vector<Probe> calls;
+        AuditModel::Original o = audit->original(name, calls, moduleSkipped);
+        if (o.loaded != SIZE_MAX) {
+          const std::string &path = loaded[o.loaded].object.path;
+          calls.push_back({Probe::Open, path, settings.opens(path) == 0});
+        }
+        for (const Probe &p : calls) {
+          settings.probes->calls.push_back(p);
+          moduleFailed += !p.ok;
+        }
+        if (o.loaded != SIZE_MAX) {
+          provider[{i, name}] = o.loaded;
+          Edge e;
+          e.from = i;
+          e.name = written;
+          e.how = How::Loaded;
+          e.to = o.loaded;
+          e.failedProbes = moduleFailed;
+          e.byAudit = true;
+          e.auditSkipped = std::move(moduleSkipped);
+          out.edges.push_back(std::move(e));
+          continue;
+        }
+        if (o.target)
+          request = *o.target, overridden = true;
+      }
+      Found f = search(request, loaded[i].object, loaders, *active);
+      if (overridden && f.how == How::Path)
+        f.how = How::Override;
+      f.failedProbes += moduleFailed;
+      moduleSkipped.insert(moduleSkipped.end(), f.auditSkipped.begin(),
+                           f.auditSkipped.end());
+      if (request.find('/') == std::string::npos)
         out.searches.push_back({f.path, loaded[i].object.path, name, f.how});
       out.edges.push_back({i, written, f.how, SIZE_MAX,
                            f.rpathOwner ? f.rpathOwner->path : "",
                            f.how == How::NotFound ? f.tried
                                                   : std::vector<std::string>{},
-                           f.refused, f.failedProbes});
+                           f.refused, f.failedProbes, false,
+                           std::move(moduleSkipped)});
       Edge &edge = out.edges.back();
       if (f.how == How::NotFound) {
         // A file the loader refuses ends the whole load, at start-up as
@@ -1386,7 +1912,7 @@ Closure closureOf(const std::string &root, FileCache &cache,
       std::optional<std::pair<uint64_t, uint64_t>> id = cache.identity(f.path);
       if (auto it = id ? byId.find(*id) : byId.end(); it != byId.end()) {
         provider[{i, name}] = it->second;
-        byName.emplace(name, it->second);
+        byName.emplace(request, it->second);
         edge.to = it->second;
         continue;
       }
@@ -1396,6 +1922,8 @@ Closure closureOf(const std::string &root, FileCache &cache,
       provider[{i, name}] = add(f.path, childInfo, childChain,
                                 {f.path, loaded[i].object.path, name, f.how});
       edge.to = provider[{i, name}];
+      if (audit)
+        audit->opened(loaded.back());
     }
   }
 

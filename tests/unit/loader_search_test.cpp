@@ -890,3 +890,90 @@ TEST(StartupModel, SubdirectoriesAreReadFromTheInterpretersHelp) {
 }
 
 } // namespace
+
+// The audit module is asked at the first default candidate glibc tries
+// (one whose directory is not known to be missing), once per search; the
+// file it names is opened instead, and glibc takes the candidate's
+// subdirectory to exist from then on, since the open succeeded.
+TEST(StartupModel, TheAuditModulesAnswerIsOpenedAtTheFirstDefaultCandidate) {
+  Fs fs;
+  fs.settings.subdirs = {"glibc-hwcaps/x86-64-v3/"};
+  fs.settings.defaultDirs = {"/def"};
+  fs.dir("/def");
+  fs.lib("/fb/libfoo.so");
+  fs.lib("/def/libbar.so");
+  std::vector<std::string> asked;
+  fs.settings.atDefault = [&](const std::string &, const std::string &candidate,
+                              std::vector<Probe> &calls,
+                              std::vector<AuditSkip> &skipped)
+      -> std::optional<std::pair<std::string, How>> {
+    asked.push_back(candidate);
+    calls.push_back({Probe::Stat, "/fb0/libfoo.so", false});
+    skipped.push_back({"/fb0/libfoo.so", "why"});
+    if (candidate.find("libfoo") == std::string::npos)
+      return std::nullopt;
+    return std::make_pair(std::string("/fb/libfoo.so"), How::Fallback);
+  };
+  Object req = object("/p/prog");
+  Found f = fs.find("libfoo.so", req);
+  EXPECT_EQ(f.how, How::Fallback);
+  EXPECT_EQ(f.path, "/fb/libfoo.so");
+  EXPECT_EQ(f.failedProbes, 1u); // the module's own
+  ASSERT_EQ(f.auditSkipped.size(), 1u);
+  EXPECT_EQ(fs.calls(),
+            (Paths{"stat /fb0/libfoo.so !", "open /fb/libfoo.so"}));
+  // glibc-hwcaps/x86-64-v3 of /def now "exists": no stat after its open.
+  Found g = fs.find("libbar.so", req);
+  EXPECT_EQ(g.how, How::Default);
+  EXPECT_EQ(fs.calls(),
+            (Paths{"stat /fb0/libfoo.so !",
+                   "open /def/glibc-hwcaps/x86-64-v3/libbar.so !",
+                   "open /def/libbar.so"}));
+  EXPECT_EQ(asked, (Paths{"/def/glibc-hwcaps/x86-64-v3/libfoo.so",
+                          "/def/glibc-hwcaps/x86-64-v3/libbar.so"}));
+  // Not at all for -z nodeflib, whose search never gets there.
+  Object nodeflib = req;
+  nodeflib.flags1 = llvm::ELF::DF_1_NODEFLIB;
+  EXPECT_EQ(fs.find("libfoo.so", nodeflib).how, How::NotFound);
+  EXPECT_EQ(asked.size(), 2u);
+}
+
+// The module's settings, with its limits and warnings.
+TEST(AuditRules, ReadAsTheModuleReadsThem) {
+  std::map<std::string, std::string> env = {
+      {"LDPIN_FALLBACK_PATH", "/a::rel:/b/"},
+      {"LDPIN_OVERRIDE", "libx.so.1=/o/libx.so.1::/abs/liby.so=!/o/liby.so:"
+                         "noequals:=/empty-name:libz.so=relative"},
+      {"LDPIN_AUDIT_POLICY", "strict"}};
+  auto getenv = [&](const char *n) -> std::optional<std::string> {
+    auto it = env.find(n);
+    return it == env.end() ? std::nullopt
+                           : std::optional<std::string>(it->second);
+  };
+  AuditRules r = auditRulesFrom(getenv);
+  EXPECT_EQ(r.fallback, "/a::rel:/b/");
+  EXPECT_TRUE(r.strict);
+  ASSERT_EQ(r.overrides.size(), 2u);
+  EXPECT_EQ(r.overrides[0].name, "libx.so.1");
+  EXPECT_EQ(r.overrides[0].target, "/o/libx.so.1");
+  EXPECT_FALSE(r.overrides[0].forced);
+  EXPECT_EQ(r.overrides[1].name, "/abs/liby.so");
+  EXPECT_EQ(r.overrides[1].target, "/o/liby.so");
+  EXPECT_TRUE(r.overrides[1].forced);
+  EXPECT_EQ(r.warnings,
+            (Paths{"LDPIN_FALLBACK_PATH entry 'rel' is not absolute; ignored",
+                   "LDPIN_OVERRIDE entry 'noequals' is not name=/absolute/path; "
+                   "ignored",
+                   "LDPIN_OVERRIDE entry '' is not name=/absolute/path; ignored",
+                   "LDPIN_OVERRIDE entry 'libz.so' is not name=/absolute/path; "
+                   "ignored"}));
+  env = {{"LDPIN_AUDIT_POLICY", "lax"},
+         {"LDPIN_FALLBACK_PATH", std::string(131073, '/')}};
+  r = auditRulesFrom(getenv);
+  EXPECT_FALSE(r.strict);
+  EXPECT_EQ(r.fallback, "");
+  EXPECT_EQ(r.warnings,
+            (Paths{"LDPIN_FALLBACK_PATH is longer than 131072 bytes; ignored",
+                   "LDPIN_AUDIT_POLICY='lax' is not 'default' or 'strict'; "
+                   "using 'default'"}));
+}

@@ -17,8 +17,14 @@
 // directory, and secure mode's rules for $ORIGIN. Without it (the wrapper
 // and the fixup, which decide what to pin) the search is the same but
 // judges candidates only, skips empty entries, and drops entries with $LIB
-// or $PLATFORM. Not modelled: LD_PRELOAD and /etc/ld.so.preload's libraries,
-// GLIBC_TUNABLES that mask hardware capabilities, dlopen.
+// or $PLATFORM. With SearchSettings::audit set as well, the model is of a
+// process that loads libldpin-audit.so (doc/audit.md): its overrides, its
+// answers for bare names that objects loaded under absolute sonames have,
+// LDPIN_FALLBACK_PATH at glibc's first LA_SER_DEFAULT call, the C
+// library's own objects from beside the dynamic linker, and its judging of
+// every candidate, with the system calls it makes that can fail. Not
+// modelled: LD_PRELOAD and /etc/ld.so.preload's libraries, GLIBC_TUNABLES
+// that mask hardware capabilities, dlopen, other audit modules.
 #pragma once
 
 #include "ldpin/elf.h"
@@ -45,6 +51,12 @@ enum class How {
   LdLibraryPath, // LD_LIBRARY_PATH
   Runpath,       // DT_RUNPATH of the object itself
   Cache,         // the interpreter's ld.so.cache
+  // libldpin-audit.so (SearchSettings::audit): LDPIN_OVERRIDE, asked before
+  // anything is searched; LDPIN_FALLBACK_PATH and the C library's own
+  // directory, asked at the first default directory.
+  Override,
+  Fallback,
+  OwnGlibc,
   Default,       // the loader's default directories
   NotFound,
 };
@@ -136,6 +148,30 @@ private:
   std::vector<Entry> entries_;
 };
 
+// What libldpin-audit.so reads from its environment (doc/audit.md).
+struct AuditRules {
+  std::string module;   // the module's file, for reports
+  std::string fallback; // LDPIN_FALLBACK_PATH, as written
+  struct Override {
+    std::string name, target;
+    bool forced = false; // name=!/path
+  };
+  std::vector<Override> overrides; // LDPIN_OVERRIDE, in its order
+  bool strict = false;             // LDPIN_AUDIT_POLICY=strict
+  // The module's warnings about its settings (entries it ignores).
+  std::vector<std::string> warnings;
+};
+
+// The rules as the module takes them from `getenv` (LDPIN_FALLBACK_PATH,
+// LDPIN_OVERRIDE, LDPIN_AUDIT_POLICY), with the same limits.
+AuditRules auditRulesFrom(
+    const std::function<std::optional<std::string>(const char *)> &getenv);
+
+// A candidate the audit module passed over, and why (its log's words).
+struct AuditSkip {
+  std::string path, why;
+};
+
 struct SearchSettings {
   std::vector<std::string> ldLibraryPath; // empty when validating builds
   std::vector<std::string> defaultDirs;   // the loader's built-in directories
@@ -173,6 +209,18 @@ struct SearchSettings {
   std::vector<std::string> hwcaps; // glibc-hwcaps names, for the cache
   std::string lib, platform;       // $LIB and $PLATFORM
   bool secure = false;             // AT_SECURE (setuid or setgid)
+  // libldpin-audit.so is loaded (the start-up model only; glibc loads no
+  // audit module in secure mode). closureOf applies its rules.
+  std::shared_ptr<const AuditRules> audit;
+  // Set by closureOf from `audit`: the module's answer to glibc's first
+  // LA_SER_DEFAULT call of a search for `name` (`asked`, the default
+  // candidate glibc is about to open): the file glibc opens instead and
+  // how it was chosen (Fallback, OwnGlibc), or nullopt. The module's own
+  // calls go to `calls`, what it passed over to `skipped`.
+  std::function<std::optional<std::pair<std::string, How>>(
+      const std::string &name, const std::string &asked,
+      std::vector<Probe> &calls, std::vector<AuditSkip> &skipped)>
+      atDefault;
 };
 
 struct Found {
@@ -187,6 +235,7 @@ struct Found {
   std::vector<std::string> tried;
   std::string refused;
   size_t failedProbes = 0; // with SearchSettings::probes: of this search
+  std::vector<AuditSkip> auditSkipped; // SearchSettings::audit
 };
 
 // The file the loader opens for DT_NEEDED `name` of `requester`, which was
@@ -359,6 +408,10 @@ struct Edge {
   std::vector<std::string> tried; // How::NotFound: every directory tried
   std::string refused;            // a candidate that ended the load
   size_t failedProbes = 0;        // with SearchSettings::probes
+  // SearchSettings::audit: How::Loaded by the module's answer (an object
+  // loaded under an absolute soname), and the candidates it passed over.
+  bool byAudit = false;
+  std::vector<AuditSkip> auditSkipped;
 };
 
 // A search that DT_RPATH answered: `requester` asked for `name`, and the
