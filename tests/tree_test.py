@@ -749,6 +749,55 @@ def audit_settings_are_reported_and_secure_mode_loads_no_module():
         check(res.returncode == 2, f"--audit --no-audit: {res.returncode}")
 
 
+@test
+def programs_without_their_runpath_match_the_module():
+    """Every program of /usr/bin and of the Nix store that has a RUNPATH or
+    RPATH, copied without it (a prebuilt program in a dev shell) and
+    started with the module and that RUNPATH as LDPIN_FALLBACK_PATH: the
+    fallback, the C library's own directory and the judging of real
+    libraries, against the module in trace mode."""
+    store = os.environ.get("NIX_STORE", "/nix/store")
+    dirs = ["/usr/bin"]
+    if os.path.isdir(store):
+        for e in sorted(os.listdir(store)):
+            b = os.path.join(store, e, "bin")
+            if os.path.isdir(b) and not os.path.islink(b):
+                dirs.append(b)
+    progs = [os.path.join(d, n) for d in dirs for n in sorted(os.listdir(d))]
+    progs = [p for p in progs if glibc_program(p) and not secure_start(p)]
+    with tempfile.TemporaryDirectory(prefix="ldpin-tree-") as r:
+        os.chmod(r, 0o755)
+        copies = []
+        for p in progs:
+            rpath = sh(["patchelf", "--print-rpath", p], ok=False).stdout.strip()
+            if not rpath:
+                continue
+            q = os.path.join(r, str(len(copies)), os.path.basename(p))
+            os.makedirs(os.path.dirname(q))
+            shutil.copy2(p, q)
+            sh(["patchelf", "--remove-rpath", q])
+            copies.append((p, q, rpath.replace("$ORIGIN", os.path.dirname(p))
+                                     .replace("${ORIGIN}", os.path.dirname(p))))
+        check(copies, "no program with a RUNPATH or RPATH")
+        bad, probes, hows = [], 0, {}
+        for p, q, fallback in copies:
+            env = {k: v for k, v in os.environ.items()
+                   if not k.startswith(("LD_", "LDPIN_"))}
+            env.update(LD_AUDIT=audit_module(), LDPIN_FALLBACK_PATH=fallback)
+            pred = predictions([q], env, "/")[q]
+            d = audit_compare(q, pred, env, "/")
+            probes += pred["failed_probes"]
+            for e in pred["needed"]:
+                hows[e["how"]] = hows.get(e["how"], 0) + 1
+            if d:
+                bad.append(f"  {p}: {'; '.join(d)}")
+        print(f"{len(copies)} programs without their RUNPATH, "
+              f"{len(copies) - len(bad)} exact, {probes} failed probes predicted; "
+              + ", ".join(f"{k} {v}" for k, v in sorted(hows.items())))
+        check(hows.get("fallback"), f"the fallback was never taken: {hows}")
+        check(not bad, f"{len(bad)} of {len(copies)} differ:\n" + "\n".join(bad[:20]))
+
+
 FAKE_LDSO = r"""
 /* A "dynamic linker" that, run, creates the file named at build time. */
 static long sys(long n, long a, long b, long c) {

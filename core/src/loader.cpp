@@ -146,10 +146,16 @@ inDirsProbing(const std::string &name, const std::vector<Dir> &dirs,
       std::optional<std::pair<std::string, How>> answer;
       if (askModule) {
         askModule = false;
-        std::vector<Probe> calls;
-        answer = settings.atDefault(name, candidate, calls, trace.skipped);
-        for (const Probe &p : calls)
+        AuditWork work;
+        answer = settings.atDefault(name, candidate, work);
+        for (const Probe &p : work.calls)
           record(settings, trace, p.kind, p.path, p.ok);
+        trace.skipped.insert(trace.skipped.end(), work.skipped.begin(),
+                             work.skipped.end());
+        // The module searches before the default directory it was asked
+        // at.
+        trace.tried.insert(trace.tried.end() - 1, work.tried.begin(),
+                           work.tried.end());
       }
       const std::string &opened = answer ? answer->first : candidate;
       int err = settings.opens(opened);
@@ -1328,13 +1334,13 @@ public:
   };
 
   // LA_SER_ORIG, before glibc searches for `name`.
-  Original original(const std::string &name, std::vector<Probe> &calls,
-                    std::vector<AuditSkip> &skipped) {
+  Original original(const std::string &name, AuditWork &work) {
+    std::vector<Probe> &calls = work.calls;
     Original out;
     if (const AuditRules::Override *o = overrideFor(name)) {
       if (std::optional<std::string> no =
               judge(o->target, o->forced, calls, nullptr)) {
-        skipped.push_back({o->target, "override refused: " + *no});
+        work.skipped.push_back({o->target, "override refused: " + *no});
       } else {
         out.target = o->target;
         out.forced = o->forced;
@@ -1354,8 +1360,8 @@ public:
   // The first LA_SER_DEFAULT of the request: LDPIN_FALLBACK_PATH, or for
   // the C library's own names the dynamic linker's directory.
   std::optional<std::pair<std::string, How>>
-  atDefault(const std::string &asked, std::vector<Probe> &calls,
-            std::vector<AuditSkip> &skipped) {
+  atDefault(const std::string &asked, AuditWork &work) {
+    std::vector<Probe> &calls = work.calls;
     std::string base = baseName(asked);
     if (tried_ || rules_.fallback.empty() || base != pending_)
       return std::nullopt;
@@ -1379,11 +1385,12 @@ public:
       std::string candidate = entry.substr(0, n) + (n == 1 ? "" : "/") + base;
       if (candidate.size() >= kPathMax)
         continue;
+      work.tried.push_back(entry.substr(0, n));
       bool absent = false;
       if (std::optional<std::string> no =
               judge(candidate, false, calls, &absent)) {
         if (!absent)
-          skipped.push_back({candidate, *no});
+          work.skipped.push_back({candidate, *no});
         continue;
       }
       return std::make_pair(candidate, How::Fallback);
@@ -1738,10 +1745,10 @@ Closure closureOf(const std::string &root, FileCache &cache,
       for (const Loaded &l : loaded)
         audit->opened(l);
       withAudit = settings;
-      withAudit.atDefault = [&audit](const std::string &, const std::string &asked,
-                                     std::vector<Probe> &calls,
-                                     std::vector<AuditSkip> &skipped) {
-        return audit->atDefault(asked, calls, skipped);
+      withAudit.atDefault = [&audit](const std::string &,
+                                     const std::string &asked,
+                                     AuditWork &work) {
+        return audit->atDefault(asked, work);
       };
       active = &withAudit;
     }
@@ -1823,8 +1830,10 @@ Closure closureOf(const std::string &root, FileCache &cache,
       size_t moduleFailed = 0;
       std::vector<AuditSkip> moduleSkipped;
       if (audit) {
-        std::vector<Probe> calls;
-        AuditModel::Original o = audit->original(name, calls, moduleSkipped);
+        AuditWork work;
+        AuditModel::Original o = audit->original(name, work);
+        std::vector<Probe> &calls = work.calls;
+        moduleSkipped = std::move(work.skipped);
         if (o.loaded != SIZE_MAX) {
           const std::string &path = loaded[o.loaded].object.path;
           calls.push_back({Probe::Open, path, settings.opens(path) == 0});

@@ -904,12 +904,12 @@ TEST(StartupModel, TheAuditModulesAnswerIsOpenedAtTheFirstDefaultCandidate) {
   fs.lib("/def/libbar.so");
   std::vector<std::string> asked;
   fs.settings.atDefault = [&](const std::string &, const std::string &candidate,
-                              std::vector<Probe> &calls,
-                              std::vector<AuditSkip> &skipped)
+                              AuditWork &work)
       -> std::optional<std::pair<std::string, How>> {
     asked.push_back(candidate);
-    calls.push_back({Probe::Stat, "/fb0/libfoo.so", false});
-    skipped.push_back({"/fb0/libfoo.so", "why"});
+    work.calls.push_back({Probe::Stat, "/fb0/libfoo.so", false});
+    work.skipped.push_back({"/fb0/libfoo.so", "why"});
+    work.tried = {"/fb0", "/fb"};
     if (candidate.find("libfoo") == std::string::npos)
       return std::nullopt;
     return std::make_pair(std::string("/fb/libfoo.so"), How::Fallback);
@@ -931,6 +931,8 @@ TEST(StartupModel, TheAuditModulesAnswerIsOpenedAtTheFirstDefaultCandidate) {
                    "open /def/libbar.so"}));
   EXPECT_EQ(asked, (Paths{"/def/glibc-hwcaps/x86-64-v3/libfoo.so",
                           "/def/glibc-hwcaps/x86-64-v3/libbar.so"}));
+  // What the module searched comes before the default directory.
+  EXPECT_EQ(g.tried, (Paths{"/fb0", "/fb", "/def"}));
   // Not at all for -z nodeflib, whose search never gets there.
   Object nodeflib = req;
   nodeflib.flags1 = llvm::ELF::DF_1_NODEFLIB;

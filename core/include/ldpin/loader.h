@@ -172,6 +172,15 @@ struct AuditSkip {
   std::string path, why;
 };
 
+// What the audit module did for one request besides its answer: the
+// system calls it made (that can fail), what it passed over, and the
+// directories of LDPIN_FALLBACK_PATH it searched.
+struct AuditWork {
+  std::vector<Probe> calls;
+  std::vector<AuditSkip> skipped;
+  std::vector<std::string> tried;
+};
+
 struct SearchSettings {
   std::vector<std::string> ldLibraryPath; // empty when validating builds
   std::vector<std::string> defaultDirs;   // the loader's built-in directories
@@ -215,11 +224,10 @@ struct SearchSettings {
   // Set by closureOf from `audit`: the module's answer to glibc's first
   // LA_SER_DEFAULT call of a search for `name` (`asked`, the default
   // candidate glibc is about to open): the file glibc opens instead and
-  // how it was chosen (Fallback, OwnGlibc), or nullopt. The module's own
-  // calls go to `calls`, what it passed over to `skipped`.
+  // how it was chosen (Fallback, OwnGlibc), or nullopt; what else it did
+  // goes to `work`.
   std::function<std::optional<std::pair<std::string, How>>(
-      const std::string &name, const std::string &asked,
-      std::vector<Probe> &calls, std::vector<AuditSkip> &skipped)>
+      const std::string &name, const std::string &asked, AuditWork &work)>
       atDefault;
 };
 
