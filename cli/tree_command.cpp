@@ -78,6 +78,7 @@ struct Start {
   // The audit module modelled (null: none), and what of LD_AUDIT and
   // DT_AUDIT is not.
   std::shared_ptr<const loader::AuditRules> audit;
+  bool auditOpens = false; // glibc can open the module
   std::vector<std::string> auditNotes;
 };
 
@@ -127,6 +128,12 @@ void chooseAudit(Start &s, const elf::ElfInfo &info, const TreeOptions &opts,
       loader::auditRulesFrom(getenv));
   rules->module = module;
   s.audit = std::move(rules);
+  // glibc says it cannot load a module it cannot open, and starts without
+  // it (the failed open is counted).
+  s.auditOpens = module.empty() || ::access(module.c_str(), R_OK) == 0;
+  if (!s.auditOpens)
+    s.auditNotes.push_back(printable(module) +
+                           " cannot be opened: glibc starts without it");
 }
 
 void analyse(Start &s, const elf::ElfInfo &info, loader::FileCache &cache,
@@ -219,7 +226,7 @@ void printText(llvm::raw_ostream &out, const Start &s, const TreeOptions &opts,
   if (s.secure)
     out << " (secure mode)";
   out << '\n';
-  if (s.audit) {
+  if (s.audit && s.auditOpens) {
     out << "audit module " << printable(s.audit->module.empty()
                                             ? std::string("libldpin-audit.so")
                                             : s.audit->module)
@@ -272,7 +279,7 @@ llvm::json::Value audit(const Start &s) {
   llvm::json::Array notes;
   for (const std::string &n : s.auditNotes)
     notes.push_back(n);
-  if (!s.audit)
+  if (!s.audit || !s.auditOpens)
     return notes.empty() ? llvm::json::Value(nullptr)
                          : llvm::json::Object{{"module", nullptr},
                                               {"not_modelled", std::move(notes)}};

@@ -393,6 +393,22 @@ AuditRules auditRulesFrom(
     }
     return v.value_or("");
   };
+  // The log first, as the module reads it: empty is off, a digit 0 to 3 is
+  // its level, anything else means warnings.
+  std::string level = value("LDPIN_AUDIT_LOG");
+  bool logging = !level.empty() && level != "0";
+  if (logging && !(level.size() == 1 && level[0] >= '1' && level[0] <= '3'))
+    rules.warnings.push_back("LDPIN_AUDIT_LOG is not 0, 1, 2 or 3; logging "
+                             "warnings");
+  std::optional<std::string> logFile = getenv("LDPIN_AUDIT_LOG_FILE");
+  if (logging && logFile && !logFile->empty()) {
+    if ((*logFile)[0] != '/' || logFile->size() > 4095)
+      rules.warnings.push_back("LDPIN_AUDIT_LOG_FILE is not an absolute path "
+                               "of at most 4095 bytes; logging to standard "
+                               "error");
+    else
+      rules.logFile = *logFile;
+  }
   rules.fallback = value("LDPIN_FALLBACK_PATH");
   for (size_t at = 0; at <= rules.fallback.size();) {
     size_t e = std::min(rules.fallback.find(':', at), rules.fallback.size());
@@ -1737,6 +1753,21 @@ Closure closureOf(const std::string &root, FileCache &cache,
       opened = settings.opens(settings.audit->module) == 0;
       settings.probes->calls.push_back(
           {Probe::Open, settings.audit->module, opened});
+    }
+    if (opened && !settings.audit->logFile.empty()) {
+      // Opened to append, created if need be: that fails when the
+      // directory is missing, or the name is a directory or a FIFO (which
+      // the module opens without waiting for a reader).
+      const std::string &log = settings.audit->logFile;
+      struct stat st;
+      bool ok = ::stat(log.c_str(), &st) == 0
+                    ? !S_ISDIR(st.st_mode) && !S_ISFIFO(st.st_mode) &&
+                          ::access(log.c_str(), W_OK) == 0
+                    : errno == ENOENT &&
+                          ::stat(dirName(log).c_str(), &st) == 0 &&
+                          S_ISDIR(st.st_mode) &&
+                          ::access(dirName(log).c_str(), W_OK) == 0;
+      settings.probes->calls.push_back({Probe::Open, log, ok});
     }
     if (opened) {
       std::optional<note::Record> record = recordOf(*rootInfo);

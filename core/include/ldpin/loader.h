@@ -158,12 +158,16 @@ struct AuditRules {
   };
   std::vector<Override> overrides; // LDPIN_OVERRIDE, in its order
   bool strict = false;             // LDPIN_AUDIT_POLICY=strict
+  // The file the module opens for its log (LDPIN_AUDIT_LOG on and
+  // LDPIN_AUDIT_LOG_FILE absolute), "" for none.
+  std::string logFile;
   // The module's warnings about its settings (entries it ignores).
   std::vector<std::string> warnings;
 };
 
 // The rules as the module takes them from `getenv` (LDPIN_FALLBACK_PATH,
-// LDPIN_OVERRIDE, LDPIN_AUDIT_POLICY), with the same limits.
+// LDPIN_OVERRIDE, LDPIN_AUDIT_POLICY, LDPIN_AUDIT_LOG and
+// LDPIN_AUDIT_LOG_FILE), with the same limits.
 AuditRules auditRulesFrom(
     const std::function<std::optional<std::string>(const char *)> &getenv);
 
