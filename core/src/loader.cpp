@@ -1192,6 +1192,7 @@ std::optional<LdCache> LdCache::parse(const std::string &data,
       uint32_t index = static_cast<uint32_t>(e.hwcap);
       e.hwcapName = index < hwcapNames.size() ? hwcapNames[index] : "?";
     }
+    out.byName_[e.key].push_back(out.entries_.size());
     out.entries_.push_back(std::move(e));
   }
   return out;
@@ -1206,8 +1207,12 @@ LdCache::lookup(const std::string &name, unsigned elfClass, uint16_t machine,
   // passed over: this machine's glibc writes none).
   const Entry *best = nullptr;
   size_t bestRank = SIZE_MAX;
-  for (const Entry &e : entries_) {
-    if (e.key != name || !cacheFlagsFit(e.flags, elfClass, machine))
+  auto named = byName_.find(name);
+  if (named == byName_.end())
+    return std::nullopt;
+  for (size_t i : named->second) {
+    const Entry &e = entries_[i];
+    if (!cacheFlagsFit(e.flags, elfClass, machine))
       continue;
     if (!e.hwcapName.empty()) {
       for (size_t r = 0; r < hwcaps.size() && r < bestRank; ++r)

@@ -146,6 +146,9 @@ private:
     std::string hwcapName; // the glibc-hwcaps subdirectory, "" for none
   };
   std::vector<Entry> entries_;
+  // Each name's entries, in the file's order (a lookup is made at every
+  // search that reaches the cache).
+  std::map<std::string, std::vector<size_t>, std::less<>> byName_;
 };
 
 // What libldpin-audit.so reads from its environment (doc/audit.md).
