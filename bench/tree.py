@@ -6,7 +6,11 @@ a directory of its own, as in a Nix store:
 - "searched": bare DT_NEEDED and a DT_RUNPATH of the N directories, as a
   stock Nix build makes them (the model makes every probe glibc would:
   about N*N/2 failed opens, and the directories' stats);
-- "pinned": absolute DT_NEEDED, as ldpin builds them.
+- "pinned": absolute DT_NEEDED, as ldpin builds them;
+- "fallback": the bare DT_NEEDED without a RUNPATH, started with the audit
+  module (build/lib/libldpin-audit.so) and the N directories as
+  LDPIN_FALLBACK_PATH, as a prebuilt program in a dev shell (tree models
+  the module: about N*N/2 failed statx of its own).
 For each, `ldpin tree --json PROGRAM` (prediction, nothing run) and the
 loader itself listing the same program (`LD_TRACE_LOADED_OBJECTS=1
 PROGRAM`, what `ldd` does: the loader maps every library, for real) are run
@@ -28,6 +32,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LDPIN = os.path.join(ROOT, "build", "bin", "ldpin")
+MODULE = os.path.join(ROOT, "build", "lib", "libldpin-audit.so")
 
 
 def run(cmd, **kw):
@@ -60,7 +65,11 @@ def build(work, n):
     pinned = os.path.join(work, "pinned")
     run(["gcc", "-o", pinned, main, "-Wl,--no-as-needed"] +
         [os.path.join(d, f"libp{i}.so") for i, d in enumerate(dirs)])
-    return {"searched": searched, "pinned": pinned}
+    fallback = os.path.join(work, "fallback")
+    run(["gcc", "-o", fallback] + args[3:-1])
+    audit = {"LD_AUDIT": MODULE, "LDPIN_FALLBACK_PATH": ":".join(dirs)}
+    return {"searched": (searched, {}), "pinned": (pinned, {}),
+            "fallback": (fallback, audit)}
 
 
 def timed(cmd, env=None):
@@ -79,16 +88,20 @@ def main():
     rows = []
     with tempfile.TemporaryDirectory(prefix="ldpin-bench-tree-") as work:
         progs = build(work, a.libs)
-        env = dict(os.environ, LD_TRACE_LOADED_OBJECTS="1")
-        env.pop("LD_LIBRARY_PATH", None)
-        for name, prog in progs.items():
+        base = {k: v for k, v in os.environ.items()
+                if not k.startswith(("LD_", "LDPIN_"))}
+        for name, (prog, extra) in progs.items():
+            tree_env = dict(base, **extra)
+            env = dict(tree_env, LD_TRACE_LOADED_OBJECTS="1")
             out = subprocess.run([LDPIN, "tree", "--json", prog], capture_output=True,
-                                 text=True, check=True).stdout
+                                 text=True, check=True, env=tree_env).stdout
             import json
             f = json.loads(out)["files"][0]
+            if extra:
+                assert f["audit"]["module"] == MODULE, f["audit"]
             tree_t, ld_t = [], []
             for _ in range(a.runs):
-                tree_t.append(timed([LDPIN, "tree", "--json", prog]))
+                tree_t.append(timed([LDPIN, "tree", "--json", prog], env=tree_env))
                 ld_t.append(timed([prog], env=env))
             ratio = statistics.median(t / l for t, l in zip(tree_t, ld_t))
             rows.append((name, len(f["objects"]) - 2, f["failed_probes"],

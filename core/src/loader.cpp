@@ -1429,16 +1429,23 @@ private:
                                                     : path.substr(0, slash);
   }
 
-  // statx(2) as the module makes it (links followed): 0 or errno.
-  static int statCall(const std::string &path, struct stat &st,
-                      std::vector<Probe> &calls) {
-    int err = ::stat(path.c_str(), &st) == 0 ? 0 : errno;
+  // statx(2) as the module makes it (links followed): 0 or errno. A name
+  // its directory's listing does not hold is not asked for (a fallback path
+  // of a thousand directories makes half a million such calls).
+  int statCall(const std::string &path, struct stat &st,
+               std::vector<Probe> &calls) {
+    std::string_view base = std::string_view(path).substr(path.rfind('/') + 1);
+    int err = !base.empty() && base != "." && base != ".." &&
+                      files_.listed(path) == false
+                  ? ENOENT
+              : ::stat(path.c_str(), &st) == 0 ? 0
+                                                : errno;
     calls.push_back({Probe::Stat, path, err == 0});
     return err;
   }
 
   // The module's fileId: the file's identity, nullopt when statx fails.
-  static std::optional<std::pair<uint64_t, uint64_t>>
+  std::optional<std::pair<uint64_t, uint64_t>>
   fileId(const std::string &path, std::vector<Probe> &calls) {
     struct stat st;
     if (statCall(path, st, calls) != 0)
@@ -1446,8 +1453,7 @@ private:
     return std::make_pair(uint64_t(st.st_dev), uint64_t(st.st_ino));
   }
 
-  static bool worldWritableDir(const std::string &path,
-                               std::vector<Probe> &calls) {
+  bool worldWritableDir(const std::string &path, std::vector<Probe> &calls) {
     struct stat st;
     return statCall(moduleDir(path), st, calls) == 0 &&
            (st.st_mode & S_IWOTH) != 0;
