@@ -509,8 +509,14 @@ def audit_compare(prog, predicted, env, cwd):
     loaded, missing, failed, res = audit_trail(prog, env, cwd, predicted["interpreter"])
     objects = [o for o in predicted["objects"] if o["how"] not in ("root", "interpreter")]
     model = sorted(o["path"] for o in objects)
-    model_missing = sorted({e["name"] for e in predicted["needed"] if e["how"] == "not found"})
+    model_missing = sorted({e["name"] for e in predicted["needed"]
+                            if e["how"] == "not found" and not e.get("refused")})
     out = []
+    # A candidate glibc refuses ends the load with an error naming it.
+    refused = [e["refused"] for e in predicted["needed"] if e.get("refused")]
+    for path in refused:
+        if path not in res.stderr:
+            out.append(f"the loader did not stop at {path}")
     if model != sorted(loaded):
         out.append(f"loads {model}, the loader {sorted(loaded)}")
     if model_missing != sorted(set(missing)):
@@ -520,7 +526,9 @@ def audit_compare(prog, predicted, env, cwd):
     # glibc's word for a module it could not load, expected when the
     # prediction says so.
     loads = predicted["audit"] and predicted["audit"]["module"]
-    if res.returncode not in (0, 1) or ("ERROR" in res.stderr) == bool(loads):
+    if refused:
+        pass
+    elif res.returncode not in (0, 1) or ("ERROR" in res.stderr) == bool(loads):
         out.append(f"the program under the module: {res.returncode} {res.stderr}")
     return out
 
@@ -628,6 +636,10 @@ def build_audit_corpus(r):
     cases.append(("override-forced", L("bin/override"),
                   {"LDPIN_OVERRIDE": f"libov.so=!{L('ovb/libov.so')}"},
                   [("libov.so", "override", L("ovb/libov.so"), None)]))
+    # ... to a directory (a name ending in '/'): glibc opens it and stops.
+    cases.append(("override-forced-to-a-directory", L("bin/override"),
+                  {"LDPIN_OVERRIDE": f"libov.so=!{L('ovb')}/"},
+                  [("libov.so", "not found", None, None)]))
     # A bare name that an object loaded under an absolute soname answers
     # to: the module gives glibc that object.
     lib(r, L("asn/libsa.so.1"), "sa", soname=L("asn/libsa.so.1"))
@@ -729,6 +741,36 @@ def every_rule_of_the_audit_module_matches_the_module():
                 bad.append(f"{name}, without the module: {without['failed_probes']} "
                            f"failed probes, strace {failed}")
         check(not bad, "\n".join(bad))
+
+
+@test
+def a_fifo_in_a_list_ends_the_load_and_tree_does_not_wait():
+    """glibc opens a candidate without O_NONBLOCK: a FIFO named like the
+    library makes the program wait for a writer. ldpin tree must not wait
+    with it, and says where the start-up would hang."""
+    with tempfile.TemporaryDirectory(prefix="ldpin-tree-") as r:
+        lib(r, os.path.join(r, "lib/libff.so"), "ff")
+        os.makedirs(os.path.join(r, "fifo"))
+        os.mkfifo(os.path.join(r, "fifo/libff.so"))
+        p = os.path.join(r, "p")
+        prog(r, p, ["ff"], ["-L" + os.path.join(r, "lib"), "-lff",
+             "-Wl,--enable-new-dtags,-rpath," + os.path.join(r, "fifo") + ":" +
+             os.path.join(r, "lib")])
+        res = subprocess.run([ARGS.ldpin, "tree", "--json", p], capture_output=True,
+                             text=True, timeout=60)
+        check(res.returncode == 1, f"{res.returncode}: {res.stderr}")
+        e = [e for e in json.loads(res.stdout)["files"][0]["needed"]
+             if e["name"] == "libff.so"][0]
+        check(e["how"] == "not found" and e["refused"] == os.path.join(r, "fifo/libff.so"), e)
+        res = sh([ARGS.ldpin, "check", p], ok=False)
+        text = res.stdout + res.stderr
+        check("a FIFO: glibc's open waits for a writer" in text, text)
+        # The program itself does wait there.
+        try:
+            subprocess.run([p], timeout=2, capture_output=True)
+            check(False, "the program did not wait at the FIFO")
+        except subprocess.TimeoutExpired:
+            pass
 
 
 @test

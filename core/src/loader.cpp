@@ -762,8 +762,10 @@ std::optional<bool> FileCache::listed(const std::string &path) {
         listings_.emplace(std::string(dir), std::move(fresh)).first->second;
   }
   // A name too long for a directory entry fails with ENAMETOOLONG, which
-  // only the open itself says.
-  if (!names->known || name.size() > NAME_MAX)
+  // only the open itself says; "", "." and ".." (a path ending in '/',
+  // "/.", "/..") name directories, which no listing holds.
+  if (!names->known || name.size() > NAME_MAX || name.empty() || name == "." ||
+      name == "..")
     return std::nullopt;
   return names->names.find(name) != names->names.end();
 }
@@ -812,7 +814,7 @@ refusedFrom(FileCache &cache) {
     // What open_verify does before it judges a file: open, then read the
     // ELF header. A file that cannot be opened (missing, EACCES) is
     // skipped.
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0)
       return false;
     struct stat st;
@@ -1262,7 +1264,9 @@ SearchSettings startupSettings(const elf::ElfInfo &info, FileCache &files,
   settings.opens = [&files](const std::string &path) {
     if (files.listed(path) == false)
       return ENOENT;
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    // Without waiting: glibc's open of a FIFO waits for a writer (the
+    // program hangs there); the model goes on, and refusedFrom says so.
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0)
       return errno;
     ::close(fd);
@@ -1300,6 +1304,30 @@ bool isLibcName(const std::string &soname) {
 
 bool isLoaderName(const std::string &soname) {
   return audit::isLoaderName(soname.c_str());
+}
+
+// Why the loader refuses `path` outright (see refusedFrom), in a few words.
+std::string refusalReason(const std::string &path, FileCache &cache) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0)
+    return "it cannot be read";
+  if (S_ISDIR(st.st_mode))
+    return "a directory";
+  if (S_ISFIFO(st.st_mode))
+    return "a FIFO: glibc's open waits for a writer, and the program hangs "
+           "there";
+  if (!S_ISREG(st.st_mode))
+    return "not a regular file";
+  const elf::ElfInfo *info = cache.get(path);
+  if (!info)
+    return "not an ELF file, or too short";
+  if (!loadableHeader(*info))
+    return "an ELF byte order, version or OS ABI glibc does not load";
+  if (info->type != llvm::ELF::ET_DYN)
+    return "not a shared object";
+  if (info->dtFlags1.value_or(0) & llvm::ELF::DF_1_PIE)
+    return "a position-independent executable";
+  return "not a shared library of this object's class and machine";
 }
 
 // An object of the closure as it is loaded.
@@ -1434,10 +1462,7 @@ private:
   // of a thousand directories makes half a million such calls).
   int statCall(const std::string &path, struct stat &st,
                std::vector<Probe> &calls) {
-    std::string_view base = std::string_view(path).substr(path.rfind('/') + 1);
-    int err = !base.empty() && base != "." && base != ".." &&
-                      files_.listed(path) == false
-                  ? ENOENT
+    int err = files_.listed(path) == false      ? ENOENT
               : ::stat(path.c_str(), &st) == 0 ? 0
                                                 : errno;
     calls.push_back({Probe::Stat, path, err == 0});
@@ -1927,8 +1952,8 @@ Closure closureOf(const std::string &root, FileCache &cache,
         std::string why;
         if (!f.refused.empty()) {
           why = "and the loader stops at " + printable(f.refused) +
-                ", which it cannot load (not a shared library of this "
-                "object's class and machine)";
+                ", which it cannot load (" + refusalReason(f.refused, cache) +
+                ")";
         } else if (name.find('/') != std::string::npos) {
           std::string path =
               expandOrigin(name, loaded[i].object.path).value_or(name);
