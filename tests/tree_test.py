@@ -608,6 +608,19 @@ def build_audit_corpus(r):
     cases.append(("strict-channel", L("bin/strict"),
                   {"LDPIN_FALLBACK_PATH": L("fbb") + ":" + L("fba"), "LDPIN_AUDIT_POLICY": "strict"},
                   [("libch.so.1", "fallback", L("fba/libch.so.1"), L("fbb/libch.so.1"))]))
+    # A record the module cannot read (a format version it does not know):
+    # the candidate is passed over, whatever the policy.
+    os.makedirs(L("fbr"))
+    with open(L("fba/libch.so.1"), "rb") as f:
+        data = bytearray(f.read())
+    at = data.find(b"ldpin\0\0\0") + 8
+    check(at > 8, "no ldpin note in the wrapper's library")
+    data[at:at + 4] = (99).to_bytes(4, "little")
+    with open(L("fbr/libch.so.1"), "wb") as f:
+        f.write(data)
+    cases.append(("malformed-record", L("bin/strict"),
+                  {"LDPIN_FALLBACK_PATH": L("fbr") + ":" + L("fba")},
+                  [("libch.so.1", "fallback", L("fba/libch.so.1"), L("fbr/libch.so.1"))]))
     # Overrides: of a bare name (found by RUNPATH otherwise) and of an
     # absolute NEEDED; refused ones (missing, another class) leave the
     # search as it was; a forced one is not judged.

@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "module_reading.h"
 #include "text.h" // audit/: the names of the C library's own objects
 
 namespace ldpin::loader {
@@ -1596,7 +1597,9 @@ private:
       return "cannot be opened (error " + std::to_string(errno) + ")";
     ::close(fd);
     bool writable = worldWritableDir(files_.real(path), calls);
-    if (static_cast<uint64_t>(st.st_size) < sizeof(llvm::ELF::Elf32_Ehdr))
+    if (static_cast<uint64_t>(st.st_size) <
+        (program_.elfClass == 64 ? sizeof(llvm::ELF::Elf64_Ehdr)
+                                 : sizeof(llvm::ELF::Elf32_Ehdr)))
       return std::string("is too short to be a shared object");
     if (writable || worldWritableDir(path, calls))
       return "in a world-writable directory";
@@ -1604,6 +1607,10 @@ private:
     const elf::ElfInfo *info = files_.get(path, &error);
     if (!info)
       return error;
+    detail::ModuleReading reading = moduleReading(path, *info);
+    if (!reading.why.empty())
+      return reading.why;
+    const detail::ModuleReading *record = reading.record ? &reading : nullptr;
     if (info->elfClass != program_.elfClass)
       return info->elfClass == 32 ? "ELFCLASS32, not ELFCLASS64"
                                   : "ELFCLASS64, not ELFCLASS32";
@@ -1632,7 +1639,6 @@ private:
       if (own && *own && fileId(n, calls) != **own)
         return "needs " + n + ", a C library other than the process's";
     }
-    std::optional<note::Record> record = recordOf(*info);
     if (record && record->libc && isAbsolute(*record->libc)) {
       const auto &libc = processLibc(calls);
       if (libc && *record->libc != libcPath_ &&
@@ -1671,6 +1677,21 @@ private:
       return "channel '" + *record->channel + "', not the program's '" +
              *channel_ + "'";
     return std::nullopt;
+  }
+
+  // What the module's own reader (audit/elf_view, the same code) makes of
+  // a candidate: why it is malformed, and its `.note.ldpin` record (the
+  // first of its PT_NOTE segments). Of a class or machine other than this
+  // build's, the file is read by core's reader, its record by the module's
+  // parser.
+  static detail::ModuleReading moduleReading(const std::string &path,
+                                             const elf::ElfInfo &info) {
+    if (detail::moduleReads(info.elfClass, info.machine))
+      return detail::readAsTheModule(path);
+    for (const elf::Note &n : info.notes)
+      if (n.kind == elf::NoteKind::Ldpin && n.section.empty())
+        return detail::parseAsTheModule(n.desc);
+    return {};
   }
 
   static std::vector<std::string> split(const std::string &s, char sep) {
