@@ -78,62 +78,74 @@ struct Start {
   // The audit module modelled (null: none), and what of LD_AUDIT and
   // DT_AUDIT is not.
   std::shared_ptr<const loader::AuditRules> audit;
-  bool auditOpens = false; // glibc can open the module
+  std::string module; // the first of ldpin's modules glibc loads, if any
   std::vector<std::string> auditNotes;
 };
 
-bool isLdpinModule(const std::string &path) {
-  return baseName(path) == "libldpin-audit.so";
-}
-
-// The audit modules of the start-up (LD_AUDIT, then the program's
-// DT_AUDIT, each split at ':', $PLATFORM expanded as glibc does) and which
-// of them is ldpin's, whose rules are modelled; --audit without one takes
-// the module of ldpin's own package.
+// The audit modules of the start-up, in glibc's order: LD_AUDIT's
+// entries, then the program's DT_AUDIT's (each split at ':'), their dynamic
+// string tokens expanded for the program as glibc expands them. Modelled
+// when one is ldpin's (or with --audit, which adds the module of ldpin's own
+// package when none is named).
 void chooseAudit(Start &s, const elf::ElfInfo &info, const TreeOptions &opts,
-                 const Getenv &getenv, const std::string &platform,
+                 const Getenv &getenv, const loader::SearchSettings &settings,
                  const std::string &ownModule) {
   if (opts.noAudit)
     return;
-  std::vector<std::pair<std::string, std::string>> named; // where, module
+  std::vector<loader::AuditRules::Module> modules;
   auto add = [&](const char *where, const std::string &list) {
     for (const std::string &m : splitList(list, ':'))
       if (!m.empty())
-        named.emplace_back(where, m);
+        modules.push_back({m, where});
   };
   if (std::optional<std::string> env = getenv("LD_AUDIT"))
     add("LD_AUDIT", *env);
   if (info.audit && info.interpreter)
     add("DT_AUDIT", *info.audit);
-  std::string module;
-  for (auto &[where, m] : named) {
-    for (const char *token : {"${PLATFORM}", "$PLATFORM"})
-      for (size_t at; (at = m.find(token)) != std::string::npos;)
-        m.replace(at, std::strlen(token), platform);
-    if (isLdpinModule(m) && module.empty())
-      module = m;
-    else if (!isLdpinModule(m))
-      s.auditNotes.push_back(where + (" names " + printable(m)) +
-                             ", an audit module whose rules are not modelled");
+  const std::string origin = dirName(realPath(s.path).empty() ? s.path
+                                                              : realPath(s.path));
+  bool ours = false;
+  for (loader::AuditRules::Module &m : modules) {
+    if (m.name.find('$') != std::string::npos)
+      if (std::optional<std::string> e = loader::expandTokens(
+              m.name, origin, settings.lib, settings.platform))
+        m.name = *e;
+    ours |= baseName(m.name) == "libldpin-audit.so";
   }
-  if (module.empty() && !opts.audit)
+  if (!ours && opts.audit && !ownModule.empty())
+    modules.push_back({ownModule, "--audit"});
+  if (modules.empty())
     return;
-  if (module.empty())
-    module = ownModule;
   if (s.secure) {
     s.auditNotes.push_back("glibc loads no audit module in secure mode");
     return;
   }
   auto rules = std::make_shared<loader::AuditRules>(
       loader::auditRulesFrom(getenv));
-  rules->module = module;
+  rules->modules = std::move(modules);
   s.audit = std::move(rules);
-  // glibc says it cannot load a module it cannot open, and starts without
-  // it (the failed open is counted).
-  s.auditOpens = module.empty() || ::access(module.c_str(), R_OK) == 0;
-  if (!s.auditOpens)
-    s.auditNotes.push_back(printable(module) +
-                           " cannot be opened: glibc starts without it");
+}
+
+// What the start-up made of the audit modules: notes for those not modelled.
+void auditOutcome(Start &s) {
+  for (const loader::AuditLoad &l : s.closure.audit) {
+    std::string who = l.where + " names " + printable(l.name);
+    if (l.path.empty())
+      s.auditNotes.push_back(who + ", which cannot be found or opened: glibc "
+                                   "says so and starts without it");
+    else if (!l.loaded)
+      s.auditNotes.push_back(who + ", which is not a shared object of the "
+                                   "program's class and machine: glibc "
+                                   "ignores it");
+    else if (!l.modelled)
+      s.auditNotes.push_back(who + ", an audit module whose rules are not "
+                                   "modelled");
+    else if (!s.module.empty())
+      s.auditNotes.push_back(who + ", a second instance of the module, "
+                                   "asked after the first");
+    if (l.modelled && s.module.empty())
+      s.module = l.path;
+  }
 }
 
 void analyse(Start &s, const elf::ElfInfo &info, loader::FileCache &cache,
@@ -146,10 +158,11 @@ void analyse(Start &s, const elf::ElfInfo &info, loader::FileCache &cache,
   loader::SearchSettings settings =
       loader::startupSettings(info, cache, interpreters, s.log, libraryPath,
                               s.secure, opts.interpreter);
-  chooseAudit(s, info, opts, getenv, settings.platform, ownModule);
+  chooseAudit(s, info, opts, getenv, settings, ownModule);
   settings.audit = s.audit;
   s.closure =
       loader::closureOf(s.path, cache, settings, nullptr, opts.interpreter);
+  auditOutcome(s);
   if (!s.interpreter.empty() && cache.regular(s.interpreter))
     s.notAsked = interpreters.get(s.interpreter).notAsked;
   s.creator.assign(s.closure.objects.size(), SIZE_MAX);
@@ -226,10 +239,8 @@ void printText(llvm::raw_ostream &out, const Start &s, const TreeOptions &opts,
   if (s.secure)
     out << " (secure mode)";
   out << '\n';
-  if (s.audit && s.auditOpens) {
-    out << "audit module " << printable(s.audit->module.empty()
-                                            ? std::string("libldpin-audit.so")
-                                            : s.audit->module)
+  if (!s.module.empty()) {
+    out << "audit module " << printable(s.module)
         << ": LDPIN_FALLBACK_PATH "
         << (s.audit->fallback.empty() ? std::string("unset")
                                       : printable(s.audit->fallback))
@@ -261,7 +272,7 @@ void printText(llvm::raw_ostream &out, const Start &s, const TreeOptions &opts,
   out << "predicted failed probes at start-up: " << total;
   if (total)
     out << " (" << s.searching << " while searching, " << total - s.searching
-        << (s.audit ? " before (/etc/ld.so.preload, the audit module)"
+        << (s.audit ? " before (/etc/ld.so.preload, the audit modules)"
                     : " checking for /etc/ld.so.preload")
         << ")";
   out << '\n';
@@ -279,19 +290,29 @@ llvm::json::Value audit(const Start &s) {
   llvm::json::Array notes;
   for (const std::string &n : s.auditNotes)
     notes.push_back(n);
-  if (!s.audit || !s.auditOpens)
+  if (!s.audit)
     return notes.empty() ? llvm::json::Value(nullptr)
                          : llvm::json::Object{{"module", nullptr},
+                                              {"modules", llvm::json::Array()},
                                               {"not_modelled", std::move(notes)}};
-  llvm::json::Array overrides, warnings;
+  llvm::json::Array overrides, warnings, modules;
+  for (const loader::AuditLoad &l : s.closure.audit)
+    modules.push_back(llvm::json::Object{
+        {"name", l.name},
+        {"where", l.where},
+        {"path", l.path.empty() ? llvm::json::Value(nullptr)
+                                : llvm::json::Value(l.path)},
+        {"loaded", l.loaded},
+        {"modelled", l.modelled}});
   for (const loader::AuditRules::Override &o : s.audit->overrides)
     overrides.push_back(llvm::json::Object{
         {"name", o.name}, {"target", o.target}, {"forced", o.forced}});
   for (const std::string &w : s.audit->warnings)
     warnings.push_back(w);
   return llvm::json::Object{
-      {"module", s.audit->module.empty() ? llvm::json::Value(nullptr)
-                                         : llvm::json::Value(s.audit->module)},
+      {"module", s.module.empty() ? llvm::json::Value(nullptr)
+                                  : llvm::json::Value(s.module)},
+      {"modules", std::move(modules)},
       {"fallback_path", s.audit->fallback.empty()
                             ? llvm::json::Value(nullptr)
                             : llvm::json::Value(s.audit->fallback)},

@@ -483,7 +483,9 @@ def audit_trail(prog, env, cwd, interp):
         log = t.name
     try:
         cmd = ["strace", "-qq", "-o", log, "-e", "trace=%file",
-               "-E", "LD_TRACE_LOADED_OBJECTS=1", "-E", f"LD_AUDIT={env['LD_AUDIT']}"]
+               "-E", "LD_TRACE_LOADED_OBJECTS=1"]
+        cmd += [a for k, v in env.items() if k.startswith("LD_")
+                for a in ("-E", f"{k}={v}")]
         base = {k: v for k, v in env.items() if not k.startswith("LD_")}
         res = subprocess.run(cmd + [prog], capture_output=True, text=True,
                              env=base, cwd=cwd, timeout=120)
@@ -525,10 +527,10 @@ def audit_compare(prog, predicted, env, cwd):
         out.append(f"{predicted['failed_probes']} failed probes, strace {failed}")
     # glibc's word for a module it could not load, expected when the
     # prediction says so.
-    loads = predicted["audit"] and predicted["audit"]["module"]
+    unloaded = [m for m in (predicted["audit"] or {}).get("modules", []) if not m["loaded"]]
     if refused:
         pass
-    elif res.returncode not in (0, 1) or ("ERROR" in res.stderr) == bool(loads):
+    elif res.returncode not in (0, 1) or ("ERROR" in res.stderr) != bool(unloaded):
         out.append(f"the program under the module: {res.returncode} {res.stderr}")
     return out
 
@@ -697,6 +699,45 @@ def build_audit_corpus(r):
                   {"LDPIN_FALLBACK_PATH": L("fb"),
                    "LD_AUDIT": L("no-such-dir/libldpin-audit.so")},
                   [("libfa.so", "not found", None, None)]))
+    # The audit modules glibc loads, in order: one that is missing and one
+    # of someone else's (both cost what glibc does for them) before ours;
+    # ours twice (LD_AUDIT and the program's DT_AUDIT), each instance
+    # searching, and the second overriding the first one's answer; $ORIGIN
+    # in the name; a bare name, searched; one of another class, ignored.
+    write(L("src/other-audit.c"), "unsigned la_version(unsigned v) { return v; }\n")
+    os.makedirs(L("other-audit"))
+    sh(["gcc", "-shared", "-fPIC", "-nostdlib", "-o", L("other-audit/libother-audit.so"),
+        L("src/other-audit.c")])
+    cases.append(("modules-before-ours", L("bin/fallback"),
+                  {"LDPIN_FALLBACK_PATH": L("none") + ":" + L("fb"),
+                   "LD_AUDIT": f"{L('none/libx-audit.so')}:{L('other-audit/libother-audit.so')}:"
+                               f"{audit_module()}"},
+                  [("libfa.so", "fallback", L("fb/libfa.so"), None)]))
+    prog(r, L("bin/dt-audit"), ["fa"], ["-L" + L("fb"), "-lfa",
+                                        "-Wl,--audit=" + audit_module()])
+    cases.append(("module-twice", L("bin/dt-audit"),
+                  {"LDPIN_FALLBACK_PATH": L("none") + ":" + L("fb")},
+                  [("libfa.so", "fallback", L("fb/libfa.so"), None)]))
+    lib(r, L("ova/libfb.so"), "fb")
+    lib(r, L("ovb/libfb.so"), "fb")
+    cases.append(("module-twice-overrides-in-turn", L("bin/dt-audit"),
+                  {"LDPIN_OVERRIDE": f"libfa.so={L('ova/libfb.so')}:libfb.so={L('ovb/libfb.so')}"},
+                  [("libfa.so", "override", L("ovb/libfb.so"), None)]))
+    os.makedirs(L("lib"))
+    shutil.copy2(audit_module(), L("lib/libldpin-audit.so"))
+    cases.append(("origin-in-the-module-name", L("bin/fallback"),
+                  {"LDPIN_FALLBACK_PATH": L("fb"),
+                   "LD_AUDIT": "$ORIGIN/../lib/libldpin-audit.so"},
+                  [("libfa.so", "fallback", L("fb/libfa.so"), None)]))
+    cases.append(("bare-module-name", L("bin/fallback"),
+                  {"LDPIN_FALLBACK_PATH": L("fb"), "LD_AUDIT": "libldpin-audit.so",
+                   "LD_LIBRARY_PATH": L("none") + ":" + os.path.dirname(audit_module())},
+                  [("libfa.so", "fallback", L("fb/libfa.so"), None)]))
+    other_class = os.path.join(os.path.dirname(audit_module()), "ldpin-audit/i686/libldpin-audit.so")
+    if os.path.exists(other_class):
+        cases.append(("module-of-another-class", L("bin/fallback"),
+                      {"LDPIN_FALLBACK_PATH": L("fb"), "LD_AUDIT": other_class},
+                      [("libfa.so", "not found", None, None)]))
     prog(r, L("bin/nodeflib"), ["fa"], ["-L" + L("fb"), "-lfa", "-Wl,-z,nodefaultlib"])
     cases.append(("nodeflib-gets-no-fallback", L("bin/nodeflib"),
                   {"LDPIN_FALLBACK_PATH": L("fb")},
@@ -721,9 +762,9 @@ def every_rule_of_the_audit_module_matches_the_module():
             env["LD_AUDIT"] = audit_module()
             env.update(extra)
             pred = predictions([p], env, r)[p]
-            check(pred["audit"] and pred["audit"]["module"] ==
-                  (audit_module() if os.path.exists(env["LD_AUDIT"]) else None),
-                  f"{name}: LD_AUDIT not taken: {pred['audit']}")
+            if audit_module() in env["LD_AUDIT"].split(":"):
+                check(pred["audit"] and pred["audit"]["module"] == audit_module(),
+                      f"{name}: LD_AUDIT not taken: {pred['audit']}")
             d = audit_compare(p, pred, env, r)
             print(f"  {name}: {pred['failed_probes']} failed probes, "
                   f"{len(pred['objects'])} objects" + ("" if not d else " DIFFERS"))
@@ -737,7 +778,10 @@ def every_rule_of_the_audit_module_matches_the_module():
                     bad.append(f"{name}: {needed} is {got}, not {(how, path)}")
                 if skipped and skipped not in [k["path"] for k in e.get("audit_skipped", [])]:
                     bad.append(f"{name}: {needed} does not say it skipped {skipped}: {e}")
-            # The same start-up without the module is another one.
+            # The same start-up without the module is another one (the
+            # program's own DT_AUDIT loads it whatever LD_AUDIT says).
+            if "dt-audit" in p:
+                continue
             plain = {k: v for k, v in env.items() if k != "LD_AUDIT"}
             without = predictions([p], plain, r)[p]
             check(without["audit"] is None, f"{name}: audit without LD_AUDIT")
@@ -745,8 +789,9 @@ def every_rule_of_the_audit_module_matches_the_module():
                 [(e["how"], e["to"]) for e in pred["needed"]] and \
                 without["failed_probes"] == pred["failed_probes"]
             # glibc never asks the module for a -z nodeflib object's
-            # libraries (nor does it search the default directories).
-            if same != name.startswith("nodeflib"):
+            # libraries (nor does it search the default directories), and
+            # ignores a module of another class.
+            if same != (name in ("nodeflib-gets-no-fallback", "module-of-another-class")):
                 bad.append(f"{name}: {'the same' if same else 'not the same'} "
                            f"without the module")
             loaded, _, failed, _ = loader_trail(p, plain, r)
@@ -800,8 +845,8 @@ def audit_settings_are_reported_and_secure_mode_loads_no_module():
         for want in ("LDPIN_FALLBACK_PATH entry 'rel' is not absolute; ignored",
                      "LDPIN_OVERRIDE entry 'nonsense' is not name=/absolute/path",
                      "LDPIN_AUDIT_POLICY='lax' is not 'default' or 'strict'",
-                     "LD_AUDIT names /elsewhere/libother-audit.so, an audit module "
-                     "whose rules are not modelled",
+                     "LD_AUDIT names /elsewhere/libother-audit.so, which cannot be "
+                     "found or opened: glibc says so and starts without it",
                      "libfa.so [fallback] " + os.path.join(r, "fb/libfa.so")):
             check(want in out, f"{want!r} not in:\n{out}")
         # LD_AUDIT naming another module alone is not modelled; --no-audit

@@ -1377,34 +1377,31 @@ public:
     }
   }
 
+  // What the module answers at LA_SER_ORIG: the name glibc goes on with.
   struct Original {
-    std::optional<std::string> target; // an override: the name to open
-    bool forced = false;
-    size_t loaded = SIZE_MAX; // an object loaded under an absolute soname
+    std::string name;
+    enum { Unchanged, Override, Loaded } kind = Unchanged;
   };
 
-  // LA_SER_ORIG, before glibc searches for `name`.
+  // LA_SER_ORIG, before glibc searches for `name`: an override, or the path
+  // of an object loaded under an absolute soname that the bare name means.
   Original original(const std::string &name, AuditWork &work) {
     std::vector<Probe> &calls = work.calls;
-    Original out;
     if (const AuditRules::Override *o = overrideFor(name)) {
       if (std::optional<std::string> no =
-              judge(o->target, o->forced, calls, nullptr)) {
+              judge(o->target, o->forced, calls, nullptr))
         work.skipped.push_back({o->target, "override refused: " + *no});
-      } else {
-        out.target = o->target;
-        out.forced = o->forced;
-        return out;
-      }
+      else
+        return {o->target, Original::Override};
     }
     if (name.find('/') != std::string::npos)
-      return out;
-    out.loaded = loadedByBareName(name, calls);
-    if (out.loaded != SIZE_MAX)
-      return out;
+      return {name};
+    size_t l = loadedByBareName(name, calls);
+    if (l != SIZE_MAX)
+      return {loaded_[l].object.path, Original::Loaded};
     pending_ = name;
     tried_ = false;
-    return out;
+    return {name};
   }
 
   // The first LA_SER_DEFAULT of the request: LDPIN_FALLBACK_PATH, or for
@@ -1799,44 +1796,68 @@ Closure closureOf(const std::string &root, FileCache &cache,
     }
   }
 
-  // The audit module (glibc loads none in secure mode): opened first, then
-  // told of the objects loaded so far, and asked as glibc asks it.
-  std::optional<AuditModel> audit;
+  // The audit modules (glibc loads none in secure mode), loaded first, in
+  // their order: each of ldpin's is an instance of the module, told of the
+  // objects loaded so far and asked as glibc asks it, after those before it.
+  std::deque<AuditModel> audits;
   SearchSettings withAudit;
   const SearchSettings *active = &settings;
   if (settings.audit && settings.probes && !settings.secure) {
-    bool opened = true;
-    if (!settings.audit->module.empty()) {
-      opened = settings.opens(settings.audit->module) == 0;
-      settings.probes->calls.push_back(
-          {Probe::Open, settings.audit->module, opened});
-    }
-    if (opened && !settings.audit->logFile.empty()) {
-      // Opened to append, created if need be: that fails when the
-      // directory is missing, or the name is a directory or a FIFO (which
-      // the module opens without waiting for a reader).
-      const std::string &log = settings.audit->logFile;
-      struct stat st;
-      bool ok = ::stat(log.c_str(), &st) == 0
-                    ? !S_ISDIR(st.st_mode) && !S_ISFIFO(st.st_mode) &&
-                          ::access(log.c_str(), W_OK) == 0
-                    : errno == ENOENT &&
-                          ::stat(dirName(log).c_str(), &st) == 0 &&
-                          S_ISDIR(st.st_mode) &&
-                          ::access(dirName(log).c_str(), W_OK) == 0;
-      settings.probes->calls.push_back({Probe::Open, log, ok});
-    }
-    if (opened) {
-      std::optional<note::Record> record = recordOf(*rootInfo);
-      audit.emplace(*settings.audit, cache, loaded, loaded[0].object,
-                    record ? record->channel : std::nullopt);
+    std::optional<note::Record> record = recordOf(*rootInfo);
+    for (const AuditRules::Module &m : settings.audit->modules) {
+      AuditLoad load{m.name, m.where, "", false, false};
+      if (m.name.find('/') != std::string::npos) {
+        load.path = m.name;
+        int err = settings.opens(m.name);
+        settings.probes->calls.push_back({Probe::Open, m.name, err == 0});
+        if (err != 0)
+          load.path.clear();
+      } else {
+        // A bare name is searched as the program's own dlopen would.
+        Found f = search(m.name, loaded[0].object, {}, settings);
+        load.path = f.path;
+      }
+      // glibc ignores a file that is not a shared object of the program's
+      // class and machine ("cannot be loaded as audit interface").
+      load.loaded = !load.path.empty() &&
+                    settings.usable(load.path, rootInfo->elfClass,
+                                    rootInfo->machine);
+      load.modelled = load.loaded && baseName(load.path) == "libldpin-audit.so";
+      out.audit.push_back(load);
+      if (!load.modelled)
+        continue;
+      if (const std::string &log = settings.audit->logFile; !log.empty()) {
+        // Opened to append, created if need be: that fails when the
+        // directory is missing, or the name is a directory or a FIFO
+        // (which the module opens without waiting for a reader).
+        struct stat st;
+        bool ok = ::stat(log.c_str(), &st) == 0
+                      ? !S_ISDIR(st.st_mode) && !S_ISFIFO(st.st_mode) &&
+                            ::access(log.c_str(), W_OK) == 0
+                      : errno == ENOENT &&
+                            ::stat(dirName(log).c_str(), &st) == 0 &&
+                            S_ISDIR(st.st_mode) &&
+                            ::access(dirName(log).c_str(), W_OK) == 0;
+        settings.probes->calls.push_back({Probe::Open, log, ok});
+      }
+      audits.emplace_back(*settings.audit, cache, loaded, loaded[0].object,
+                          record ? record->channel : std::nullopt);
       for (const Loaded &l : loaded)
-        audit->opened(l);
+        audits.back().opened(l);
+    }
+    if (!audits.empty()) {
       withAudit = settings;
-      withAudit.atDefault = [&audit](const std::string &,
-                                     const std::string &asked,
-                                     AuditWork &work) {
-        return audit->atDefault(asked, work);
+      // glibc's _dl_audit_objsearch: each module in turn, given the name
+      // the one before it returned.
+      withAudit.atDefault = [&audits](const std::string &,
+                                      const std::string &asked,
+                                      AuditWork &work)
+          -> std::optional<std::pair<std::string, How>> {
+        std::optional<std::pair<std::string, How>> answer;
+        for (AuditModel &a : audits)
+          if (auto r = a.atDefault(answer ? answer->first : asked, work))
+            answer = std::move(r);
+        return answer;
       };
       active = &withAudit;
     }
@@ -1914,41 +1935,28 @@ Closure closureOf(const std::string &root, FileCache &cache,
       // with an object loaded under an absolute soname, which glibc opens
       // and finds loaded already.
       std::string request = name;
-      bool overridden = false;
+      int changed = AuditModel::Original::Unchanged; // by the last to change it
       size_t moduleFailed = 0;
       std::vector<AuditSkip> moduleSkipped;
-      if (audit) {
+      if (!audits.empty()) {
         AuditWork work;
-        AuditModel::Original o = audit->original(name, work);
-        std::vector<Probe> &calls = work.calls;
-        moduleSkipped = std::move(work.skipped);
-        if (o.loaded != SIZE_MAX) {
-          const std::string &path = loaded[o.loaded].object.path;
-          calls.push_back({Probe::Open, path, settings.opens(path) == 0});
+        for (AuditModel &a : audits) {
+          AuditModel::Original o = a.original(request, work);
+          if (o.kind != AuditModel::Original::Unchanged)
+            request = std::move(o.name), changed = o.kind;
         }
-        for (const Probe &p : calls) {
+        for (const Probe &p : work.calls) {
           settings.probes->calls.push_back(p);
           moduleFailed += !p.ok;
         }
-        if (o.loaded != SIZE_MAX) {
-          provider[{i, name}] = o.loaded;
-          Edge e;
-          e.from = i;
-          e.name = written;
-          e.how = How::Loaded;
-          e.to = o.loaded;
-          e.failedProbes = moduleFailed;
-          e.byAudit = true;
-          e.auditSkipped = std::move(moduleSkipped);
-          out.edges.push_back(std::move(e));
-          continue;
-        }
-        if (o.target)
-          request = *o.target, overridden = true;
+        moduleSkipped = std::move(work.skipped);
       }
+      // A changed name is a path glibc opens (an object loaded already is
+      // then found again by its file's identity).
       Found f = search(request, loaded[i].object, loaders, *active);
-      if (overridden && f.how == How::Path)
-        f.how = How::Override;
+      if (changed != AuditModel::Original::Unchanged && f.how == How::Path)
+        f.how = changed == AuditModel::Original::Override ? How::Override
+                                                          : How::Loaded;
       f.failedProbes += moduleFailed;
       moduleSkipped.insert(moduleSkipped.end(), f.auditSkipped.begin(),
                            f.auditSkipped.end());
@@ -1958,7 +1966,8 @@ Closure closureOf(const std::string &root, FileCache &cache,
                            f.rpathOwner ? f.rpathOwner->path : "",
                            f.how == How::NotFound ? f.tried
                                                   : std::vector<std::string>{},
-                           f.refused, f.failedProbes, false,
+                           f.refused, f.failedProbes,
+                           changed == AuditModel::Original::Loaded,
                            std::move(moduleSkipped)});
       Edge &edge = out.edges.back();
       if (f.how == How::NotFound) {
@@ -2019,8 +2028,8 @@ Closure closureOf(const std::string &root, FileCache &cache,
       provider[{i, name}] = add(f.path, childInfo, childChain,
                                 {f.path, loaded[i].object.path, name, f.how});
       edge.to = provider[{i, name}];
-      if (audit)
-        audit->opened(loaded.back());
+      for (AuditModel &a : audits)
+        a.opened(loaded.back());
     }
   }
 

@@ -153,7 +153,16 @@ private:
 
 // What libldpin-audit.so reads from its environment (doc/audit.md).
 struct AuditRules {
-  std::string module;   // the module's file, for reports
+  // The audit modules glibc loads, in its order (LD_AUDIT's entries, then
+  // the executable's DT_AUDIT's), with dynamic string tokens expanded: each
+  // named libldpin-audit.so that loads is an instance of the module, with
+  // state of its own, asked after those before it; others are loaded (their
+  // rules are not modelled) or not, as glibc does.
+  struct Module {
+    std::string name;  // as given (a path, or a bare name glibc searches)
+    std::string where; // "LD_AUDIT", "DT_AUDIT", "--audit"
+  };
+  std::vector<Module> modules;
   std::string fallback; // LDPIN_FALLBACK_PATH, as written
   struct Override {
     std::string name, target;
@@ -435,8 +444,18 @@ struct RpathUse {
   std::string requester, name, owner, entry;
 };
 
+// An audit module as glibc loaded it (SearchSettings::audit).
+struct AuditLoad {
+  std::string name, where; // AuditRules::Module
+  std::string path;        // the file, "" when none was found
+  // Whether glibc loads it (it opens, and is a shared object of the
+  // program's class and machine), and whether it is ldpin's, modelled.
+  bool loaded = false, modelled = false;
+};
+
 struct Closure {
   std::vector<ClosureEntry> objects; // breadth first, the root first
+  std::vector<AuditLoad> audit;      // SearchSettings::audit's modules
   std::vector<RpathUse> rpathUses;   // every search DT_RPATH answered
   // Every search the loader makes, in order: a bare name no object loaded
   // by then answers to (each costs failed lookups, at least in the hardware
