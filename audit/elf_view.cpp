@@ -226,6 +226,9 @@ const char *readElf(const unsigned char *file, size_t size, ElfView &out) {
     case DT_VERDEFNUM:
       out.verdefNum = d.d_un.d_val;
       break;
+    case DT_FLAGS_1:
+      out.flags1 = d.d_un.d_val;
+      break;
     default:
       break;
     }

@@ -95,6 +95,7 @@ struct ElfView {
   bool hasVersionDefs;
   uint64_t verdef; // file offset
   uint64_t verdefNum;
+  uint64_t flags1; // DT_FLAGS_1 (DF_1_PIE: glibc refuses to load it)
   Record record;
 
   bool native() const {

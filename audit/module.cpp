@@ -825,10 +825,15 @@ const char *judge(const char *path, link_map *loader, bool forced,
     return why.add("not a shared object").data;
   if (!v.hasDynamic)
     return why.add("no dynamic section").data;
+  // glibc's _dl_map_object_from_fd refuses a position-independent
+  // executable, and the whole load fails with it.
+  if (v.flags1 & DF_1_PIE)
+    return why.add("a position-independent executable").data;
 
   // A second C library or dynamic linker, by absolute NEEDED.
   bool badString = false;
   const char *second = nullptr;
+  bool secondLoader = false;
   forEachNeeded(
       v,
       [&](const char *name) {
@@ -840,6 +845,7 @@ const char *judge(const char *path, link_map *loader, bool forced,
                                                  : nullptr;
         if (own && own->known && !same(fileId(name), *own)) {
           second = name;
+          secondLoader = own == &g.loader;
           return false;
         }
         return true;
@@ -850,7 +856,8 @@ const char *judge(const char *path, link_map *loader, bool forced,
   if (second)
     return why.add("needs ")
         .add(second)
-        .add(", a C library other than the process's")
+        .add(secondLoader ? ", a dynamic linker other than the process's"
+                          : ", a C library other than the process's")
         .data;
   // The record's C library.
   if (v.record.present && v.record.libc && v.record.libc[0] == '/' &&

@@ -405,14 +405,24 @@ def candidates_glibc_would_refuse_and_odd_files_are_skipped_not_opened(w):
         f.write(data)
     fifo = w.d("fifo")
     os.mkfifo(f"{fifo}/libw.so.1")
+    # A position-independent executable named like the library: glibc
+    # refuses it ("cannot dynamically load position-independent
+    # executable") and the dlopen fails.
+    pie = w.d("pie")
+    write(os.path.join(w.root, "src", "pie.c"), "int value(void){return 6;}\nint main(void){return 0;}\n")
+    sh(f"gcc -fPIE -pie {w.root}/src/pie.c -o {pie}/libw.so.1")
     prog = w.prog("dl", DLOPEN_C, "-ldl")
     res = w.run([prog, "libw.so.1"], audit=False, LD_LIBRARY_PATH=f"{bad}:{w.root}/good")
     check(res.returncode != 0 and "OS ABI" in res.stdout, f"glibc: {res.stdout}")
-    res = w.run([prog, "libw.so.1"], LDPIN_FALLBACK_PATH=f"{fifo}:{bad}:{w.root}/good",
+    res = w.run([prog, "libw.so.1"], audit=False, LD_LIBRARY_PATH=f"{pie}:{w.root}/good")
+    check(res.returncode != 0 and "position-independent" in res.stdout, f"glibc: {res.stdout}")
+    res = w.run([prog, "libw.so.1"], LDPIN_FALLBACK_PATH=f"{fifo}:{bad}:{pie}:{w.root}/good",
                 LDPIN_AUDIT_LOG="2")
     check(res.returncode == 0 and "value 5" in res.stdout, f"{res.stdout}{res.stderr}")
     check(f"skip {bad}/libw.so.1 (an OS ABI glibc does not load" in res.stderr
-          and f"skip {fifo}/libw.so.1 (is not a regular file)" in res.stderr, res.stderr)
+          and f"skip {fifo}/libw.so.1 (is not a regular file)" in res.stderr
+          and f"skip {pie}/libw.so.1 (a position-independent executable)" in res.stderr,
+          res.stderr)
 
 
 @each

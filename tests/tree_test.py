@@ -574,14 +574,19 @@ def build_audit_corpus(r):
     lib(r, L("fbw/libfw.so"), "fw")
     os.chmod(L("fbw"), 0o777)
     lib(r, L("fb/libfw.so"), "fw")
-    prog(r, L("bin/skips"), ["fc", "fv", "fo", "fw"],
-         ["-L" + L("fb"), "-lfc", "-lfv", "-lfo", "-lfw"])
-    judged = ":".join(L(d) for d in ("fb32", "fbv", "fbo", "fbw", "fb"))
+    os.makedirs(L("fbp"))
+    write(L("src/fp-pie.c"), "int fp(void){return 1;}\nint main(void){return 0;}\n")
+    sh(["gcc", "-fPIE", "-pie", "-o", L("fbp/libfp.so"), L("src/fp-pie.c")])
+    lib(r, L("fb/libfp.so"), "fp")
+    prog(r, L("bin/skips"), ["fc", "fv", "fo", "fw", "fp"],
+         ["-L" + L("fb"), "-lfc", "-lfv", "-lfo", "-lfw", "-lfp"])
+    judged = ":".join(L(d) for d in ("fb32", "fbv", "fbo", "fbw", "fbp", "fb"))
     cases.append(("candidates-judged", L("bin/skips"), {"LDPIN_FALLBACK_PATH": judged},
                   [("libfc.so", "fallback", L("fb/libfc.so"), L("fb32/libfc.so")),
                    ("libfv.so", "fallback", L("fb/libfv.so"), L("fbv/libfv.so")),
                    ("libfo.so", "fallback", L("fb/libfo.so"), L("fbo/libfo.so")),
-                   ("libfw.so", "fallback", L("fb/libfw.so"), L("fbw/libfw.so"))]))
+                   ("libfw.so", "fallback", L("fb/libfw.so"), L("fbw/libfw.so")),
+                   ("libfp.so", "fallback", L("fb/libfp.so"), L("fbp/libfp.so"))]))
     # The strict policy: a library of another channel (records written by
     # ldpin-ld) is passed over for one of the program's.
     wrap = L("wrap/bin")

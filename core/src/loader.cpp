@@ -1624,6 +1624,8 @@ private:
       return std::string("not a shared object");
     if (!info->hasDynamic)
       return std::string("no dynamic section");
+    if (info->dtFlags1.value_or(0) & DF_1_PIE)
+      return std::string("a position-independent executable");
     // A second C library or dynamic linker, by absolute NEEDED.
     for (const std::string &n : info->needed) {
       if (!isAbsolute(n))
@@ -1634,7 +1636,9 @@ private:
           : isLoaderName(base) ? &loader_
                                : nullptr;
       if (own && *own && fileId(n, calls) != **own)
-        return "needs " + n + ", a C library other than the process's";
+        return "needs " + n +
+               (own == &loader_ ? ", a dynamic linker other than the process's"
+                                : ", a C library other than the process's");
     }
     if (record && record->libc && isAbsolute(*record->libc)) {
       const auto &libc = processLibc(calls);
