@@ -198,7 +198,11 @@ void printEdges(llvm::raw_ostream &out, const Start &s, size_t object,
                    c.of(edge.how));
     if (edge.byAudit)
       out << " (the audit module's answer)";
-    if (edge.how == loader::How::NotFound) {
+    if (edge.how == loader::How::NotFound && !edge.auditAnswer.empty()) {
+      out << " (the audit module answers with " << printable(edge.auditAnswer)
+          << ", which the loader " << (edge.refused.empty() ? "cannot open" : "refuses")
+          << ")";
+    } else if (edge.how == loader::How::NotFound) {
       std::string tried;
       for (const std::string &t : edge.tried)
         tried += (tried.empty() ? "" : ", ") + printable(t);
@@ -360,6 +364,8 @@ llvm::json::Value json(const Start &s, const TreeOptions &opts,
       obj["rpath_owner"] = e.rpathOwner;
     if (e.byAudit)
       obj["by_audit"] = true;
+    if (!e.auditAnswer.empty())
+      obj["audit_answer"] = e.auditAnswer;
     if (!e.auditSkipped.empty()) {
       llvm::json::Array skipped;
       for (const loader::AuditSkip &k : e.auditSkipped)

@@ -866,6 +866,18 @@ def audit_settings_are_reported_and_secure_mode_loads_no_module():
               "glibc loads no audit module in secure mode" in out, out)
         res = sh([ARGS.ldpin, "tree", "--audit", "--no-audit", p], env=env, ok=False)
         check(res.returncode == 2, f"--audit --no-audit: {res.returncode}")
+        # What is not found says why: a forced override of a missing file,
+        # and -z nodefaultlib with nothing else to search.
+        gone = os.path.join(r, "gone/libfa.so")
+        out = sh([ARGS.ldpin, "tree", p], env=dict(env, LDPIN_OVERRIDE=f"libfa.so=!{gone}"),
+                 ok=False).stdout
+        check(f"libfa.so [not found] (the audit module answers with {gone}, which the "
+              "loader cannot open)" in out, out)
+        q = os.path.join(r, "q")
+        prog(r, q, ["fa"], ["-L" + os.path.join(r, "fb"), "-lfa", "-Wl,-z,nodefaultlib"])
+        res = sh([ARGS.ldpin, "check", q], ok=False)
+        check("-z nodefaultlib keeps the loader's default directories out" in res.stderr,
+              res.stderr)
 
 
 @test

@@ -1972,7 +1972,8 @@ Closure closureOf(const std::string &root, FileCache &cache,
                                                   : std::vector<std::string>{},
                            f.refused, f.failedProbes,
                            changed == AuditModel::Original::Loaded,
-                           std::move(moduleSkipped)});
+                           std::move(moduleSkipped),
+                           request != name ? request : std::string()});
       Edge &edge = out.edges.back();
       if (f.how == How::NotFound) {
         // A file the loader refuses ends the whole load, at start-up as
@@ -1988,20 +1989,27 @@ Closure closureOf(const std::string &root, FileCache &cache,
           why = "and the loader stops at " + printable(f.refused) +
                 ", which it cannot load (" + refusalReason(f.refused, cache) +
                 ")";
-        } else if (name.find('/') != std::string::npos) {
+        } else if (request.find('/') != std::string::npos) {
           std::string path =
-              expandOrigin(name, loaded[i].object.path).value_or(name);
+              expandOrigin(request, loaded[i].object.path).value_or(request);
           struct stat st;
-          why = ::stat(path.c_str(), &st) != 0
-                    ? "which does not exist"
-                    : "which is not a shared library of this object's class "
-                      "and machine";
+          why = (request != name ? "which the audit module answers with " +
+                                       printable(path) + ", "
+                                 : std::string()) +
+                (::stat(path.c_str(), &st) != 0
+                     ? "which does not exist"
+                     : "which is not a shared library of this object's class "
+                       "and machine");
         } else {
           why = "which no RPATH, RUNPATH or default directory provides";
           if (f.tried.empty())
-            why += " (nothing to search: it has no RPATH or RUNPATH, and no "
-                   "interpreter whose default directories apply; "
-                   "--interpreter names one)";
+            why += loaded[i].object.flags1 & llvm::ELF::DF_1_NODEFLIB
+                       ? " (nothing to search: it has no RPATH or RUNPATH, and "
+                         "-z nodefaultlib keeps the loader's default "
+                         "directories out)"
+                       : " (nothing to search: it has no RPATH or RUNPATH, and "
+                         "no interpreter whose default directories apply; "
+                         "--interpreter names one)";
           else {
             why += " (searched: ";
             for (size_t k = 0; k < f.tried.size(); ++k)

@@ -436,6 +436,9 @@ struct Edge {
   // loaded under an absolute soname), and the candidates it passed over.
   bool byAudit = false;
   std::vector<AuditSkip> auditSkipped;
+  // The path the audit module answered the name with at LA_SER_ORIG (an
+  // override, a loaded object's), "" when it left it as it was.
+  std::string auditAnswer;
 };
 
 // A search that DT_RPATH answered: `requester` asked for `name`, and the
