@@ -18,8 +18,6 @@
 #include <tuple>
 #include <unordered_map>
 
-#include "text.h" // audit/: the names of glibc's own objects
-
 namespace ldpin::interpose {
 namespace {
 
@@ -92,13 +90,18 @@ bool bindableType(uint8_t type) {
   }
 }
 
-// glibc's own objects, by soname (the audit module's list, audit/text.h):
-// they export what programs may interpose (malloc, the stdio hooks; and
-// libmemusage, libpcprofile and libc_malloc_debug interpose on purpose) and
-// bind their internal calls at link time.
+// glibc's own objects, by soname: they export what programs may interpose
+// (malloc, the stdio hooks) and bind their internal calls at link time.
 bool isGlibc(const Object &o) {
-  return audit::isLibcFamilyName(o.name.c_str()) ||
-         o.name == "libc.so"; // musl's
+  std::string_view n = o.name;
+  for (std::string_view prefix :
+       {"libc.so.", "libm.so.", "libmvec.so.", "libpthread.so.", "libdl.so.",
+        "librt.so.", "libutil.so.", "libresolv.so.", "libanl.so.",
+        "libBrokenLocale.so.", "libthread_db.so.", "libc_malloc_debug.so.",
+        "libnss_", "ld-linux", "ld64.so.", "ld.so."})
+    if (n.substr(0, prefix.size()) == prefix)
+      return true;
+  return n == "libc.so"; // musl's
 }
 
 // The C allocator and C++'s operator new and delete (_Znw, _Zna, _Zdl,

@@ -286,12 +286,6 @@ TEST(Interpose, KnownBenignDuplicatesAreNoHazards) {
   Object libc = object("/nix/store/cccc-glibc/lib/libc.so.6", {def("strlcpy")});
   EXPECT_EQ(reason({program(), libc, object(kLibA, {def("strlcpy", true)})}),
             Benign::Glibc);
-  // ... among them glibc's profiler, which interposes malloc on purpose.
-  Object memusage = object("/nix/store/cccc-glibc/lib/libmemusage.so",
-                           {def("calloc_hook_name")});
-  EXPECT_EQ(reason({program(), memusage,
-                    object(kLibA, {def("calloc_hook_name", true)})}),
-            Benign::Glibc);
   // A definition in the program.
   EXPECT_EQ(
       reason({program({def("which")}), object(kLibA, {def("which", true)})}),
