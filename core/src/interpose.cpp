@@ -92,6 +92,9 @@ bool bindableType(uint8_t type) {
 
 // glibc's own objects, by soname: they export what programs may interpose
 // (malloc, the stdio hooks) and bind their internal calls at link time.
+// Not audit/text.h's list: libmemusage and libpcprofile are left out on
+// purpose, since they really do take libc's own malloc (the loader
+// comparison, tests/interpose_compare.py, sees those bindings).
 bool isGlibc(const Object &o) {
   std::string_view n = o.name;
   for (std::string_view prefix :
