@@ -29,16 +29,16 @@ from harness import ARGS, Failure, check, sh, test, write
 LINE = re.compile(r"^\s*\d+:\s?(.*)$")
 
 
-def loader_trail(prog, env, cwd):
-    """(loaded paths in order, names not found, failed probes, stderr)."""
+def traced(prog, env, cwd, loader_env):
+    """`prog` started by the kernel under strace in trace mode, with
+    `loader_env` (the LD_ variables) given to the loader alone: (result,
+    failed file system calls)."""
     with tempfile.NamedTemporaryFile(prefix="ldpin-tree-", delete=False) as t:
         log = t.name
     try:
         cmd = ["strace", "-qq", "-o", log, "-e", "trace=%file",
-               "-E", "LD_TRACE_LOADED_OBJECTS=1", "-E", "LD_DEBUG=libs,files"]
-        for k in ("LD_LIBRARY_PATH",):
-            if k in env:
-                cmd += ["-E", f"{k}={env[k]}"]
+               "-E", "LD_TRACE_LOADED_OBJECTS=1"]
+        cmd += [a for k, v in loader_env.items() for a in ("-E", f"{k}={v}")]
         base = {k: v for k, v in env.items() if not k.startswith("LD_")}
         res = subprocess.run(cmd + [prog], capture_output=True, text=True,
                              env=base, cwd=cwd, timeout=120)
@@ -46,7 +46,15 @@ def loader_trail(prog, env, cwd):
             calls = [l for l in f if not l.startswith("execve(")]
     finally:
         os.unlink(log)
-    failed = sum(1 for l in calls if re.search(r"= -1 E[A-Z]+ ", l))
+    return res, sum(1 for l in calls if re.search(r"= -1 E[A-Z]+ ", l))
+
+
+def loader_trail(prog, env, cwd):
+    """(loaded paths in order, names not found, failed probes, stderr)."""
+    loader_env = {"LD_DEBUG": "libs,files"}
+    if "LD_LIBRARY_PATH" in env:
+        loader_env["LD_LIBRARY_PATH"] = env["LD_LIBRARY_PATH"]
+    res, failed = traced(prog, env, cwd, loader_env)
     loaded, asked = [], []
     tried = {}
     current = None
@@ -479,21 +487,8 @@ def audit_trail(prog, env, cwd, interp):
     failed probes, result). The paths are the trace's own list (the names
     the module gives what it found); glibc's LD_DEBUG names a fallback
     library after the default directory it asked about."""
-    with tempfile.NamedTemporaryFile(prefix="ldpin-tree-", delete=False) as t:
-        log = t.name
-    try:
-        cmd = ["strace", "-qq", "-o", log, "-e", "trace=%file",
-               "-E", "LD_TRACE_LOADED_OBJECTS=1"]
-        cmd += [a for k, v in env.items() if k.startswith("LD_")
-                for a in ("-E", f"{k}={v}")]
-        base = {k: v for k, v in env.items() if not k.startswith("LD_")}
-        res = subprocess.run(cmd + [prog], capture_output=True, text=True,
-                             env=base, cwd=cwd, timeout=120)
-        with open(log) as f:
-            calls = [l for l in f if not l.startswith("execve(")]
-    finally:
-        os.unlink(log)
-    failed = sum(1 for l in calls if re.search(r"= -1 E[A-Z]+ ", l))
+    res, failed = traced(prog, env, cwd,
+                         {k: v for k, v in env.items() if k.startswith("LD_")})
     loaded, missing = [], []
     for line in res.stdout.splitlines():
         line = line.strip()
