@@ -106,7 +106,10 @@ void chooseAudit(Start &s, const elf::ElfInfo &info, const TreeOptions &opts,
                                                               : realPath(s.path));
   bool ours = false;
   for (loader::AuditRules::Module &m : modules) {
-    if (m.name.find('$') != std::string::npos)
+    // glibc expands tokens in a name with a slash only; a bare one is
+    // searched as it is written.
+    if (m.name.find('$') != std::string::npos &&
+        m.name.find('/') != std::string::npos)
       if (std::optional<std::string> e = loader::expandTokens(
               m.name, origin, settings.lib, settings.platform))
         m.name = *e;
@@ -117,7 +120,15 @@ void chooseAudit(Start &s, const elf::ElfInfo &info, const TreeOptions &opts,
   if (modules.empty())
     return;
   if (s.secure) {
-    s.auditNotes.push_back("glibc loads no audit module in secure mode");
+    bool bare = false;
+    for (const loader::AuditRules::Module &m : modules)
+      bare |= m.name.find('/') == std::string::npos;
+    s.auditNotes.push_back(
+        std::string("glibc loads no audit module named by a path in secure "
+                    "mode, and the module reads no settings there") +
+        (bare ? "; the search glibc still makes for a bare module name is "
+                "not modelled"
+              : ""));
     return;
   }
   auto rules = std::make_shared<loader::AuditRules>(
@@ -200,7 +211,8 @@ void printEdges(llvm::raw_ostream &out, const Start &s, size_t object,
       out << " (the audit module's answer)";
     if (edge.how == loader::How::NotFound && !edge.auditAnswer.empty()) {
       out << " (the audit module answers with " << printable(edge.auditAnswer)
-          << ", which the loader " << (edge.refused.empty() ? "cannot open" : "refuses")
+          << ", which the loader "
+          << (edge.refused.empty() ? "cannot open" : "refuses: " + edge.refusedWhy)
           << ")";
     } else if (edge.how == loader::How::NotFound) {
       std::string tried;

@@ -733,6 +733,16 @@ def build_audit_corpus(r):
                   {"LDPIN_FALLBACK_PATH": L("fb"), "LD_AUDIT": "libldpin-audit.so",
                    "LD_LIBRARY_PATH": L("none") + ":" + os.path.dirname(audit_module())},
                   [("libfa.so", "fallback", L("fb/libfa.so"), None)]))
+    # A later module's bare name is searched with the earlier instances
+    # asked (here found through the first one's fallback path); a bare name
+    # that is only a token is searched as it is written.
+    cases.append(("later-module-found-through-the-first", L("bin/fallback"),
+                  {"LDPIN_FALLBACK_PATH": L("other-audit") + ":" + L("fb"),
+                   "LD_AUDIT": f"{audit_module()}:libother-audit.so"},
+                  [("libfa.so", "fallback", L("fb/libfa.so"), None)]))
+    cases.append(("bare-token-module-name", L("bin/fallback"),
+                  {"LDPIN_FALLBACK_PATH": L("fb"), "LD_AUDIT": "$ORIGIN"},
+                  [("libfa.so", "not found", None, None)]))
     other_class = os.path.join(os.path.dirname(audit_module()), "ldpin-audit/i686/libldpin-audit.so")
     if os.path.exists(other_class):
         cases.append(("module-of-another-class", L("bin/fallback"),
@@ -858,7 +868,7 @@ def audit_settings_are_reported_and_secure_mode_loads_no_module():
         check("libfa.so [not found]" in out and "audit module" not in out, out)
         out = sh([ARGS.ldpin, "tree", "--secure", p], env=env, ok=False).stdout
         check("libfa.so [not found]" in out and
-              "glibc loads no audit module in secure mode" in out, out)
+              "glibc loads no audit module named by a path in secure mode" in out, out)
         res = sh([ARGS.ldpin, "tree", "--audit", "--no-audit", p], env=env, ok=False)
         check(res.returncode == 2, f"--audit --no-audit: {res.returncode}")
         # What is not found says why: a forced override of a missing file,

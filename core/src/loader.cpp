@@ -1806,8 +1806,46 @@ Closure closureOf(const std::string &root, FileCache &cache,
   std::deque<AuditModel> audits;
   SearchSettings withAudit;
   const SearchSettings *active = &settings;
+  // The instances' answers at LA_SER_ORIG, each given the name the one
+  // before it returned: the name glibc goes on with, and how the last to
+  // change it did.
+  struct Asked {
+    std::string request;
+    int changed = AuditModel::Original::Unchanged;
+    size_t failed = 0;
+    std::vector<AuditSkip> skipped;
+  };
+  auto askOriginal = [&](const std::string &name) {
+    Asked a{name};
+    if (audits.empty())
+      return a;
+    AuditWork work;
+    for (AuditModel &m : audits) {
+      AuditModel::Original o = m.original(a.request, work);
+      if (o.kind != AuditModel::Original::Unchanged)
+        a.request = std::move(o.name), a.changed = o.kind;
+    }
+    for (const Probe &p : work.calls) {
+      settings.probes->calls.push_back(p);
+      a.failed += !p.ok;
+    }
+    a.skipped = std::move(work.skipped);
+    return a;
+  };
   if (settings.audit && settings.probes && !settings.secure) {
     std::optional<note::Record> record = recordOf(*rootInfo);
+    withAudit = settings;
+    // glibc's _dl_audit_objsearch: each module in turn, given the name the
+    // one before it returned.
+    withAudit.atDefault = [&audits](const std::string &,
+                                    const std::string &asked, AuditWork &work)
+        -> std::optional<std::pair<std::string, How>> {
+      std::optional<std::pair<std::string, How>> answer;
+      for (AuditModel &a : audits)
+        if (auto r = a.atDefault(answer ? answer->first : asked, work))
+          answer = std::move(r);
+      return answer;
+    };
     for (const AuditRules::Module &m : settings.audit->modules) {
       AuditLoad load{m.name, m.where, "", false, false};
       if (m.name.find('/') != std::string::npos) {
@@ -1817,8 +1855,11 @@ Closure closureOf(const std::string &root, FileCache &cache,
         if (err != 0)
           load.path.clear();
       } else {
-        // A bare name is searched as the program's own dlopen would.
-        Found f = search(m.name, loaded[0].object, {}, settings);
+        // A bare name is searched as the program's own dlopen would, and
+        // the instances of the module loaded before it are asked.
+        Asked a = askOriginal(m.name);
+        Found f = search(a.request, loaded[0].object, {},
+                         audits.empty() ? settings : withAudit);
         load.path = f.path;
       }
       // glibc ignores a file that is not a shared object of the program's
@@ -1849,22 +1890,8 @@ Closure closureOf(const std::string &root, FileCache &cache,
       for (const Loaded &l : loaded)
         audits.back().opened(l);
     }
-    if (!audits.empty()) {
-      withAudit = settings;
-      // glibc's _dl_audit_objsearch: each module in turn, given the name
-      // the one before it returned.
-      withAudit.atDefault = [&audits](const std::string &,
-                                      const std::string &asked,
-                                      AuditWork &work)
-          -> std::optional<std::pair<std::string, How>> {
-        std::optional<std::pair<std::string, How>> answer;
-        for (AuditModel &a : audits)
-          if (auto r = a.atDefault(answer ? answer->first : asked, work))
-            answer = std::move(r);
-        return answer;
-      };
+    if (!audits.empty())
       active = &withAudit;
-    }
   }
 
   bool stopped = false; // the start-up model: a fatal error ends the load
@@ -1938,23 +1965,11 @@ Closure closureOf(const std::string &root, FileCache &cache,
       // LA_SER_ORIG: the module may name the file (an override), or answer
       // with an object loaded under an absolute soname, which glibc opens
       // and finds loaded already.
-      std::string request = name;
-      int changed = AuditModel::Original::Unchanged; // by the last to change it
-      size_t moduleFailed = 0;
-      std::vector<AuditSkip> moduleSkipped;
-      if (!audits.empty()) {
-        AuditWork work;
-        for (AuditModel &a : audits) {
-          AuditModel::Original o = a.original(request, work);
-          if (o.kind != AuditModel::Original::Unchanged)
-            request = std::move(o.name), changed = o.kind;
-        }
-        for (const Probe &p : work.calls) {
-          settings.probes->calls.push_back(p);
-          moduleFailed += !p.ok;
-        }
-        moduleSkipped = std::move(work.skipped);
-      }
+      Asked asked = askOriginal(name);
+      std::string request = std::move(asked.request);
+      const int changed = asked.changed; // by the last to change it
+      const size_t moduleFailed = asked.failed;
+      std::vector<AuditSkip> moduleSkipped = std::move(asked.skipped);
       // A changed name is a path glibc opens (an object loaded already is
       // then found again by its file's identity).
       Found f = search(request, loaded[i].object, loaders, *active);
@@ -1970,7 +1985,7 @@ Closure closureOf(const std::string &root, FileCache &cache,
                            f.rpathOwner ? f.rpathOwner->path : "",
                            f.how == How::NotFound ? f.tried
                                                   : std::vector<std::string>{},
-                           f.refused, f.failedProbes,
+                           f.refused, "", f.failedProbes,
                            changed == AuditModel::Original::Loaded,
                            std::move(moduleSkipped),
                            request != name ? request : std::string()});
@@ -1986,9 +2001,9 @@ Closure closureOf(const std::string &root, FileCache &cache,
           continue;
         std::string why;
         if (!f.refused.empty()) {
+          edge.refusedWhy = refusalReason(f.refused, cache);
           why = "and the loader stops at " + printable(f.refused) +
-                ", which it cannot load (" + refusalReason(f.refused, cache) +
-                ")";
+                ", which it cannot load (" + edge.refusedWhy + ")";
         } else if (request.find('/') != std::string::npos) {
           std::string path =
               expandOrigin(request, loaded[i].object.path).value_or(request);

@@ -431,6 +431,7 @@ struct Edge {
   std::string rpathOwner;  // How::Rpath: whose DT_RPATH
   std::vector<std::string> tried; // How::NotFound: every directory tried
   std::string refused;            // a candidate that ended the load
+  std::string refusedWhy;         // what that candidate is, in a few words
   size_t failedProbes = 0;        // with SearchSettings::probes
   // SearchSettings::audit: How::Loaded by the module's answer (an object
   // loaded under an absolute soname), and the candidates it passed over.
