@@ -1816,7 +1816,8 @@ Closure closureOf(const std::string &root, FileCache &cache,
     std::vector<AuditSkip> skipped;
   };
   auto askOriginal = [&](const std::string &name) {
-    Asked a{name};
+    Asked a;
+    a.request = name;
     if (audits.empty())
       return a;
     AuditWork work;
