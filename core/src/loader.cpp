@@ -411,14 +411,10 @@ AuditRules auditRulesFrom(
       rules.logFile = *logFile;
   }
   rules.fallback = value("LDPIN_FALLBACK_PATH");
-  for (size_t at = 0; at <= rules.fallback.size();) {
-    size_t e = std::min(rules.fallback.find(':', at), rules.fallback.size());
-    if (e != at && rules.fallback[at] != '/')
-      rules.warnings.push_back("LDPIN_FALLBACK_PATH entry '" +
-                               rules.fallback.substr(at, e - at) +
+  for (const std::string &entry : splitList(rules.fallback, ':'))
+    if (!entry.empty() && entry[0] != '/')
+      rules.warnings.push_back("LDPIN_FALLBACK_PATH entry '" + entry +
                                "' is not absolute; ignored");
-    at = e + 1;
-  }
   std::string policy = value("LDPIN_AUDIT_POLICY");
   rules.strict = policy == "strict";
   if (!rules.strict && !policy.empty() && policy != "default")
@@ -426,10 +422,7 @@ AuditRules auditRulesFrom(
                              "' is not 'default' or 'strict'; using 'default'");
   constexpr size_t kMaxOverrides = 64;
   std::string text = value("LDPIN_OVERRIDE");
-  for (size_t at = 0; at < text.size();) {
-    size_t e = std::min(text.find(':', at), text.size());
-    std::string entry = text.substr(at, e - at);
-    at = e + 1;
+  for (const std::string &entry : splitList(text, ':')) {
     if (entry.empty())
       continue;
     size_t eq = entry.find('=');
@@ -1423,7 +1416,7 @@ public:
         return std::nullopt;
       return std::make_pair(own, How::OwnGlibc);
     }
-    for (const std::string &entry : split(rules_.fallback, ':')) {
+    for (const std::string &entry : splitList(rules_.fallback, ':')) {
       if (entry.empty() || entry[0] != '/')
         continue;
       size_t n = entry.size();
@@ -1693,19 +1686,6 @@ private:
       if (n.kind == elf::NoteKind::Ldpin && n.section.empty())
         return detail::parseAsTheModule(n.desc);
     return {};
-  }
-
-  static std::vector<std::string> split(const std::string &s, char sep) {
-    std::vector<std::string> out;
-    size_t at = 0;
-    while (at < s.size()) {
-      size_t e = s.find(sep, at);
-      if (e == std::string::npos)
-        e = s.size();
-      out.push_back(s.substr(at, e - at));
-      at = e + 1;
-    }
-    return out;
   }
 
   static bool isAbsolute(const std::string &p) {
